@@ -1,0 +1,83 @@
+"""The ``audit`` command: a thin layer over the library.
+
+Each subcommand lives in a module of :mod:`audit.commands` that exposes ``register(subparsers)``
+(adding its parser and ``set_defaults(run=...)``) and keeps heavy imports inside ``run``.
+Exit codes: 0 done, 2 bad input or usage (one sentence on stderr), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+
+from audit import __version__
+from audit.errors import AuditError
+
+# Order here is the order in `audit --help`. A module not yet written is skipped (work lands
+# one command at a time); an import error inside an existing module is never hidden.
+COMMAND_MODULES = (
+    "audit.commands.info",
+    "audit.commands.homophones",
+    "audit.commands.benchmarks",
+    "audit.commands.vocab",
+    "audit.commands.provenance",
+    "audit.commands.acoustic",
+    "audit.commands.reproduce",
+    "audit.commands.all",
+    "audit.commands.report",
+    "audit.commands.demo",
+    "audit.commands.data",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so usage errors get our one-sentence format."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise AuditError(f"{message} (see '{self.prog} --help').")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="audit", description="Reproducibility audits for published word embeddings.")
+    parser.add_argument("--version", action="version", version=f"audit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    parser = build_parser()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
+        return int(args.run(args) or 0)
+    except AuditError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("audit: interrupted.", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("audit: out of memory; try --limit to read fewer words.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an internal error: a bug, not bad input
+        if debug:
+            raise
+        print(f"audit: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,477 @@
+"""Strict, fast loaders for released embedding files.
+
+Formats are detected from the content, not the file name:
+
+=================  ==============================================================
+``word2vec-text``  first line ``<words> <dim>``, then ``word v1 ... vdim`` per line
+``glove-text``     the same lines without a header
+``word2vec-bin``   header line, then ``word<space>`` + dim little-endian float32
+``npz``            numpy archive with ``words`` and ``matrix`` (no pickles)
+``gensim``         gensim's native ``KeyedVectors.save`` file (a pickle)
+``pickle``         a pickled ``{word: vector}`` dict (the reality-check code writes these)
+=================  ==============================================================
+
+Text may be gzip- or bz2-compressed. Pickles (gensim's native format is one) can run code when
+loaded, so they are read only with ``allow_pickle=True``.
+
+The text path parses the regular lines with pandas' C parser with quoting and NA detection
+turned off (real vocabularies contain ``"``, ``nan``, ``NULL`` ...), and treats a line with
+more fields than ``dim + 1`` as a word containing spaces: the word is everything before the
+last ``dim`` fields. Every parse is checked: rows parsed == lines in the body, no value missing.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import hashlib
+import io
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from audit.errors import AuditError
+from audit.vectors import SourceInfo, Vectors
+
+DUPLICATE_POLICIES = ("error", "keep-first", "keep-last")
+CASE_POLICIES = ("keep", "lower")
+NONFINITE_POLICIES = ("reject", "exclude")
+FORMATS = ("word2vec-text", "glove-text", "word2vec-bin", "npz", "gensim", "pickle")
+
+_PICKLE_HINT = ("a pickle can run arbitrary code when it is loaded, so it is only read with "
+                "--allow-pickle (allow_pickle=True); pass it only for a file you trust")
+
+
+# --------------------------------------------------------------------------------- public API
+def load(path: str | os.PathLike, *, format: str | None = None, limit: int | None = None,
+         case: str = "keep", duplicates: str = "error", nonfinite: str = "reject",
+         allow_pickle: bool = False, cache_dir: str | os.PathLike | None = None) -> Vectors:
+    """Read an embedding file into a :class:`Vectors`.
+
+    ``limit`` keeps the first N words; ``case='lower'`` lowercases words (collisions are then
+    duplicates); ``duplicates`` is ``error`` (default), ``keep-first`` or ``keep-last``;
+    ``nonfinite`` is ``reject`` (default: NaN/inf values are an error) or ``exclude`` (rows
+    are loaded, counted and left out of every similarity). With ``cache_dir`` a parsed text
+    file is stored there keyed by its sha256 and later loads of the same bytes read the cache.
+    """
+    _check_choice("duplicate policy", duplicates, DUPLICATE_POLICIES)
+    _check_choice("case policy", case, CASE_POLICIES)
+    _check_choice("non-finite policy", nonfinite, NONFINITE_POLICIES)
+    if format is not None:
+        _check_choice("format", format, FORMATS)
+    if limit is not None and limit < 1:
+        raise AuditError("--limit must be a positive number of words.")
+    path = Path(path)
+    if not path.exists():
+        raise AuditError(f"{path}: no such file.")
+    if path.is_dir():
+        raise AuditError(f"{path} is a directory, not an embedding file.")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot be read ({exc.strerror}).") from None
+    if not raw:
+        raise AuditError(f"{path} is empty.")
+    sha256 = hashlib.sha256(raw).hexdigest()
+    data, compression = _decompress(raw, path)
+    detected = format or detect_format(data, path)
+
+    if detected in ("gensim", "pickle") and not allow_pickle:
+        kind = "a gensim native KeyedVectors file, which is a Python pickle" if detected == "gensim" \
+            else "a Python pickle"
+        raise AuditError(f"{path} is {kind}; {_PICKLE_HINT}.")
+
+    cached = _cache_read(cache_dir, sha256, limit) if cache_dir and detected.endswith("text") else None
+    if cached is not None:
+        words, matrix, extra = cached
+    elif detected in ("word2vec-text", "glove-text"):
+        words, matrix, extra = _parse_text(data, path, header=detected == "word2vec-text", limit=limit)
+        if cache_dir:
+            _cache_write(cache_dir, sha256, limit, words, matrix, extra)
+    elif detected == "word2vec-bin":
+        words, matrix, extra = _parse_word2vec_binary(data, path, limit)
+    elif detected == "npz":
+        words, matrix, extra = _parse_npz(data, path, limit)
+    elif detected == "gensim":
+        words, matrix, extra = _parse_gensim(path, limit)
+    else:
+        words, matrix, extra = _parse_pickle(data, path, limit)
+
+    fmt = detected + (f"+{compression}" if compression else "")
+    return _finish(words, matrix, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case,
+                   duplicates=duplicates, nonfinite=nonfinite, extra=extra)
+
+
+def detect_format(data: bytes, path: Path | None = None) -> str:
+    """Name the format of (decompressed) file content; raises AuditError if it is none of ours."""
+    if data[:4] == b"PK\x03\x04":
+        return "npz"
+    if data[:1] == b"\x80":
+        return "gensim" if b"gensim" in data[:4096] else "pickle"
+    first_line, sep, rest = data.partition(b"\n")
+    header = first_line.strip().split()
+    if len(header) == 2 and all(t.isdigit() for t in header):
+        n_words, dim = int(header[0]), int(header[1])
+        # A binary body has exactly dim * 4 bytes after each word: check the first entry.
+        space = rest.find(b" ")
+        if dim > 0 and space >= 0 and len(rest) >= space + 1 + 4 * dim and n_words > 0:
+            candidate = rest[space + 1:space + 1 + 4 * dim]
+            if not _looks_like_text_numbers(candidate):
+                return "word2vec-bin"
+        return "word2vec-text"
+    return "glove-text"
+
+
+def save_word2vec_text(vectors: Vectors, path: str | os.PathLike, *, header: bool = True) -> None:
+    """Write word2vec text (or GloVe text with ``header=False``), atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+        if header:
+            handle.write(f"{len(vectors)} {vectors.dim}\n")
+        body = np.char.mod("%.6g", vectors.matrix)
+        for word, row in zip(vectors.words, body):
+            handle.write(word + " " + " ".join(row) + "\n")
+    os.replace(tmp, path)
+
+
+def save_npz(vectors: Vectors, path: str | os.PathLike) -> None:
+    """Write ``words`` (unicode array) and ``matrix`` (float32) to an .npz, atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part.npz")
+    np.savez(tmp, words=np.array(vectors.words, dtype=str), matrix=vectors.matrix)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------- helpers
+def _check_choice(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise AuditError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}.")
+
+
+def _decompress(raw: bytes, path: Path) -> tuple[bytes, str | None]:
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            return gzip.decompress(raw), "gzip"
+        if raw[:3] == b"BZh":
+            return bz2.decompress(raw), "bz2"
+    except (OSError, EOFError, ValueError):
+        raise AuditError(f"{path} is a truncated or damaged compressed file.") from None
+    return raw, None
+
+
+def _looks_like_text_numbers(chunk: bytes) -> bool:
+    allowed = set(b"0123456789.-+eE \t\r\nnaifNAIF")
+    return all(b in allowed for b in chunk)
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(data, exc.start)
+        raise AuditError(f"{path}: line {line} is not valid UTF-8.") from None
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+    first_line_no = 1
+    header_words = header_dim = None
+    if header:
+        first, _, data = data.partition(b"\n")
+        header_words, header_dim = (int(t) for t in first.split())
+        first_line_no = 2
+        if header_dim < 1:
+            raise AuditError(f"{path}: the header says dimension {header_dim}.")
+    # Trailing spaces at the end of lines (the word2vec C tool writes one) are not fields.
+    while b" \n" in data:
+        data = data.replace(b" \n", b"\n")
+    data = data.rstrip(b" ")
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        raise AuditError(f"{path} has no vectors.")
+    if b"\n\n" in data:
+        line = _line_of_offset(data, data.index(b"\n\n") + 1) + first_line_no
+        raise AuditError(f"{path}: line {line} is empty.")
+
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buf)]))
+    n_lines = len(starts)
+    if limit is not None and limit < n_lines:
+        n_lines = limit
+        starts, ends = starts[:limit], ends[:limit]
+        data = data[:ends[-1]]
+        buf = buf[:ends[-1]]
+    spaces = np.add.reduceat((buf == 32).astype(np.int32), starts) if len(buf) else np.zeros(1, int)
+    # reduceat gives the sum up to the next start; an empty last segment is impossible here.
+    fields = spaces + 1
+
+    if header_dim is not None:
+        dim = header_dim
+        expected = header_words if limit is None else min(header_words, limit)
+        if n_lines != expected:
+            more = "more" if n_lines > expected else "fewer"
+            raise AuditError(f"{path}: the header promises {header_words} words but the body has "
+                             f"{more} lines ({n_lines if limit is None else 'at least ' + str(n_lines)}).")
+    else:
+        dim = int(np.bincount(fields).argmax()) - 1
+        if dim < 1:
+            raise AuditError(f"{path}: the lines hold no numbers after the word.")
+
+    short = np.flatnonzero(fields < dim + 1)
+    if len(short):
+        i = int(short[0])
+        raise AuditError(f"{path}: line {i + first_line_no} has {fields[i] - 1} values, expected {dim} "
+                         f"(inconsistent dimensions).")
+    irregular = np.flatnonzero(fields > dim + 1)
+    irregular_words: dict[int, str] = {}
+    for i in irregular:
+        line = data[starts[i]:ends[i]].decode("utf-8")
+        tokens = line.split(" ")
+        before = tokens[-dim - 1]
+        if _is_number(before):
+            raise AuditError(f"{path}: line {i + first_line_no} has {len(tokens) - 1} values, expected {dim} "
+                             f"(inconsistent dimensions).")
+        irregular_words[int(i)] = " ".join(tokens[:-dim])
+
+    if len(irregular):
+        keep = np.ones(n_lines, dtype=bool)
+        keep[irregular] = False
+        regular_rows = np.flatnonzero(keep)
+        pieces = [data[starts[i]:ends[i]] for i in regular_rows]
+        body = b"\n".join(pieces)
+    else:
+        regular_rows = np.arange(n_lines)
+        body = data
+
+    words = [""] * n_lines
+    matrix = np.empty((n_lines, dim), dtype=np.float32)
+    if len(regular_rows):
+        reg_words, reg_matrix = _pandas_parse(body, dim, path, regular_rows, first_line_no)
+        matrix[regular_rows] = reg_matrix
+        for row, word in zip(regular_rows.tolist(), reg_words):
+            words[row] = word
+    for i, word in irregular_words.items():
+        line = data[starts[i]:ends[i]].decode("utf-8")
+        values = line.split(" ")[-dim:]
+        try:
+            matrix[i] = np.array(values, dtype=np.float32)
+        except ValueError:
+            raise AuditError(f"{path}: line {i + first_line_no} has a value that is not a number.") from None
+        words[i] = word
+    extra = {"words_with_spaces": len(irregular), "header_words": header_words}
+    return words, matrix, extra
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _pandas_parse(body: bytes, dim: int, path: Path, rows: np.ndarray, first_line_no: int):
+    import pandas as pd
+
+    dtypes = {0: object}
+    dtypes.update({i: np.float32 for i in range(1, dim + 1)})
+    try:
+        frame = pd.read_csv(io.BytesIO(body), sep=" ", header=None, quoting=csv.QUOTE_NONE,
+                            keep_default_na=False, na_filter=False, dtype=dtypes, engine="c",
+                            encoding="utf-8", skip_blank_lines=False, comment=None,
+                            float_precision="high")
+    except (ValueError, pd.errors.ParserError):
+        # Find the first offending line for a precise message (slow path, errors only).
+        for n, line in enumerate(body.split(b"\n")):
+            values = line.decode("utf-8").split(" ")[1:]
+            if not all(_is_number(v) for v in values):
+                line_no = int(rows[n]) + first_line_no
+                raise AuditError(f"{path}: line {line_no} has a value that is not a number.") from None
+        raise AuditError(f"{path}: the file could not be parsed as embedding text.") from None
+    if frame.shape != (len(rows), dim + 1):
+        raise AuditError(f"{path}: parsed {frame.shape[0]} rows of {frame.shape[1] - 1} values, "
+                         f"expected {len(rows)} rows of {dim}.")
+    words = frame[0].tolist()
+    matrix = frame.iloc[:, 1:].to_numpy(dtype=np.float32)
+    return words, matrix
+
+
+def _parse_word2vec_binary(data: bytes, path: Path, limit: int | None):
+    first, _, body = data.partition(b"\n")
+    try:
+        n_words, dim = (int(t) for t in first.split())
+    except ValueError:
+        raise AuditError(f"{path}: the word2vec binary header is not '<words> <dim>'.") from None
+    if dim < 1:
+        raise AuditError(f"{path}: the header says dimension {dim}.")
+    count = n_words if limit is None else min(n_words, limit)
+    row_bytes = 4 * dim
+    words: list[str] = []
+    matrix = np.empty((count, dim), dtype=np.float32)
+    pos = 0
+    for i in range(count):
+        while pos < len(body) and body[pos] in (10, 13):   # newline after the previous vector
+            pos += 1
+        space = body.find(b" ", pos)
+        if space < 0 or space + 1 + row_bytes > len(body):
+            raise AuditError(f"{path} is truncated: the header promises {n_words} words but "
+                             f"only {i} complete entries were found.")
+        try:
+            words.append(body[pos:space].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise AuditError(f"{path}: the word of entry {i + 1} is not valid UTF-8.") from None
+        matrix[i] = np.frombuffer(body, dtype="<f4", count=dim, offset=space + 1)
+        pos = space + 1 + row_bytes
+    if limit is None and body[pos:].strip(b"\r\n"):
+        raise AuditError(f"{path}: there are bytes after the {n_words} words the header promises.")
+    return words, matrix, {"header_words": n_words}
+
+
+def _parse_npz(data: bytes, path: Path, limit: int | None):
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+        names = set(archive.files)
+        if not {"words", "matrix"} <= names:
+            raise AuditError(f"{path}: an .npz embedding needs arrays 'words' and 'matrix', "
+                             f"found {', '.join(sorted(names)) or 'none'}.")
+        words_arr = archive["words"]
+        matrix = archive["matrix"]
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise AuditError(f"{path}: its 'words' array is stored as Python objects (a pickle); "
+                             f"save it as a unicode string array.") from None
+        raise AuditError(f"{path} is not a readable .npz archive.") from None
+    except (OSError, EOFError, KeyError):
+        raise AuditError(f"{path} is not a readable .npz archive.") from None
+    if words_arr.ndim != 1 or words_arr.dtype.kind not in "US":
+        raise AuditError(f"{path}: 'words' must be a 1-d array of strings.")
+    if matrix.ndim != 2 or matrix.dtype.kind not in "fiu":
+        raise AuditError(f"{path}: 'matrix' must be a 2-d numeric array.")
+    words = [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in words_arr.tolist()]
+    if len(words) != matrix.shape[0]:
+        raise AuditError(f"{path}: {len(words)} words for {matrix.shape[0]} matrix rows.")
+    if limit is not None:
+        words, matrix = words[:limit], matrix[:limit]
+    return words, matrix.astype(np.float32), {}
+
+
+def _parse_gensim(path: Path, limit: int | None):
+    try:
+        from gensim.models import KeyedVectors
+    except ImportError:  # pragma: no cover - gensim is a dependency
+        raise AuditError("reading gensim's native format needs gensim installed.") from None
+    try:
+        kv = KeyedVectors.load(str(path))
+    except Exception as exc:  # gensim raises many kinds for a damaged file
+        raise AuditError(f"{path}: gensim could not load it ({type(exc).__name__}).") from None
+    if hasattr(kv, "wv"):   # a whole Word2Vec model was saved
+        kv = kv.wv
+    words = list(kv.index_to_key)
+    matrix = np.asarray(kv.vectors, dtype=np.float32)
+    if limit is not None:
+        words, matrix = words[:limit], matrix[:limit]
+    return words, matrix, {}
+
+
+def _parse_pickle(data: bytes, path: Path, limit: int | None):
+    try:
+        obj = pickle.loads(data)
+    except Exception:
+        raise AuditError(f"{path} is not a readable pickle.") from None
+    if not isinstance(obj, dict):
+        raise AuditError(f"{path}: the pickle holds a {type(obj).__name__}, expected a {{word: vector}} dict.")
+    words, rows = [], []
+    for word, vector in obj.items():
+        if not isinstance(word, str):
+            raise AuditError(f"{path}: the pickle has a key of type {type(word).__name__}; words must be strings.")
+        words.append(word)
+        rows.append(np.asarray(vector, dtype=np.float32).ravel())
+        if limit is not None and len(words) >= limit:
+            break
+    if not rows:
+        raise AuditError(f"{path}: the pickled dict is empty.")
+    dims = {len(r) for r in rows}
+    if len(dims) != 1:
+        raise AuditError(f"{path}: the pickled vectors have different lengths ({sorted(dims)}).")
+    return words, np.vstack(rows), {}
+
+
+def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfinite, extra) -> Vectors:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if len(words) == 0:
+        raise AuditError(f"{path} has no vectors.")
+    finite_rows = np.isfinite(matrix).all(axis=1)
+    nonfinite_rows = int((~finite_rows).sum())
+    if nonfinite_rows and nonfinite == "reject":
+        first = int(np.flatnonzero(~finite_rows)[0])
+        raise AuditError(f"{path}: the vector of {words[first]!r} (entry {first + 1}) has NaN or infinite "
+                         f"values; {nonfinite_rows} rows do (pass --nonfinite exclude to load them and "
+                         f"leave them out of every similarity).")
+    if case == "lower":
+        words = [w.lower() for w in words]
+    dropped = 0
+    index: dict[str, int] = {}
+    for i, w in enumerate(words):
+        if w in index:
+            if duplicates == "error":
+                raise AuditError(f"{path}: the word {w!r} appears more than once (entries {index[w] + 1} "
+                                 f"and {i + 1}); pass --duplicates keep-first or keep-last to choose one.")
+            dropped += 1
+            if duplicates == "keep-last":
+                index[w] = i
+        else:
+            index[w] = i
+    if dropped:
+        rows = np.array(sorted(index.values()), dtype=np.int64)
+        words = [words[i] for i in rows]
+        matrix = matrix[rows]
+        finite_rows = finite_rows[rows]
+    zero_rows = int((finite_rows & ~np.any(matrix != 0, axis=1)).sum())
+    source = SourceInfo(path=str(path), sha256=sha256, format=fmt, words=len(words), dim=int(matrix.shape[1]),
+                        duplicates_dropped=dropped, duplicate_policy=duplicates, case=case,
+                        zero_rows=zero_rows, nonfinite_rows=int((~finite_rows).sum()),
+                        nonfinite_policy=nonfinite, words_with_spaces=extra.get("words_with_spaces", 0),
+                        limit=limit, header_words=extra.get("header_words"))
+    return Vectors(words, matrix, source)
+
+
+# --------------------------------------------------------------------------------- cache
+def _cache_paths(cache_dir, sha256: str, limit: int | None):
+    folder = Path(cache_dir) / "vectors"
+    stem = sha256 + (f"-limit{limit}" if limit else "")
+    return folder, folder / f"{stem}.npy", folder / f"{stem}.words"
+
+
+def _cache_read(cache_dir, sha256: str, limit: int | None):
+    _, matrix_path, words_path = _cache_paths(cache_dir, sha256, limit)
+    if not (matrix_path.exists() and words_path.exists()):
+        return None
+    try:
+        matrix = np.load(matrix_path, allow_pickle=False)
+        words = words_path.read_text(encoding="utf-8").split("\n")
+        spaces = int(words.pop(0))
+    except (OSError, ValueError):
+        return None
+    if len(words) != matrix.shape[0]:
+        return None
+    return words, matrix, {"words_with_spaces": spaces}
+
+
+def _cache_write(cache_dir, sha256: str, limit: int | None, words, matrix, extra) -> None:
+    folder, matrix_path, words_path = _cache_paths(cache_dir, sha256, limit)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp_matrix = matrix_path.with_name(matrix_path.name + ".part.npy")
+    np.save(tmp_matrix, np.asarray(matrix, dtype=np.float32))
+    tmp_words = words_path.with_name(words_path.name + ".part")
+    tmp_words.write_text(str(extra.get("words_with_spaces", 0)) + "\n" + "\n".join(words), encoding="utf-8")
+    os.replace(tmp_matrix, matrix_path)
+    os.replace(tmp_words, words_path)

@@ -1,0 +1,1 @@
+"""benchmarks package of embedding-audit."""

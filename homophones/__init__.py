@@ -1,0 +1,1 @@
+"""homophones package of embedding-audit."""

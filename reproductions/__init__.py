@@ -1,0 +1,1 @@
+"""reproductions package of embedding-audit."""
