@@ -114,13 +114,11 @@ def detect_format(data: bytes, path: Path | None = None) -> str:
     first_line, sep, rest = data.partition(b"\n")
     header = first_line.strip().split()
     if len(header) == 2 and all(t.isdigit() for t in header):
-        n_words, dim = int(header[0]), int(header[1])
-        # A binary body has exactly dim * 4 bytes after each word: check the first entry.
-        space = rest.find(b" ")
-        if dim > 0 and space >= 0 and len(rest) >= space + 1 + 4 * dim and n_words > 0:
-            candidate = rest[space + 1:space + 1 + 4 * dim]
-            if not _looks_like_text_numbers(candidate):
-                return "word2vec-bin"
+        dim = int(header[1])
+        # Text if the first entry reads as a word and dim numbers; anything else is binary.
+        line = rest.partition(b"\n")[0].rstrip(b"\r ").split(b" ")
+        if dim > 0 and not (len(line) >= dim + 1 and all(_is_number_bytes(t) for t in line[-dim:])):
+            return "word2vec-bin"
         return "word2vec-text"
     return "glove-text"
 
@@ -163,9 +161,12 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, str | None]:
     return raw, None
 
 
-def _looks_like_text_numbers(chunk: bytes) -> bool:
-    allowed = set(b"0123456789.-+eE \t\r\nnaifNAIF")
-    return all(b in allowed for b in chunk)
+def _is_number_bytes(token: bytes) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -197,7 +198,7 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
     if not data:
         raise AuditError(f"{path} has no vectors.")
     if b"\n\n" in data:
-        line = _line_of_offset(data, data.index(b"\n\n") + 1) + first_line_no
+        line = _line_of_offset(data, data.index(b"\n\n") + 1) + first_line_no - 1
         raise AuditError(f"{path}: line {line} is empty.")
 
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -210,8 +211,9 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
         starts, ends = starts[:limit], ends[:limit]
         data = data[:ends[-1]]
         buf = buf[:ends[-1]]
-    spaces = np.add.reduceat((buf == 32).astype(np.int32), starts) if len(buf) else np.zeros(1, int)
-    # reduceat gives the sum up to the next start; an empty last segment is impossible here.
+    # Spaces per line: positions of all spaces, counted between consecutive line ends.
+    space_pos = np.flatnonzero(buf == 32)
+    spaces = np.diff(np.searchsorted(space_pos, ends), prepend=0)
     fields = spaces + 1
 
     if header_dim is not None:
@@ -282,13 +284,15 @@ def _is_number(token: str) -> bool:
 def _pandas_parse(body: bytes, dim: int, path: Path, rows: np.ndarray, first_line_no: int):
     import pandas as pd
 
+    # NA detection is off for the word column ("nan", "NULL" are real words) and limited to
+    # the spellings of NaN in the number columns, which the non-finite policy then handles.
+    nan_words = {i: ["nan", "NaN", "NAN", "-nan", "+nan", "-NaN"] for i in range(1, dim + 1)}
     dtypes = {0: object}
     dtypes.update({i: np.float32 for i in range(1, dim + 1)})
     try:
         frame = pd.read_csv(io.BytesIO(body), sep=" ", header=None, quoting=csv.QUOTE_NONE,
-                            keep_default_na=False, na_filter=False, dtype=dtypes, engine="c",
-                            encoding="utf-8", skip_blank_lines=False, comment=None,
-                            float_precision="high")
+                            keep_default_na=False, na_values=nan_words, dtype=dtypes, engine="c",
+                            encoding="utf-8", skip_blank_lines=False, comment=None)
     except (ValueError, pd.errors.ParserError):
         # Find the first offending line for a precise message (slow path, errors only).
         for n, line in enumerate(body.split(b"\n")):

@@ -1,0 +1,296 @@
+"""`audit all VECTORS [VECTORS ...] --out DIR`: every applicable check, one report.
+
+Each embedding gets every check whose inputs are available: info and homophones always,
+benchmarks when a data dir holds the benchmark files, vocabulary provenance with
+``--corpus-root``, and for a reproduction's output folder its ``history.json`` (learning
+curves), ``instances.npz`` (acoustic metrics, MDS). A check that cannot run is recorded as
+skipped with its reason. Everything is computed before anything is written; the folder is
+then written beside its final place and renamed into it, so a failure leaves no partial report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit.commands.common import add_vector_options, format_table, load_vectors
+from audit.errors import AuditError
+
+# Fig. 4's word pairs: homophones (spoken alike) and pairs that sound different, the first
+# ones present in the instances are used.
+MDS_PAIRS = (("homophones", "ate", "eight"), ("homophones", "meat", "meet"), ("homophones", "sea", "see"),
+             ("homophones", "son", "sun"), ("homophones", "know", "no"), ("homophones", "right", "write"),
+             ("different sounds", "need", "thus"), ("different sounds", "time", "people"),
+             ("different sounds", "the", "of"), ("different sounds", "one", "first"))
+MDS_PANELS_PER_LABEL = 2
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("all", help="run every applicable check and write a report",
+                            description="Run every check that applies to each embedding and write DIR/index.html, "
+                                        "DIR/report.md, DIR/results/*.json and DIR/figures/*.")
+    parser.add_argument("vectors", metavar="VECTORS", nargs="+", help="embedding files (side by side when several)")
+    parser.add_argument("--names", nargs="+", metavar="NAME", help="a display name per embedding")
+    parser.add_argument("--out", required=True, metavar="DIR", help="report folder (created or replaced)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder with the benchmark files")
+    parser.add_argument("--corpus-root", metavar="DIR", help="a corpus in LibriSpeech layout, for vocabulary provenance")
+    parser.add_argument("--seed", type=int, default=0, help="seed for random pairs and MDS (default 0)")
+    parser.add_argument("--title", help="report title")
+    add_vector_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    names = embedding_names(args.vectors, args.names)
+    options = {"seed": str(args.seed), "data dir": args.data_dir or "(default lookup)",
+               "corpus root": args.corpus_root or "(none)"}
+    audits = []
+    for path, name in zip(args.vectors, names):
+        progress(f"auditing {name} ...")
+        audits.append(audit_embedding(load_vectors(args, path), path, name, args))
+    out = write_run(args.out, audits, options, title=args.title)
+    print(summary_table(audits))
+    print(f"report: {out / 'index.html'} (Markdown: {out / 'report.md'})")
+    return 0
+
+
+def embedding_names(paths: list[str], names: list[str] | None) -> list[str]:
+    if names is not None and len(names) != len(paths):
+        raise AuditError(f"--names gives {len(names)} names for {len(paths)} embedding files.")
+    names = names or [Path(p).name for p in paths]
+    if len(set(names)) != len(names):
+        raise AuditError("each embedding needs a distinct name; pass --names.")
+    return names
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------ checks
+@dataclass
+class EmbeddingAudit:
+    name: str
+    path: str
+    sha256: str
+    results: dict = field(default_factory=dict)    # kind -> result dict (JSON-shaped)
+    skipped: dict = field(default_factory=dict)    # kind -> reason
+
+
+class Skip(Exception):
+    """A check whose inputs are not available here."""
+
+
+def audit_embedding(vectors, path: str, name: str, args) -> EmbeddingAudit:
+    audit = EmbeddingAudit(name=name, path=str(path), sha256=vectors.source.sha256)
+    checks = [("info", _info), ("homophones", _homophones), ("benchmarks", _benchmarks), ("vocab", _vocab),
+              ("training-history", _history), ("acoustic", _acoustic), ("instance-mds", _instance_mds)]
+    for kind, check in checks:
+        started = time.perf_counter()
+        try:
+            result = check(vectors, Path(path), name, args)
+        except Skip as reason:
+            audit.skipped[kind] = str(reason)
+            continue
+        audit.results[kind] = _json_shaped(result)
+        progress(f"  {kind}: {time.perf_counter() - started:.2f} s")
+    return audit
+
+
+def _json_shaped(result) -> dict:
+    """The dict exactly as it will read back from the JSON file (so re-renders match)."""
+    data = result if isinstance(result, dict) else result.to_dict()
+    return json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False))
+
+
+def _info(vectors, path, name, args):
+    from audit.info import describe
+    from audit.results import InputInfo
+    import dataclasses
+
+    result = describe(vectors)
+    return dataclasses.replace(result, input=InputInfo.of(vectors, name=name))
+
+
+def _with_name(result, name):
+    import dataclasses
+    if hasattr(result, "input"):
+        return dataclasses.replace(result, input=dataclasses.replace(result.input, name=name))
+    return result
+
+
+def _homophones(vectors, path, name, args):
+    try:
+        import homophones
+        check = homophones.check
+    except (ImportError, AttributeError):
+        raise Skip("the homophone check is not installed") from None
+    return _with_name(check(vectors, seed=args.seed), name)
+
+
+def _benchmarks(vectors, path, name, args):
+    try:
+        from benchmarks import evaluate
+    except ImportError:
+        raise Skip("the benchmark check is not installed") from None
+    try:
+        return _with_name(evaluate(vectors, data_dir=args.data_dir), name)
+    except AuditError as exc:
+        raise Skip(f"{exc} (pass --data-dir with the benchmark files)") from None
+
+
+def _vocab(vectors, path, name, args):
+    if not args.corpus_root:
+        raise Skip("no --corpus-root given")
+    try:
+        from audit.corpora import LibriSpeechCorpus
+        from audit.vocab import provenance
+    except ImportError:
+        raise Skip("vocabulary provenance is not installed") from None
+    counts = LibriSpeechCorpus(args.corpus_root).count(cache_dir=args.cache_dir)
+    return _with_name(provenance(vectors, counts, benchmark_pairs=_benchmark_pairs(args)), name)
+
+
+def _benchmark_pairs(args):
+    """The benchmark pairs for Table 6, when the benchmark files are available."""
+    try:
+        from benchmarks import benchmark_pairs
+        return benchmark_pairs(args.data_dir)
+    except (ImportError, AuditError):
+        return None
+
+
+def _run_folder(path: Path) -> Path:
+    """A reproduction's output folder: the vectors' own folder, or its parent for epochs/*.txt."""
+    return path.parent.parent if path.parent.name == "epochs" else path.parent
+
+
+def _history(vectors, path, name, args):
+    history = _run_folder(path) / "history.json"
+    if not history.is_file() or path.parent.name == "epochs":
+        raise Skip("no history.json beside the vectors (not a reproduction's final output)")
+    try:
+        data = json.loads(history.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise AuditError(f"{history} is not a readable JSON file.") from None
+    if data.get("kind") != "training-history":
+        raise Skip(f"{history} is not a training history")
+    return data
+
+
+def _instances(path: Path) -> Path:
+    instances = _run_folder(path) / "instances.npz"
+    if not instances.is_file() or path.parent.name == "epochs":
+        raise Skip("no instances.npz beside the vectors")
+    return instances
+
+
+def _acoustic(vectors, path, name, args):
+    instances = _instances(path)
+    try:
+        from audit.acoustic import evaluate_instances
+    except ImportError:
+        raise Skip("the acoustic check is not installed") from None
+    return evaluate_instances(instances, seed=args.seed)
+
+
+def _instance_mds(vectors, path, name, args):
+    from reports.mds import instance_mds
+
+    instances = _instances(path)
+    try:
+        return instance_mds(instances, _mds_pairs(instances), seed=args.seed)
+    except AuditError as exc:
+        raise Skip(str(exc)) from None
+
+
+def _mds_pairs(instances: Path) -> list[tuple[str, str, str]]:
+    import numpy as np
+    with np.load(instances, allow_pickle=False) as archive:
+        present = set(np.asarray(archive["labels"]).astype(str).tolist())
+    chosen, per_label = [], {}
+    for label, first, second in MDS_PAIRS:
+        if first in present and second in present and per_label.get(label, 0) < MDS_PANELS_PER_LABEL:
+            chosen.append((label, first, second))
+            per_label[label] = per_label.get(label, 0) + 1
+    return chosen
+
+
+# ------------------------------------------------------------------------------ writing
+def result_files(audits: list[EmbeddingAudit], options: dict, title: str | None) -> dict[str, str]:
+    """results/*.json texts and the manifest, keyed by path relative to the report folder."""
+    from audit.results import today, write_json_atomic  # noqa: F401 (same JSON conventions)
+    from reports.run import AuditRun, RunEntry
+
+    files, entries = {}, []
+    for number, audit in enumerate(audits, start=1):
+        slug = "".join(ch if ch.isalnum() else "-" for ch in audit.name.lower()).strip("-")[:40] or "embedding"
+        written = {}
+        for kind, data in audit.results.items():
+            file = f"{number:02d}-{slug}.{kind}.json"
+            files[f"results/{file}"] = _dump(data)
+            written[kind] = file
+        entries.append(RunEntry(name=audit.name, path=audit.path, sha256=audit.sha256, results=written,
+                                skipped=dict(audit.skipped)))
+    run = AuditRun(title=title or "Embedding audit: " + ", ".join(a.name for a in audits), embeddings=entries,
+                   options=dict(options), date=today())
+    files["results/run.json"] = _dump(run.to_dict())
+    return files
+
+
+def _dump(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_run(out: str | os.PathLike, audits: list[EmbeddingAudit], options: dict, title: str | None = None) -> Path:
+    """Render everything in memory, write it to a sibling folder, then swap it into ``out``."""
+    from reports import render_files, write_files
+    from reports.run import ReportData, EmbeddingResults
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise AuditError(f"--out {out} is a file, not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / "results" / "run.json").is_file():
+        raise AuditError(f"--out {out} is a non-empty folder that is not an audit report; choose another.")
+    files = result_files(audits, options, title)
+    data = ReportData(title=json.loads(files["results/run.json"])["title"],
+                      embeddings=[EmbeddingResults(a.name, dict(a.results), dict(a.skipped), a.path) for a in audits],
+                      options=dict(options), date=json.loads(files["results/run.json"])["date"])
+    files.update(render_files(data))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a report folder is not
+    try:
+        write_files(staging, files)
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def summary_table(audits: list[EmbeddingAudit]) -> str:
+    rows = []
+    for a in audits:
+        homophones = a.results.get("homophones", {})
+        rows.append([a.name, str(homophones.get("verdict", "-")), ", ".join(sorted(a.results)),
+                     ", ".join(sorted(a.skipped)) or "-"])
+    return format_table(["embedding", "homophone verdict", "results", "skipped"], rows, align="llll")

@@ -1,0 +1,146 @@
+"""Finding, parsing and caching the benchmark files.
+
+A benchmark file has one pair per line: ``word1 word2 score``, separated by tabs or spaces.
+The served files mix LF and CRLF endings and some lack a final newline; all of that is
+accepted, and anything else (a line with other than three fields, a score that is not a
+finite number) is an error naming the file and line.
+
+Parsed files are cached per process, keyed by path, size and modification time, because the
+reproduction trainer evaluates every epoch and re-reading 13 files each time would dominate.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from audit.datadir import data_dir as resolve_data_dir
+from audit.errors import AuditError
+from benchmarks.registry import REGISTRY, BenchmarkSpec
+
+SUBFOLDER = "word-sim"
+FETCH_HINT = "run `audit data fetch benchmarks` or pass --data-dir DIR"
+
+
+@dataclass(frozen=True, eq=False)
+class Benchmark:
+    """One benchmark's pairs as read from its file: ``left[i]``, ``right[i]`` rated ``scores[i]``."""
+
+    spec: BenchmarkSpec
+    path: str
+    sha256: str
+    lowercase: bool
+    left: np.ndarray      # str array, read-only
+    right: np.ndarray     # str array, read-only
+    scores: np.ndarray    # float64, read-only
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def checksum_ok(self) -> bool:
+        """True when the file is byte-for-byte the registered one."""
+        return self.sha256 == self.spec.sha256
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def pairs(self) -> list[tuple[str, str, float]]:
+        return [(str(a), str(b), float(s)) for a, b, s in zip(self.left, self.right, self.scores)]
+
+
+def parse_pairs(text: str, source: str = "<text>") -> tuple[list[str], list[str], list[float]]:
+    """Split benchmark text into words and scores; ``source`` names the file in errors."""
+    left, right, scores = [], [], []
+    # split("\n"), not splitlines(): U+2028 or U+0085 inside a word must not end a line.
+    for number, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 3:
+            raise AuditError(f"{source}, line {number}: expected 'word1 word2 score', "
+                             f"found {len(fields)} fields.")
+        try:
+            score = float(fields[2])
+        except ValueError:
+            raise AuditError(f"{source}, line {number}: the score {fields[2]!r} is not a number.") from None
+        if not math.isfinite(score):
+            raise AuditError(f"{source}, line {number}: the score {fields[2]!r} is not finite.")
+        left.append(fields[0])
+        right.append(fields[1])
+        scores.append(score)
+    if not scores:
+        raise AuditError(f"{source} contains no word pairs.")
+    return left, right, scores
+
+
+def candidate_dirs(data_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """Where benchmark files are looked for: DIR itself, then DIR/word-sim."""
+    base = resolve_data_dir(data_dir)
+    return base, base / SUBFOLDER
+
+
+def locate(spec: BenchmarkSpec, data_dir: str | os.PathLike | None = None) -> Path:
+    """The path of ``spec``'s file, or an error telling the user how to get it."""
+    base, sub = candidate_dirs(data_dir)
+    for folder in (base, sub):
+        if (folder / spec.file).is_file():
+            return folder / spec.file
+    if not base.is_dir():
+        raise AuditError(f"the data folder {base} does not exist, so the benchmark {spec.name} "
+                         f"cannot be read; {FETCH_HINT}.")
+    raise AuditError(f"the benchmark file {spec.file} ({spec.name}) is in neither {base} nor {sub}; "
+                     f"{FETCH_HINT}.")
+
+
+def load_benchmark(name: str, data_dir: str | os.PathLike | None = None, lowercase: bool = True) -> Benchmark:
+    """Read one benchmark (by display name, any case, or file name) from the data dir."""
+    spec = REGISTRY[name]
+    path = locate(spec, data_dir).resolve()
+    stat = path.stat()
+    return _load_cached(spec, str(path), stat.st_size, stat.st_mtime_ns, bool(lowercase))
+
+
+def load_benchmarks(data_dir: str | os.PathLike | None = None, only: str | Iterable[str] | None = None,
+                    lowercase: bool = True) -> tuple[Benchmark, ...]:
+    """The selected benchmarks (all by default), in registry order."""
+    return tuple(load_benchmark(spec.name, data_dir, lowercase) for spec in REGISTRY.select(only))
+
+
+def benchmark_pairs(data_dir: str | os.PathLike | None = None, only: str | Iterable[str] | None = None,
+                    lowercase: bool = True) -> dict[str, list[tuple[str, str, float]]]:
+    """Display name -> list of (word1, word2, gold score), in registry order."""
+    return {bench.name: bench.pairs() for bench in load_benchmarks(data_dir, only, lowercase)}
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lowercase: bool) -> Benchmark:
+    # size and mtime_ns are part of the key so that a replaced file is read again.
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise AuditError(f"{path}: cannot be read ({exc.strerror}).") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AuditError(f"{path} is not UTF-8 text.") from None
+    left, right, scores = parse_pairs(text, path)
+    if lowercase:
+        left = [w.lower() for w in left]
+        right = [w.lower() for w in right]
+    return Benchmark(spec=spec, path=path, sha256=hashlib.sha256(raw).hexdigest(), lowercase=lowercase,
+                     left=_frozen(np.array(left, dtype=str)), right=_frozen(np.array(right, dtype=str)),
+                     scores=_frozen(np.array(scores, dtype=np.float64)))
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array

@@ -1,0 +1,157 @@
+"""Matplotlib figures as deterministic SVG text.
+
+Figures are drawn on a bare :class:`matplotlib.figure.Figure` with the SVG canvas (no pyplot,
+no global backend switch), with a fixed ``svg.hashsalt`` and no date in the metadata, so the
+same data always gives the same bytes and ``audit report`` rebuilds identical files. Each
+function takes plain numbers already read from result JSON; none computes a statistic.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+
+_RC = {"svg.hashsalt": "embedding-audit", "svg.fonttype": "path", "font.size": 9,
+       "axes.spines.top": False, "axes.spines.right": False}
+_METADATA = {"Date": None, "Creator": "embedding-audit"}
+
+
+def _new_figure(width: float, height: float):
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasSVG(figure)
+    return figure
+
+
+def _svg(figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata=_METADATA)
+    return buffer.getvalue()
+
+
+def _finite(values: Sequence[float | None]) -> np.ndarray:
+    array = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return array[np.isfinite(array)]
+
+
+def similarity_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]]) -> str:
+    """One panel per embedding: histograms of cosine for homophone, random and control pairs."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        figure = _new_figure(3.2 * max(1, len(groups)) + 0.6, 2.8)
+        axes = figure.subplots(1, max(1, len(groups)), squeeze=False, sharey=False)[0]
+        bins = np.linspace(-1.0, 1.0, 41)
+        for ax, (embedding, series) in zip(axes, groups.items()):
+            for label, values in series.items():
+                finite = _finite(values)
+                if len(finite):
+                    ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=f"{label} (n={len(finite)})",
+                            density=True)
+            ax.set_title(embedding, fontsize=9)
+            ax.set_xlabel("cosine similarity")
+            ax.set_xlim(-1, 1)
+            ax.legend(fontsize=7, frameon=False, loc="upper left")
+        axes[0].set_ylabel("density")
+        return _svg(figure)
+
+
+def rank_histograms(ranks: Mapping[str, Sequence[float]], vocabulary: Mapping[str, int]) -> str:
+    """Homophone-partner ranks (1 = nearest) per embedding on a logarithmic axis."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        figure = _new_figure(6.4, 3.0)
+        ax = figure.subplots()
+        largest = max([vocabulary.get(name, 10) for name in ranks] + [10])
+        bins = np.logspace(0, math.log10(largest) + 0.01, 30)
+        for embedding, values in ranks.items():
+            finite = _finite(values)
+            if len(finite):
+                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=f"{embedding} (n={len(finite)})")
+        ax.set_xscale("log")
+        ax.set_xlabel("rank of the homophone partner among all words (log scale, 1 = nearest)")
+        ax.set_ylabel("pairs")
+        ax.legend(fontsize=7, frameon=False)
+        return _svg(figure)
+
+
+def benchmark_bars(benchmarks: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> str:
+    """Grouped bars: Spearman per benchmark for each series (claims, reproductions, embeddings)."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        figure = _new_figure(max(6.4, 0.62 * len(benchmarks) * max(1, len(series)) / 2 + 2), 3.4)
+        ax = figure.subplots()
+        positions = np.arange(len(benchmarks))
+        width = 0.8 / max(1, len(series))
+        for offset, (label, values) in enumerate(series.items()):
+            heights = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            ax.bar(positions + (offset - (len(series) - 1) / 2) * width, np.nan_to_num(heights, nan=0.0),
+                   width=width, label=label)
+        ax.axhline(0, color="#444", linewidth=0.6)
+        ax.set_xticks(positions, benchmarks, rotation=40, ha="right")
+        ax.set_ylabel("Spearman ρ")
+        ax.set_ylim(-1, 1)
+        ax.legend(fontsize=7, frameon=False, ncols=2)
+        return _svg(figure)
+
+
+def learning_curves(epochs: Sequence[int], loss: Sequence[float | None],
+                    metrics: Mapping[str, Sequence[float | None]]) -> str:
+    """Loss and each tracked metric against the training epoch (the paper's Fig. 3)."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        panels = 1 + len(metrics)
+        columns = min(4, panels)
+        rows = math.ceil(panels / columns)
+        figure = _new_figure(2.3 * columns, 1.9 * rows)
+        axes = figure.subplots(rows, columns, squeeze=False).ravel()
+        for ax, (label, values) in zip(axes, [("loss", loss), *metrics.items()]):
+            y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            ax.plot(list(epochs), y, marker=".", linewidth=1.2)
+            ax.set_title(label, fontsize=8)
+            ax.set_xlabel("epoch", fontsize=7)
+        for ax in axes[panels:]:
+            ax.set_visible(False)
+        return _svg(figure)
+
+
+def mds_scatter(panels: Sequence[tuple[str, Sequence[tuple[str, Sequence[float], Sequence[float]]]]]) -> str:
+    """One panel per word pair: 2-d MDS coordinates of each spoken instance, coloured by word."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        figure = _new_figure(2.6 * max(1, len(panels)), 2.7)
+        axes = figure.subplots(1, max(1, len(panels)), squeeze=False)[0]
+        for ax, (title, words) in zip(axes, panels):
+            for marker, (word, xs, ys) in zip(("o", "^", "s", "x"), words):
+                ax.scatter(xs, ys, s=14, marker=marker, alpha=0.75, label=word)
+            ax.set_title(title, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.legend(fontsize=7, frameon=False)
+        return _svg(figure)
+
+
+def score_bands(rows: Sequence[tuple[str, float | None, float | None, float | None]], xlabel: str) -> str:
+    """Horizontal markers of a score against a (low, high) band, one row per comparison."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        figure = _new_figure(6.0, 0.45 * max(2, len(rows)) + 0.9)
+        ax = figure.subplots()
+        for y, (label, score, low, high) in enumerate(rows):
+            if low is not None and high is not None and math.isfinite(low) and math.isfinite(high):
+                ax.plot([low, high], [y, y], linewidth=6, alpha=0.35, color="tab:gray")
+            if score is not None and math.isfinite(score):
+                ax.plot([score], [y], marker="o", color="tab:blue")
+        ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+        ax.set_xlabel(xlabel)
+        return _svg(figure)

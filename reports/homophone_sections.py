@@ -1,0 +1,202 @@
+"""Homophone sections: Table 1 (summary), Table 2 (per pair), Table 3 (kNN and rank), figures."""
+
+from __future__ import annotations
+
+from reports import figures
+from reports.document import Figure, Heading, Number, Paragraph, Table
+from reports.fields import first, get, number
+from reports.run import ReportData
+
+# Per-pair rows shown in Table 2 when a result has many pairs: the paper's ten examples first
+# (when present), then the rest in the result's order up to this many.
+MAX_PAIR_ROWS = 40
+PAPER_EXAMPLES = (("ate", "eight"), ("hail", "hale"), ("know", "no"), ("made", "maid"), ("meat", "meet"),
+                  ("peace", "piece"), ("sea", "see"), ("steal", "steel"), ("tale", "tail"), ("whine", "wine"))
+
+
+def _n(value, digits: int = 3) -> Number:
+    return Number(number(value), digits)
+
+
+def pair_rows(result: dict) -> list[dict]:
+    rows = first(result, ["pair_table", "pairs.rows", "pairs.table", "per_pair", "pair_rows"], [])
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def _pair_key(row: dict) -> tuple[str, str]:
+    return (str(first(row, ["first", "word1", "left", "a"], "")), str(first(row, ["second", "word2", "right", "b"], "")))
+
+
+def _similarity_values(result: dict, group: str) -> list:
+    return first(result, [f"{group}_similarity.values", f"{group}_similarities", f"{group}_similarity.similarities"],
+                 None) or []
+
+
+# ------------------------------------------------------------------------------ Table 1
+def summary_section(data: ReportData) -> list:
+    having = data.having("homophones")
+    if not having:
+        return []
+    rows = []
+    for e in having:
+        r = e.results["homophones"]
+        rows.append([e.name, get(r, "pairs.source", "-"), _n(get(r, "pairs.found")), _n(get(r, "pairs.missing")),
+                     _n(get(r, "homophone_similarity.mean")), _n(get(r, "homophone_similarity.std")),
+                     _n(get(r, "random_similarity.mean")), _n(get(r, "random_similarity.std")),
+                     _n(get(r, "control_similarity.mean")), _n(get(r, "control_similarity.std")),
+                     str(r.get("verdict", "-"))])
+    blocks = [Heading("Homophones: pair similarity (Table 1)", anchor="homophones"),
+              Table(["embedding", "pairs", "found", "missing", "homophone mean", "homophone std", "random mean",
+                     "random std", "control mean", "control std", "verdict"], rows,
+                    caption="Cosine similarity of homophone pairs vs random and frequency-matched control pairs "
+                            "(the paper's Table 1 layout).")]
+    blocks += _test_rows(having)
+    blocks += _rule_paragraphs(having)
+    blocks += _distribution_figure(having)
+    return blocks
+
+
+def _test_rows(having) -> list:
+    rows = []
+    for e in having:
+        r = e.results["homophones"]
+        test = first(r, ["significance", "test", "mann_whitney"], None)
+        effect = first(r, ["effect_size", "effect"], None)
+        if not isinstance(test, dict) and not isinstance(effect, dict):
+            continue
+        test = test if isinstance(test, dict) else {}
+        effect = effect if isinstance(effect, dict) else {}
+        rows.append([e.name, str(first(test, ["name", "test", "method"], "-")),
+                     _n(first(test, ["statistic", "u"])), Number(number(first(test, ["p_value", "p"])), 4),
+                     _n(first(effect, ["value", "estimate", "effect"])), _n(first(effect, ["low", "ci_low", "lower"])),
+                     _n(first(effect, ["high", "ci_high", "upper"]))])
+    if not rows:
+        return []
+    return [Table(["embedding", "test", "statistic", "p", "effect size", "95% low", "95% high"], rows,
+                  caption="Homophone vs random similarity: significance test and effect size with a bootstrap "
+                          "95% interval.")]
+
+
+def _rule_paragraphs(having) -> list:
+    rules = {str(first(e.results["homophones"], ["verdict_rule", "rule", "verdict_detail.rule"], "")) for e in having}
+    return [Paragraph(f"Verdict rule: {rule}", emphasis=True) for rule in sorted(rules) if rule]
+
+
+def _distribution_figure(having) -> list:
+    groups = {}
+    for e in having:
+        r = e.results["homophones"]
+        series = {}
+        homophone = _similarity_values(r, "homophone") or [first(row, ["similarity", "cosine"]) for row in pair_rows(r)]
+        for label, values in (("homophone", homophone), ("random", _similarity_values(r, "random")),
+                              ("control", _similarity_values(r, "control"))):
+            if values:
+                series[label] = values
+        if series:
+            groups[e.name] = series
+    if not groups:
+        return []
+    return [Figure("homophone-similarity", figures.similarity_distributions(groups),
+                   "Cosine similarity of homophone pairs vs random and control pairs, per embedding.")]
+
+
+# ------------------------------------------------------------------------------ Table 2
+def pair_section(data: ReportData) -> list:
+    having = [e for e in data.having("homophones") if pair_rows(e.results["homophones"])]
+    if not having:
+        return []
+    by_embedding = [{_pair_key(row): row for row in pair_rows(e.results["homophones"])} for e in having]
+    order = _pair_order(pair_rows(having[0].results["homophones"]))
+    paper = _paper_columns(pair_rows(having[0].results["homophones"]))
+    headers = ["pair"] + [f"{name} ({label})" for name, label in paper] + [e.name for e in having]
+    rows = []
+    for key in order:
+        source = by_embedding[0].get(key, {})
+        row = [f"{key[0]} / {key[1]}"]
+        row += [Number(number(get(source, field)), 2) for field, _ in paper]
+        row += [_n(first(table.get(key, {}), ["similarity", "cosine"])) for table in by_embedding]
+        rows.append(row)
+    shown = len(rows)
+    total = len(by_embedding[0])
+    caption = ("Cosine similarity per homophone pair (the paper's Table 2 columns: Raw = wav2vec, "
+               "Official = released 50-d, Ours = the paper's reproduction) beside each audited embedding; "
+               f"{shown} of {total} pairs shown, all pairs are in the result JSON.")
+    return [Heading("Homophones: per pair (Table 2)", anchor="homophone-pairs"),
+            Table(headers, rows, caption=caption)]
+
+
+def _pair_order(rows: list[dict]) -> list[tuple[str, str]]:
+    keys = [_pair_key(r) for r in rows]
+    present = set(keys)
+    ordered = [k for k in PAPER_EXAMPLES if k in present]
+    ordered += [k for k in keys if k not in set(ordered)]
+    return ordered[:MAX_PAIR_ROWS]
+
+
+_PAPER_FIELDS = (("paper_raw", "paper Raw"), ("paper_official", "paper Official"),
+                 ("paper_reproduced", "paper Ours"), ("raw_wav2vec", "paper Raw"),
+                 ("official_50d", "paper Official"), ("reproduced_50d", "paper Ours"))
+
+
+def _paper_columns(rows: list[dict]) -> list[tuple[str, str]]:
+    """The paper's per-pair columns that the result carries, as (field path, label)."""
+    columns = []
+    for field, label in _PAPER_FIELDS:
+        for prefix in ("", "paper."):
+            if any(get(r, prefix + field) is not None for r in rows):
+                columns.append((prefix + field, label.replace("paper ", "")))
+                break
+    return [(path, f"paper {label}") for path, label in columns]
+
+
+# ------------------------------------------------------------------------------ Table 3
+def knn_section(data: ReportData) -> list:
+    having = data.having("homophones")
+    if not having:
+        return []
+    blocks = [Heading("Homophones: nearest neighbours and homophone rank (Table 3)", anchor="homophone-ranks")]
+    summary = []
+    for e in having:
+        r = e.results["homophones"]
+        summary.append([e.name, _n(get(r, "homophone_rank.mean"), 1), _n(get(r, "homophone_rank.median"), 1),
+                        _n(first(r, ["homophone_rank.share_top10", "homophone_rank.share_at_most_10",
+                                     "homophone_rank.top10_share"])),
+                        _n(first(r, ["homophone_rank.median_share", "homophone_rank.median_fraction",
+                                     "homophone_rank.share_of_vocabulary"]), 4)])
+    blocks.append(Table(["embedding", "mean rank", "median rank", "share with rank <= 10",
+                         "median rank / vocabulary"], summary,
+                        caption="Rank of each word's homophone partner among all words by cosine (1 = nearest), "
+                                "as in the paper's Table 3."))
+    for e in having:
+        examples = first(e.results["homophones"], ["knn", "knn_examples", "neighbours", "examples"], [])
+        rows = []
+        for example in examples[:MAX_PAIR_ROWS]:
+            if not isinstance(example, dict):
+                continue
+            neighbours = first(example, ["neighbours", "neighbors", "nearest"], []) or []
+            words = [n if isinstance(n, str) else str(first(n, ["word"], "")) for n in neighbours]
+            rows.append([str(example.get("word", "-")), ", ".join(words),
+                         str(first(example, ["partner", "homophone"], "-")),
+                         _n(first(example, ["homophone_rank", "rank"]), 0)])
+        if rows:
+            blocks.append(Table(["word", "nearest neighbours", "homophone", "homophone rank"], rows,
+                                caption=f"{e.name}: k nearest neighbours (self excluded) and homophone rank."))
+    blocks += _rank_figure(having)
+    return blocks
+
+
+def _rank_figure(having) -> list:
+    ranks, vocabulary = {}, {}
+    for e in having:
+        r = e.results["homophones"]
+        values = first(r, ["homophone_rank.values", "homophone_ranks", "ranks"], None)
+        if values is None:
+            values = [first(row, ["rank", "homophone_rank", "rank_first_to_second"]) for row in pair_rows(r)]
+        values = [v for v in values if number(v) is not None]
+        if values:
+            ranks[e.name] = values
+            vocabulary[e.name] = int(number(get(r, "input.words")) or max(values))
+    if not ranks:
+        return []
+    return [Figure("homophone-ranks", figures.rank_histograms(ranks, vocabulary),
+                   "Homophone-partner rank per pair (log scale): a speech model puts partners near rank 1.")]

@@ -1,0 +1,278 @@
+"""Vocabulary (Tables 5-6), benchmarks (Table 7, Fig. 2), training (Fig. 3), instance MDS
+(Fig. 4), acoustic and provenance sections."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from reports import figures
+from reports.document import Figure, Heading, Number, Paragraph, Table
+from reports.fields import first, get, number
+from reports.run import ReportData
+
+# Fields that describe the run rather than measure the embedding: kept out of generic tables.
+_BOOKKEEPING = {"kind", "schema_version", "tool_version", "input", "date", "seed", "parameters", "source"}
+MAX_LISTED_WORDS = 30
+
+
+def _n(value, digits: int = 3) -> Number:
+    return Number(number(value), digits)
+
+
+# ------------------------------------------------------------------------------ vocabulary
+def vocab_section(data: ReportData) -> list:
+    having = data.having("vocab")
+    if not having:
+        return []
+    blocks: list = [Heading("Vocabulary provenance (Tables 5 and 6)", anchor="vocabulary")]
+    for e in having:
+        r = e.results["vocab"]
+        best = r.get("best") or {}
+        blocks.append(Table(
+            ["embedding", "closest candidate", "min count", "exact", "missing", "extra", "Jaccard"],
+            [[e.name, " + ".join(map(str, best.get("subsets") or [])) or "-", _n(best.get("min_count")),
+              "yes" if best.get("exact") else "no", _n(_count(best.get("missing"))), _n(_count(best.get("extra"))),
+              _n(best.get("jaccard"), 4)]],
+            caption="The corpus vocabulary (union of subsets x minimum count) closest to the embedding's."))
+        blocks += _candidate_table(e.name, r)
+        blocks += _listed_words(e.name, best)
+        blocks += _dict_rows_table(first(r, ["table5", "table_5", "vocabulary_table", "views.table5"]),
+                                   f"{e.name}: vocabulary composition (Table 5 layout).")
+        blocks += _table6(e.name, r.get("table6"))
+    return blocks
+
+
+def _count(value) -> int | float | None:
+    if isinstance(value, list):
+        return len(value)
+    return number(value)
+
+
+def _candidate_table(name: str, result: dict) -> list:
+    candidates = [c for c in (result.get("candidates") or []) if isinstance(c, dict)][:10]
+    if not candidates:
+        return []
+    rows = [[" + ".join(map(str, c.get("subsets") or [])), _n(c.get("min_count")), "yes" if c.get("exact") else "no",
+             _n(_count(c.get("missing"))), _n(_count(c.get("extra"))), _n(c.get("jaccard"), 4)] for c in candidates]
+    return [Table(["subsets", "min count", "exact", "missing", "extra", "Jaccard"], rows,
+                  caption=f"{name}: the closest candidate vocabularies, best first.")]
+
+
+def _table6(name: str, table) -> list:
+    """Pairs not found per benchmark for each candidate vocabulary, beside the paper's counts."""
+    if not isinstance(table, dict) or not table.get("rows"):
+        return []
+    columns = [str(c) for c in table.get("columns") or []]
+    rows = [[str(row.get("benchmark")), _n(row.get("pairs"))] + [_n(get(row, "not_found", {}).get(c)) for c in columns]
+            + [_n(row.get("paper_reported")), _n(row.get("paper_libri_clean"))] for row in table["rows"]]
+    return [Table(["benchmark", "pairs", *columns, "Speech2Vec paper reported", "paper: Libri-Clean all words"], rows,
+                  caption=f"{name}: benchmark pairs not found when the vocabulary is each candidate (Table 6 "
+                          f"layout); benchmark words normalised: {table.get('normalisation', '-')}.")]
+
+
+def _listed_words(name: str, best: dict) -> list:
+    blocks = []
+    for field in ("missing_words", "extra_words"):
+        words = best.get(field)
+        if isinstance(words, list) and words:
+            shown = ", ".join(map(str, words[:MAX_LISTED_WORDS]))
+            blocks.append(Paragraph(f"{name}: {field.replace('_', ' ')} (examples): {shown}"
+                                    + (" ..." if len(words) > MAX_LISTED_WORDS else "")))
+    return blocks
+
+
+def _dict_rows_table(rows: Any, caption: str) -> list:
+    """A list of flat dicts as a table with the union of their keys as columns (first-seen order)."""
+    if isinstance(rows, Mapping):
+        rows = [{"": key, **value} if isinstance(value, Mapping) else {"": key, "value": value}
+                for key, value in rows.items()]
+    rows = [r for r in (rows or []) if isinstance(r, Mapping)]
+    if not rows:
+        return []
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns and not isinstance(row[k], Mapping)]
+    body = [[_plain(row.get(c)) for c in columns] for row in rows]
+    return [Table([c.replace("_", " ") for c in columns], body, caption=caption)]
+
+
+def _plain(value) -> object:
+    if isinstance(value, list):
+        return " + ".join(map(str, value)) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return Number(value, 3)
+    if isinstance(value, int):
+        return Number(value)
+    return "-" if value is None else str(value)
+
+
+# ------------------------------------------------------------------------------ benchmarks
+_CLAIM_SERIES = (("paper_claim", "Speech2Vec paper"), ("rc_sgd_rand_init", "RC SGD rand init"),
+                 ("rc_sgd_500_epoch", "RC SGD 500 ep"), ("rc_adam_rand_init", "RC Adam rand init"),
+                 ("rc_adam_500_epoch", "RC Adam 500 ep"))
+
+
+def _claim(row: dict, field: str):
+    return first(row, [field, f"speech2vec.{field}", f"claims.{field}", f"paper.{field}"])
+
+
+def benchmark_section(data: ReportData) -> list:
+    having = data.having("benchmarks")
+    if not having:
+        return []
+    tables = [{str(row.get("name")): row for row in e.results["benchmarks"].get("results", []) if isinstance(row, dict)}
+              for e in having]
+    names = list(dict.fromkeys(name for table in tables for name in table))
+    claims = [(field, label) for field, label in _CLAIM_SERIES
+              if any(number(_claim(t.get(n, {}), field)) is not None for t in tables for n in names)]
+    headers = ["benchmark"] + [label for _, label in claims]
+    for e in having:
+        headers += [f"{e.name} ρ", f"{e.name} found", f"{e.name} not found"]
+    rows = []
+    for name in names:
+        reference = next((t[name] for t in tables if name in t), {})
+        row = [name] + [Number(number(_claim(reference, field)), 2) for field, _ in claims]
+        for table in tables:
+            entry = table.get(name, {})
+            row += [_n(entry.get("spearman")), _n(entry.get("found")), _n(entry.get("not_found"))]
+        rows.append(row)
+    blocks = [Heading("Word-similarity benchmarks (Table 7, Fig. 2)", anchor="benchmarks"),
+              Table(headers, rows, caption="Spearman ρ (pairs with a missing word dropped) beside the Speech2Vec "
+                                           "paper's claims and the reality check's reproduction (RC).")]
+    blocks += _oov_table(having, names, tables)
+    series = {label: [number(_claim(next((t[n] for t in tables if n in t), {}), field)) for n in names]
+              for field, label in claims[:1] + [c for c in claims if c[0] == "rc_sgd_500_epoch"]}
+    for e, table in zip(having, tables):
+        series[e.name] = [number(table.get(n, {}).get("spearman")) for n in names]
+    blocks.append(Figure("benchmarks", figures.benchmark_bars(names, series),
+                         "Spearman ρ per benchmark: the Speech2Vec paper's claims vs measured (missing bars: no value)."))
+    return blocks
+
+
+def _oov_table(having, names, tables) -> list:
+    headers, columns = ["benchmark"], []
+    for e in having:
+        headers += [f"{e.name} drop", f"{e.name} zero", f"{e.name} mean"]
+    rows = []
+    for name in names:
+        row = [name]
+        for table in tables:
+            entry = table.get(name, {})
+            row += [_n(entry.get("spearman")), _n(entry.get("spearman_zero")), _n(entry.get("spearman_mean"))]
+        rows.append(row)
+    del columns
+    return [Table(headers, rows, caption="Spearman ρ under each missing-word policy: drop the pair (the "
+                                         "wordvectors.org convention), score it 0, or use the mean vector.")]
+
+
+# ------------------------------------------------------------------------------ training history
+def training_section(data: ReportData) -> list:
+    having = data.having("training-history")
+    blocks: list = []
+    for e in having:
+        epochs = [ep for ep in first(e.results["training-history"], ["epochs", "history", "records"], [])
+                  if isinstance(ep, dict)]
+        if not epochs:
+            continue
+        numbers = [first(ep, ["epoch", "index"]) for ep in epochs]
+        loss = [number(first(ep, ["loss", "train_loss"])) for ep in epochs]
+        metrics = _epoch_metrics(epochs)
+        if not blocks:
+            blocks.append(Heading("Reproduction training (Fig. 3)", anchor="training"))
+        rows = [[_n(numbers[i], 0), _n(loss[i], 4), _n(first(ep, ["pairs_per_second"]), 0)]
+                + [_n(values[i]) for values in metrics.values()] for i, ep in enumerate(epochs)]
+        blocks.append(Table(["epoch", "loss", "pairs/s", *metrics], rows,
+                            caption=f"{e.name}: per-epoch loss, speed and evaluation (epoch 0 = random init)."))
+        blocks.append(Figure(f"learning-curves-{_slug(e.name)}", figures.learning_curves(numbers, loss, metrics),
+                             f"{e.name}: learning curves (x: epoch; y: loss or the metric)."))
+    return blocks
+
+
+def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
+    """Benchmark coefficients and homophone summary numbers per epoch, by metric name."""
+    metrics: dict[str, list] = {}
+    for index, epoch in enumerate(epochs):
+        values: dict[str, Any] = {}
+        bench = first(epoch, ["benchmarks", "spearman"], {})
+        if isinstance(bench, list):
+            bench = {str(b.get("name")): b.get("spearman") for b in bench if isinstance(b, dict)}
+        values.update({str(k): (v.get("spearman") if isinstance(v, dict) else v) for k, v in (bench or {}).items()})
+        homophones = first(epoch, ["homophones", "homophone"], {}) or {}
+        for label, path in (("homophone cosine", "homophone_similarity.mean"), ("random cosine", "random_similarity.mean"),
+                            ("homophone rank (median)", "homophone_rank.median")):
+            if get(homophones, path) is not None:
+                values[label] = get(homophones, path)
+        for label, value in values.items():
+            metrics.setdefault(label, [None] * len(epochs))[index] = number(value)
+    return metrics
+
+
+def _slug(name: str) -> str:
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    return slug[:40] or "embedding"
+
+
+# ------------------------------------------------------------------------------ instance MDS
+def mds_section(data: ReportData) -> list:
+    blocks: list = []
+    for e in data.having("instance-mds"):
+        r = e.results["instance-mds"]
+        panels = []
+        for panel in r.get("panels", []):
+            words = [(w["word"], [p[0] for p in w["points"]], [p[1] for p in w["points"]]) for w in panel["words"]]
+            panels.append((f"{panel['label']}: {' / '.join(w[0] for w in words)}", words))
+        if not panels:
+            continue
+        if not blocks:
+            blocks.append(Heading("Per-instance embeddings (Fig. 4)", anchor="instances"))
+        rows = [[p["label"], " / ".join(w["word"] for w in p["words"]), " / ".join(str(len(w["points"])) for w in p["words"]),
+                 _n(p.get("stress"), 4)] for p in r.get("panels", [])]
+        blocks.append(Table(["pair type", "words", "instances", "MDS stress"], rows,
+                            caption=f"{e.name}: multidimensional scaling of the encoder output of each spoken "
+                                    f"instance (seed recorded in the JSON)."))
+        blocks.append(Figure(f"instances-mds-{_slug(e.name)}", figures.mds_scatter(panels),
+                             f"{e.name}: MDS of per-instance embeddings; homophones mixed means the encoder "
+                             f"cannot tell them apart."))
+    return blocks
+
+
+# ------------------------------------------------------------------------------ generic tables
+def acoustic_section(data: ReportData) -> list:
+    return _scalar_comparison(data, "acoustic", "Acoustic word discrimination (instance level)",
+                              "Same-different AP, query-by-example retrieval, clustering and kNN accuracy "
+                              "of the per-instance embeddings.")
+
+
+def provenance_section(data: ReportData) -> list:
+    blocks = _scalar_comparison(data, "provenance", "Model provenance: is it a text model?",
+                                "Similarity of the audited embedding to reference text (and speech) models, "
+                                "with the seed-to-seed band of each family.")
+    for e in data.having("provenance"):
+        verdict = first(e.results["provenance"], ["verdict", "family", "judgement"])
+        reason = first(e.results["provenance"], ["reason", "verdict_reason"])
+        if verdict:
+            blocks.append(Paragraph(f"{e.name}: {verdict}" + (f" — {reason}" if reason else "")))
+    return blocks
+
+
+def _scalar_comparison(data: ReportData, kind: str, title: str, caption: str) -> list:
+    having = data.having(kind)
+    if not having:
+        return []
+    flat = [dict(_flatten(e.results[kind])) for e in having]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    rows = [[key.replace("_", " ")] + [_plain(f.get(key)) for f in flat] for key in keys]
+    return [Heading(title, anchor=kind), Table(["measure"] + [e.name for e in having], rows, caption=caption)]
+
+
+def _flatten(data: Mapping, prefix: str = ""):
+    for key, value in data.items():
+        if not prefix and key in _BOOKKEEPING:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _flatten(value, name + ".")
+        elif isinstance(value, (int, float, bool)) or (isinstance(value, str) and len(value) < 80):
+            yield name, value

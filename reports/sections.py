@@ -1,0 +1,114 @@
+"""Report sections, in the paper's order, each built from saved result dicts only.
+
+A section returns a list of blocks; it returns nothing when no embedding has its result, so a
+check that did not run simply leaves its section out. Numbers are shown exactly as stored
+(rounded for display); no section computes a new statistic.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from reports import figures
+from reports.document import Card, Figure, Heading, Number, Paragraph, Table
+from reports.fields import first, get, number, short_sha
+from reports.run import EmbeddingResults, ReportData
+
+
+def _n(value, digits: int = 3) -> Number:
+    return Number(number(value), digits)
+
+
+def _names(embeddings: Sequence[EmbeddingResults]) -> list[str]:
+    return [e.name for e in embeddings]
+
+
+# ------------------------------------------------------------------------------ verdict cards
+def verdict_cards(data: ReportData) -> list:
+    blocks: list = [Heading("Verdict", anchor="verdict")]
+    for embedding in data.embeddings:
+        blocks.append(_card(embedding))
+    return blocks
+
+
+def _card(embedding: EmbeddingResults) -> Card:
+    info = embedding.results.get("info", {})
+    homophones = embedding.results.get("homophones")
+    facts: list[tuple[str, object]] = [
+        ("file", get(info, "input.path") or embedding.path or "-"),
+        ("words", _n(get(info, "input.words"))),
+        ("dimension", _n(get(info, "input.dim"))),
+        ("sha256", short_sha(get(info, "input.sha256"))),
+    ]
+    verdict, reason = "not checked", "The homophone check did not run for this embedding."
+    if homophones is not None:
+        verdict = str(homophones.get("verdict", "inconclusive"))
+        reason = str(first(homophones, ["verdict_reason", "reason", "verdict_detail.reason"], ""))
+        facts += [("homophone cosine (mean)", _n(get(homophones, "homophone_similarity.mean"))),
+                  ("random-pair cosine (mean)", _n(get(homophones, "random_similarity.mean"))),
+                  ("homophone rank (median)", _n(get(homophones, "homophone_rank.median"), 1))]
+    benchmarks = embedding.results.get("benchmarks")
+    if benchmarks is not None:
+        facts.append(("benchmarks evaluated", _n(len(benchmarks.get("results", [])))))
+    vocab = embedding.results.get("vocab")
+    if vocab is not None:
+        facts.append(("closest corpus vocabulary", _vocab_candidate_label(get(vocab, "best", {}))))
+    provenance = embedding.results.get("provenance")
+    if provenance is not None:
+        facts.append(("resembles", str(first(provenance, ["verdict", "family", "judgement"], "-"))))
+    for kind, why in sorted(embedding.skipped.items()):
+        facts.append((f"{kind} not run", why))
+    return Card(title=embedding.name, verdict=verdict, reason=reason, facts=tuple(facts))
+
+
+def _vocab_candidate_label(best) -> str:
+    subsets = best.get("subsets") or []
+    if not subsets:
+        return "-"
+    exact = " (exact match)" if best.get("exact") else ""
+    return f"{' + '.join(map(str, subsets))}, count >= {best.get('min_count', '-')}{exact}"
+
+
+# ------------------------------------------------------------------------------ inputs
+def inputs_section(data: ReportData) -> list:
+    having = data.having("info")
+    if not having:
+        return []
+    rows = []
+    for e in having:
+        info = e.results["info"]
+        rows.append([e.name, get(info, "source.format", "-"), _n(get(info, "input.words")),
+                     _n(get(info, "input.dim")), _n(get(info, "source.duplicates_dropped")),
+                     _n(get(info, "source.zero_rows")), _n(get(info, "source.nonfinite_rows")),
+                     _n(get(info, "valid_rows")), _n(get(info, "norms.median")),
+                     short_sha(get(info, "input.sha256"))])
+    table = Table(["embedding", "format", "words", "dim", "duplicates dropped", "zero rows", "NaN/inf rows",
+                   "usable rows", "median norm", "sha256"], rows)
+    blocks = [Heading("Inputs", anchor="inputs"), table]
+    if data.options:
+        blocks.append(Table(["option", "value"], [[k, v] for k, v in sorted(data.options.items())],
+                            caption="Options of this run."))
+    return blocks
+
+
+# ------------------------------------------------------------------------------ registry
+def all_sections(data: ReportData) -> list:
+    from reports import homophone_sections, other_sections
+
+    builders = [verdict_cards, inputs_section,
+                homophone_sections.summary_section, homophone_sections.pair_section,
+                homophone_sections.knn_section, other_sections.vocab_section,
+                other_sections.benchmark_section, other_sections.training_section,
+                other_sections.mds_section, other_sections.acoustic_section,
+                other_sections.provenance_section]
+    blocks: list = []
+    for build in builders:
+        blocks += build(data)
+    return blocks
+
+
+def figure(name: str, svg: str, caption: str) -> Figure:
+    return Figure(name=name, svg=svg, caption=caption)
+
+
+__all__ = ["all_sections", "figure", "figures", "Paragraph"]

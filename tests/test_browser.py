@@ -1,0 +1,75 @@
+"""Headless Chromium opens a report from disk: it renders, figures load, and nothing complains."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from audit import Vectors
+from audit.loaders import save_word2vec_text
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; "
+                                                          ".ci/run installs it)")
+
+# matplotlib's first two cycle colours: bars and histograms in every figure use them
+FIGURE_COLOURS = np.array([[31, 119, 180], [255, 127, 14]], dtype=np.float64)
+
+
+def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "profile"
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+               "--enable-logging=stderr", "--v=0", *args]
+    env = {**os.environ, "HOME": str(tmp_path)}
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, word_sim_dir):
+    from audit.cli import main
+
+    folder = tmp_path_factory.mktemp("browser")
+    rng = np.random.default_rng(0)
+    words = ["ate", "eight", "<img src=x onerror=alert(1)>"] + [f"w{i}" for i in range(100)]
+    save_word2vec_text(Vectors(words, rng.normal(size=(len(words), 8))), folder / "v<1>.txt")
+    assert main(["all", str(folder / "v<1>.txt"), "--data-dir", str(word_sim_dir), "--out", str(folder / "out")]) == 0
+    return folder / "out" / "index.html"
+
+
+def test_report_renders_in_chromium(report, tmp_path):
+    from matplotlib.image import imread
+
+    shot = tmp_path / "shot.png"
+    done = _chromium(tmp_path, "--window-size=1200,2600", f"--screenshot={shot}", report.as_uri())
+    assert shot.is_file(), done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == [], console
+    pixels = imread(shot)[..., :3] * 255.0
+    assert pixels.std() > 10, "the screenshot is blank"
+    coloured = np.zeros(pixels.shape[:2], dtype=bool)
+    for colour in FIGURE_COLOURS:
+        coloured |= np.abs(pixels - colour).max(axis=2) < 12
+    assert coloured.sum() > 500, "no figure was drawn on the page"
+
+
+def test_dom_has_figures_and_no_injected_elements(report, tmp_path):
+    done = _chromium(tmp_path, "--dump-dom", report.as_uri())
+    dom = done.stdout
+    assert "<h1>" in dom, done.stderr[-2000:]
+    images = re.findall(r'<img [^>]*src="([^"]{0,40})', dom)
+    assert images and all(src.startswith("data:image/svg+xml;base64,") for src in images)
+    assert 'src="x"' not in dom and "onerror" not in re.sub(r"&lt;img src=x onerror=alert\(1\)&gt;", "", dom)
+
+
+def test_console_errors_would_be_seen(tmp_path):
+    """The console check above is able to fail: a page that logs an error is caught."""
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><body><script>console.error("planted")</script></body></html>')
+    done = _chromium(tmp_path, f"--screenshot={tmp_path / 'bad.png'}", page.as_uri())
+    assert any(":CONSOLE" in line and "planted" in line for line in done.stderr.splitlines())

@@ -1,0 +1,254 @@
+"""Loaders: round trips with files written by gensim or numpy, tricky words, every bad input."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+import audit
+from audit.errors import AuditError
+from audit.loaders import detect_format, save_npz, save_word2vec_text
+
+TRICKY = ['"', "nan", "NaN", "null", "NULL", "NA", "None", "true", "#", "1e5", "'", "it's", "café", "日本"]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(300)] + TRICKY
+    matrix = rng.normal(size=(len(words), 6)).astype(np.float32)
+    return words, matrix
+
+
+def _keyed(words, matrix):
+    kv = KeyedVectors(matrix.shape[1])
+    kv.add_vectors(words, matrix)
+    return kv
+
+
+def _check_same(vectors, words, matrix, fmt):
+    assert list(vectors.words) == list(words)
+    assert vectors.source.format == fmt
+    assert vectors.matrix.dtype == np.float32
+    assert np.abs(vectors.matrix - matrix).max() <= 1e-6
+    assert vectors.source.sha256 and len(vectors.source.sha256) == 64
+
+
+def test_word2vec_text_written_by_gensim(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "vectors.txt"
+    _keyed(words, matrix).save_word2vec_format(str(path))
+    _check_same(audit.load(path), words, matrix, "word2vec-text")
+
+
+def test_word2vec_binary_written_by_gensim(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "vectors.bin"
+    _keyed(words, matrix).save_word2vec_format(str(path), binary=True)
+    _check_same(audit.load(path), words, matrix, "word2vec-bin")
+
+
+def test_glove_text_without_header(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "glove.txt"
+    _keyed(words, matrix).save_word2vec_format(str(path), write_header=False)
+    _check_same(audit.load(path), words, matrix, "glove-text")
+    # gensim reads the same file with no_header=True: identical words and values.
+    kv = KeyedVectors.load_word2vec_format(str(path), no_header=True)
+    assert list(kv.index_to_key) == words
+
+
+@pytest.mark.parametrize("compress,suffix", [(gzip.compress, "gz"), (bz2.compress, "bz2")])
+def test_compressed_text(tmp_path, reference, compress, suffix):
+    words, matrix = reference
+    plain = tmp_path / "v.txt"
+    _keyed(words, matrix).save_word2vec_format(str(plain))
+    packed = tmp_path / f"v.txt.{suffix}"
+    packed.write_bytes(compress(plain.read_bytes()))
+    kind = "gzip" if suffix == "gz" else "bz2"
+    _check_same(audit.load(packed), words, matrix, f"word2vec-text+{kind}")
+
+
+def test_npz_written_by_numpy(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "v.npz"
+    np.savez(path, words=np.array(words), matrix=matrix)
+    _check_same(audit.load(path), words, matrix, "npz")
+
+
+def test_gensim_native_needs_allow_pickle(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "v.kv"
+    _keyed(words, matrix).save(str(path))
+    with pytest.raises(AuditError, match="pickle"):
+        audit.load(path)
+    _check_same(audit.load(path, allow_pickle=True), words, matrix, "gensim")
+
+
+def test_pickled_dict_needs_allow_pickle(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "v.pkl"
+    path.write_bytes(pickle.dumps({w: m for w, m in zip(words, matrix)}))
+    with pytest.raises(AuditError, match="can run arbitrary code"):
+        audit.load(path)
+    _check_same(audit.load(path, allow_pickle=True), words, matrix, "pickle")
+
+
+def test_our_writers_round_trip(tmp_path, reference):
+    words, matrix = reference
+    vectors = audit.Vectors(words, matrix)
+    save_word2vec_text(vectors, tmp_path / "a.txt")
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "a.txt"))
+    assert list(kv.index_to_key) == words
+    assert np.abs(kv.vectors - matrix).max() < 1e-5
+    save_npz(vectors, tmp_path / "a.npz")
+    _check_same(audit.load(tmp_path / "a.npz"), words, matrix, "npz")
+
+
+def test_format_is_detected_from_content_not_extension(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "misleading.bin"
+    _keyed(words, matrix).save_word2vec_format(str(path))  # text, despite the name
+    assert detect_format(path.read_bytes()) == "word2vec-text"
+    assert audit.load(path).source.format == "word2vec-text"
+
+
+def test_word_with_spaces_is_everything_before_the_last_dim_fields(tmp_path):
+    path = tmp_path / "spaces.txt"
+    path.write_text("a 1 2 3\nnew york 4 5 6\n. . . 7 8 9\nb 0.5 0.25 1\n", encoding="utf-8")
+    vectors = audit.load(path)
+    assert vectors.words == ("a", "new york", ". . .", "b")
+    np.testing.assert_array_equal(vectors.matrix[1], [4, 5, 6])
+    assert vectors.source.words_with_spaces == 2
+
+
+def test_crlf_and_trailing_spaces_and_no_final_newline(tmp_path):
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(b"2 3\r\nx 1 2 3 \r\ny 4 5 6")
+    vectors = audit.load(path)
+    assert vectors.words == ("x", "y")
+    np.testing.assert_array_equal(vectors.matrix, [[1, 2, 3], [4, 5, 6]])
+
+
+def test_limit_case_and_duplicate_policies(tmp_path):
+    path = tmp_path / "dups.txt"
+    path.write_text("Apple 1 0\napple 0 1\nPear 1 1\nfig 2 2\n", encoding="utf-8")
+    assert audit.load(path, limit=2).words == ("Apple", "apple")
+    with pytest.raises(AuditError, match="appears more than once"):
+        audit.load(path, case="lower")
+    first = audit.load(path, case="lower", duplicates="keep-first")
+    assert first.words == ("apple", "pear", "fig")
+    np.testing.assert_array_equal(first.vector("apple"), [1, 0])
+    assert first.source.duplicates_dropped == 1
+    last = audit.load(path, case="lower", duplicates="keep-last")
+    np.testing.assert_array_equal(last.vector("apple"), [0, 1])
+
+
+def test_cache_gives_identical_vectors(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "v.txt"
+    _keyed(words, matrix).save_word2vec_format(str(path))
+    first = audit.load(path, cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache" / "vectors").glob("*.npy"))
+    second = audit.load(path, cache_dir=tmp_path / "cache")
+    assert second.words == first.words
+    np.testing.assert_array_equal(second.matrix, first.matrix)
+
+
+# ---------------------------------------------------------------------------------- bad input
+BAD_TEXT = {
+    "empty": (b"", "is empty"),
+    "header_larger": (b"3 2\na 1 2\nb 3 4\n", "header promises 3 words"),
+    "header_smaller": (b"1 2\na 1 2\nb 3 4\n", "header promises 1 words"),
+    "inconsistent_dims": (b"a 1 2 3\nb 1 2\nc 1 2 3\n", "line 2 has 2 values, expected 3"),
+    "extra_number": (b"2 2\na 1 2\nb 3 4 5\n", "line 3 has 3 values, expected 2"),
+    "non_numeric": (b"a 1 2\nb 3 x\nc 5 6\n", "line 2 has a value that is not a number"),
+    "nan_values": (b"a 1 2\nb nan 3\n", "NaN or infinite"),
+    "inf_values": (b"a 1 2\nb inf 3\n", "NaN or infinite"),
+    "duplicates": (b"a 1 2\na 3 4\n", "appears more than once"),
+    "invalid_utf8": (b"a 1 2\n\xff\xfe 3 4\n", "line 2 is not valid UTF-8"),
+    "blank_line": (b"a 1 2\n\nb 3 4\n", "line 2 is empty"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TEXT))
+def test_bad_text_input_gives_one_sentence_and_exit_2(tmp_path, run_cli, name):
+    content, message = BAD_TEXT[name]
+    path = tmp_path / f"{name}.txt"
+    path.write_bytes(content)
+    out_json = tmp_path / "out.json"
+    code, out, err = run_cli("info", path, "--json", out_json)
+    assert code == 2
+    assert message in err
+    assert err.startswith("audit: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert not out_json.exists()
+
+
+def test_nonfinite_rows_can_be_excluded_with_a_count(tmp_path):
+    path = tmp_path / "nan.txt"
+    path.write_text("a 1 0\nb nan 3\nc 0 1\n", encoding="utf-8")
+    vectors = audit.load(path, nonfinite="exclude")
+    assert vectors.source.nonfinite_rows == 1
+    assert list(vectors.valid) == [True, False, True]
+    assert np.isnan(vectors.similarity("a", "b"))
+    idx, _ = vectors.nearest([0], k=2)
+    assert 1 not in idx[0]
+
+
+def test_zero_vectors_are_flagged_and_counted(tmp_path, run_cli):
+    path = tmp_path / "zero.txt"
+    path.write_text("a 1 0\nz 0 0\nc 0 1\n", encoding="utf-8")
+    vectors = audit.load(path)
+    assert vectors.source.zero_rows == 1
+    assert np.isnan(vectors.similarity("a", "z"))
+    code, out, _ = run_cli("info", path)
+    assert code == 0 and "zero rows" in out
+
+
+def test_truncated_binary(tmp_path, reference):
+    words, matrix = reference
+    path = tmp_path / "v.bin"
+    _keyed(words, matrix).save_word2vec_format(str(path), binary=True)
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(AuditError, match="truncated"):
+        audit.load(path)
+
+
+def test_truncated_gzip(tmp_path):
+    path = tmp_path / "v.txt.gz"
+    path.write_bytes(gzip.compress(b"a 1 2\nb 3 4\n" * 100)[:-20])
+    with pytest.raises(AuditError, match="truncated or damaged"):
+        audit.load(path)
+
+
+def test_directory_and_missing_path(tmp_path, run_cli):
+    code, _, err = run_cli("info", tmp_path)
+    assert code == 2 and "is a directory" in err
+    code, _, err = run_cli("info", tmp_path / "nope.txt")
+    assert code == 2 and "no such file" in err
+
+
+def test_pickle_without_flag_through_the_cli(tmp_path, run_cli):
+    path = tmp_path / "v.pkl"
+    path.write_bytes(pickle.dumps({"a": [1.0, 2.0]}))
+    code, _, err = run_cli("info", path)
+    assert code == 2 and "--allow-pickle" in err
+    code, out, _ = run_cli("info", path, "--allow-pickle")
+    assert code == 0 and "pickle" in out
+
+
+def test_npz_with_object_words_is_refused(tmp_path):
+    path = tmp_path / "obj.npz"
+    np.savez(path, words=np.array(["a", "b"], dtype=object), matrix=np.ones((2, 2)))
+    with pytest.raises(AuditError, match="pickle"):
+        audit.load(path)
+
+
+def test_usage_error_is_one_sentence(run_cli):
+    code, _, err = run_cli("info")
+    assert code == 2 and "required" in err and "Traceback" not in err
