@@ -78,7 +78,10 @@ class Vectors:
         matrix = np.array(matrix, dtype=np.float32, copy=True, order="C")
         matrix.flags.writeable = False
         if source is None:
-            source = SourceInfo(words=len(words), dim=matrix.shape[1])
+            finite = np.isfinite(matrix).all(axis=1)
+            source = SourceInfo(words=len(words), dim=matrix.shape[1], nonfinite_rows=int((~finite).sum()),
+                                zero_rows=int((finite & ~np.any(matrix != 0, axis=1)).sum()),
+                                nonfinite_policy="exclude")
         object.__setattr__(self, "words", words)
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "source", source)
