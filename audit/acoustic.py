@@ -179,6 +179,7 @@ class DtwBaseline:
 @dataclass(frozen=True)
 class AcousticParameters:
     sample_pairs: int
+    dtw_pairs: int
     retrieval_ks: tuple[int, ...]
     knn_ks: tuple[int, ...]
     knn_test_fraction: float
@@ -222,14 +223,18 @@ class AcousticResult(Result):
 
 # ----------------------------------------------------------------------------- the check
 def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
-                    seed: int = DEFAULT_SEED, drop_singletons: bool = False,
+                    dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED, drop_singletons: bool = False,
                     knn_test_fraction: float = KNN_TEST_FRACTION,
                     kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
-    """Every instance-level metric; ``frames`` (a :class:`audit.dtw.FrameStore`) adds the DTW baseline."""
+    """Every instance-level metric; ``frames`` (:class:`audit.dtw.FrameSegments`) adds the DTW baseline.
+
+    The DTW baseline scores ``dtw_pairs`` pairs of the frame store's segments of the audited
+    words (a DTW pair costs thousands of times a cosine, hence its own, smaller budget).
+    """
     import time
 
-    if sample_pairs < 2:
-        raise AuditError("--sample-pairs must be at least 2.")
+    if sample_pairs < 2 or dtw_pairs < 2:
+        raise AuditError("the pair budgets (--sample-pairs, --dtw-pairs) must be at least 2.")
     instances, dropped = _handle_singletons(instances, drop_singletons)
     words, label_index = np.unique(instances.labels, return_inverse=True)
     if len(words) < 2:
@@ -254,9 +259,9 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
     dtw = None
     if frames is not None:
         from audit.dtw import dtw_same_different
-        dtw = timed("dtw", dtw_same_different, frames, sample_pairs=sample_pairs, seed=int(seeds[3]))
+        dtw = timed("dtw", dtw_same_different, frames, sample_pairs=dtw_pairs, seed=int(seeds[3]), words=words)
     n_speakers = None if instances.speakers is None else int(len(np.unique(instances.speakers)))
-    params = AcousticParameters(sample_pairs=sample_pairs, retrieval_ks=RETRIEVAL_KS, knn_ks=KNN_KS,
+    params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS, knn_ks=KNN_KS,
                                 knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
                                 drop_singletons=drop_singletons)
     return AcousticResult(input=instances.input, tokens=instances.tokens, words=int(len(words)),
@@ -511,18 +516,24 @@ def kmeans_plusplus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.
     return points[chosen].copy()
 
 
+def kmeans_assign(unit: np.ndarray, k: int, *, seed: int, max_iter: int) -> tuple[np.ndarray, int]:
+    """Cluster index per token and the iterations run (scikit-learn's Lloyd k-means, our seeding)."""
+    from sklearn.cluster import KMeans
+
+    points = unit.astype(np.float64)
+    centres = kmeans_plusplus(points, k, np.random.default_rng(seed))
+    model = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=max_iter, random_state=seed)
+    return model.fit_predict(points), int(model.n_iter_)
+
+
 def clustering(unit: np.ndarray, label_index: np.ndarray, *, seed: int = DEFAULT_SEED,
                max_iter: int = KMEANS_MAX_ITER) -> Clustering:
     """k-means (k = words) on unit vectors; silhouettes, ARI and AMI against the words."""
-    from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score
 
     k = int(label_index.max()) + 1
-    rng = np.random.default_rng(seed)
-    centres = kmeans_plusplus(unit.astype(np.float64), k, rng)
-    model = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=max_iter, random_state=seed)
-    clusters = model.fit_predict(unit.astype(np.float64))
-    return Clustering(clusters=k, kmeans_iterations=int(model.n_iter_), kmeans_max_iter=max_iter,
+    clusters, iterations = kmeans_assign(unit, k, seed=seed, max_iter=max_iter)
+    return Clustering(clusters=k, kmeans_iterations=iterations, kmeans_max_iter=max_iter,
                       kmeans_init="k-means++ (1 candidate per centre)",
                       silhouette_kmeans=cosine_silhouette(unit, clusters),
                       silhouette_words=cosine_silhouette(unit, label_index),

@@ -16,7 +16,11 @@ is the whole of the mapping from the corpus to the words an embedding is compare
 Counting a subset reads every transcript once. The counts are cached (``cache_dir``) under a
 key that hashes the normalisation version, the subset name and every transcript's relative
 path and bytes, so any change to a transcript - even one that keeps its size and time stamp -
-is recounted, and the same transcripts under another root reuse the cache.
+is recounted, and the same transcripts under another root reuse the cache. So that a cached
+count need not read every byte again, the cache also maps a *stat key* (every transcript's
+path, size, inode, mtime and ctime) to that content key; ctime changes on every write and
+cannot be set back, and files written in the last two seconds are never trusted by their
+stat alone (git's "racy" rule), so the shortcut cannot return counts of older bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +46,8 @@ NORMALISATION = "lowercase; split on whitespace; apostrophes and all other chara
 # Bump when the counting or the normalisation changes, so every old cache entry is ignored.
 NORMALISATION_VERSION = "librispeech-lower-v1"
 TRANSCRIPT_SUFFIX = ".trans.txt"
+# Files changed this recently are not trusted by their stat alone (see _stat_key).
+_RACY_SECONDS = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,27 +108,26 @@ def count_matrix(counts: Mapping[str, SubsetCounts | Mapping[str, int]]
     ``counts`` maps a subset name to a :class:`SubsetCounts` or a plain ``{word: count}``;
     columns follow the mapping's order.
     """
+    index: dict[str, int] = {}
     columns = []
     for name, value in counts.items():
-        if isinstance(value, SubsetCounts):
-            words, values = list(value.words), np.asarray(value.counts, dtype=np.int64)
-        else:
-            words = list(value.keys())
-            values = np.fromiter(value.values(), dtype=np.int64, count=len(words))
+        words = value.words if isinstance(value, SubsetCounts) else list(value.keys())
+        values = (np.asarray(value.counts, dtype=np.int64) if isinstance(value, SubsetCounts)
+                  else np.fromiter(value.values(), dtype=np.int64, count=len(words)))
         if (values < 0).any():
             raise AuditError(f"the subset {name!r} has a negative word count.")
-        columns.append((words, values))
-    every_word = np.array([w for words, _ in columns for w in words], dtype=str)
-    if every_word.size == 0:
-        return (), np.zeros((0, len(columns)), dtype=np.int64)
-    types, inverse = np.unique(every_word, return_inverse=True)
-    matrix = np.zeros((len(types), len(columns)), dtype=np.int64)
-    start = 0
-    for column, (words, values) in enumerate(columns):
-        rows = inverse[start:start + len(words)]
-        np.add.at(matrix[:, column], rows, values)
-        start += len(words)
-    return tuple(types.tolist()), matrix
+        new = [w for w in words if w not in index]
+        index.update(zip(new, range(len(index), len(index) + len(new))))
+        rows = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
+        columns.append((rows, values))
+    first_seen = list(index)
+    order = sorted(range(len(first_seen)), key=first_seen.__getitem__)
+    position = np.empty(len(first_seen), dtype=np.int64)
+    position[order] = np.arange(len(first_seen))
+    matrix = np.zeros((len(first_seen), len(columns)), dtype=np.int64)
+    for column, (rows, values) in enumerate(columns):
+        np.add.at(matrix[:, column], position[rows], values)
+    return tuple(first_seen[i] for i in order), matrix
 
 
 def parse_subsets(text: str) -> tuple[str, ...]:
@@ -154,13 +160,18 @@ class LibriSpeechCorpus:
 
     def transcript_files(self, subset: str) -> list[Path]:
         """Every ``<speaker>-<chapter>.trans.txt`` of a subset, sorted by speaker then chapter."""
-        folder = self._subset_dir(subset)
+        return [Path(p) for p in self._transcript_paths(subset)]
+
+    def _transcript_paths(self, subset: str) -> list[str]:
+        # Plain strings and os.scandir: pathlib costs more than the reading on ~6,000 chapters.
+        folder = str(self._subset_dir(subset))
         files = []
-        for speaker in _numeric_dirs(folder):
-            for chapter in _numeric_dirs(speaker):
-                path = chapter / f"{speaker.name}-{chapter.name}{TRANSCRIPT_SUFFIX}"
-                if not (path.exists() or path.is_symlink()):
-                    raise AuditError(f"{chapter} has no transcript {path.name}; it is not in LibriSpeech layout.")
+        for speaker, speaker_dir in _numeric_dirs(folder):
+            for chapter, chapter_dir in _numeric_dirs(speaker_dir):
+                path = os.path.join(chapter_dir, f"{speaker}-{chapter}{TRANSCRIPT_SUFFIX}")
+                if not os.path.lexists(path):
+                    raise AuditError(f"{chapter_dir} has no transcript {os.path.basename(path)}; "
+                                     f"it is not in LibriSpeech layout.")
                 files.append(path)
         if not files:
             raise AuditError(f"the subset {subset} in {self.base} is empty: it has no "
@@ -218,8 +229,8 @@ def find_librispeech_dir(root: str | os.PathLike) -> Path:
                      f"<chapter>/<speaker>-<chapter>{TRANSCRIPT_SUFFIX} with <subset> one of {', '.join(SUBSETS)}.")
 
 
-def _numeric_dirs(folder: Path) -> list[Path]:
-    """Sub-folders named by digits (speakers, chapters), numerically sorted; hidden ones ignored."""
+def _numeric_dirs(folder: str) -> list[tuple[str, str]]:
+    """``(name, path)`` of sub-folders named by digits (speakers, chapters), numerically sorted."""
     try:
         entries = [e for e in os.scandir(folder) if not e.name.startswith(".") and e.is_dir()]
     except OSError as exc:
@@ -227,23 +238,24 @@ def _numeric_dirs(folder: Path) -> list[Path]:
     for entry in entries:
         if not entry.name.isdigit():
             raise AuditError(f"{entry.path} is not in LibriSpeech layout: speaker and chapter folders are numbers.")
-    return [Path(e.path) for e in sorted(entries, key=lambda e: int(e.name))]
+    return [(e.name, e.path) for e in sorted(entries, key=lambda e: int(e.name))]
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: str | Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError as exc:
         raise AuditError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
 
 
-def _transcript_lines(path: Path, data: bytes) -> Iterator[tuple[str, str]]:
+def _transcript_lines(path: str | Path, data: bytes) -> Iterator[tuple[str, str]]:
     """``(utterance id, text)`` per non-blank line, checking the id belongs to this chapter."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise AuditError(f"{path} is not UTF-8 text (byte {exc.start}).") from None
-    prefix = path.name[:-len(TRANSCRIPT_SUFFIX)] + "-"
+    prefix = os.path.basename(path)[:-len(TRANSCRIPT_SUFFIX)] + "-"
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -258,28 +270,74 @@ def _transcript_lines(path: Path, data: bytes) -> Iterator[tuple[str, str]]:
 def count_subset(corpus: LibriSpeechCorpus, subset: str, *,
                  cache_dir: str | os.PathLike | None = None) -> SubsetCounts:
     """Count one subset, reading the cache when its key matches the transcripts' bytes."""
-    files = corpus.transcript_files(subset)
-    base = corpus.base / subset
+    files = corpus._transcript_paths(subset)
+    skip = len(str(corpus.base / subset)) + 1
+    relative = [path[skip:].replace(os.sep, "/") for path in files]
+    cache = Path(cache_dir) if cache_dir else None
+    stat_key = settled = None
+    if cache is not None:
+        stat_key, settled = _stat_key(subset, files, relative)
+        known = _read_text(cache / f"{subset}-stat-{stat_key[:40]}.txt")
+        cached = _cache_read(cache / f"{subset}-{known[:40]}.npz", subset, known) if known else None
+        if cached is not None:
+            return cached
     digest = hashlib.sha256(f"{NORMALISATION_VERSION}\0{subset}\0".encode())
     contents = []
-    for path in files:
+    for path, name in zip(files, relative):
         data = _read_bytes(path)
-        digest.update(path.relative_to(base).as_posix().encode() + b"\0" + str(len(data)).encode() + b"\0")
+        digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0")
         digest.update(data)
         contents.append((path, data))
     fingerprint = digest.hexdigest()
-    cache_path = Path(cache_dir) / f"{subset}-{fingerprint[:40]}.npz" if cache_dir else None
-    if cache_path is not None:
-        cached = _cache_read(cache_path, subset, fingerprint)
-        if cached is not None:
-            return cached
-    counts = _count_contents(subset, contents, fingerprint)
-    if cache_path is not None:
-        _cache_write(cache_path, counts)
+    counts = _cache_read(cache / f"{subset}-{fingerprint[:40]}.npz", subset, fingerprint) if cache else None
+    if counts is None:
+        counts = _count_contents(subset, contents, fingerprint)
+        if cache is not None:
+            _cache_write(cache / f"{subset}-{fingerprint[:40]}.npz", counts)
+    if cache is not None and settled:
+        _write_text(cache / f"{subset}-stat-{stat_key[:40]}.txt", fingerprint)
     return counts
 
 
-def _count_contents(subset: str, contents: list[tuple[Path, bytes]], fingerprint: str) -> SubsetCounts:
+def _stat_key(subset: str, files: list[str], relative: list[str]) -> tuple[str, bool]:
+    """A key over every transcript's path, size, inode, mtime and ctime, and whether it is settled.
+
+    ctime changes on every write and cannot be set back, so an unchanged key means unchanged
+    files, except for a write in the same clock tick as the stat: files changed in the last
+    :data:`_RACY_SECONDS` are "unsettled" and their key is not recorded (as git does for its
+    index), so the next count hashes their bytes again.
+    """
+    digest = hashlib.sha256(f"{NORMALISATION_VERSION}\0{subset}\0".encode())
+    newest = 0
+    for path, name in zip(files, relative):
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            raise AuditError(f"{path} cannot be read ({exc.strerror}).") from None
+        newest = max(newest, info.st_mtime_ns, info.st_ctime_ns)
+        digest.update(f"{name}\0{info.st_size}\0{info.st_ino}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\n".encode())
+    settled = newest < time.time_ns() - int(_RACY_SECONDS * 1e9)
+    return digest.hexdigest(), settled
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.part")
+        tmp.write_text(text + "\n", encoding="ascii")
+        os.replace(tmp, path)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("could not write the word-count cache %s (%s)", path, exc.strerror)
+
+
+def _count_contents(subset: str, contents: list[tuple[str, bytes]], fingerprint: str) -> SubsetCounts:
     counter: Counter[str] = Counter()
     utterances = 0
     for path, data in contents:

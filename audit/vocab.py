@@ -17,10 +17,11 @@ per-subset word counts:
   candidate scores the same as the best one (for an exact best: no other exact candidate).
 
 The search never builds a Python set per candidate. Counts are capped at ``max_min_count + 1``
-(capping each term and the sum gives the same capped sum, so nothing is lost), summed for all
-unions at once by one ``types x subsets`` @ ``subsets x unions`` product, and a histogram of the
-capped sums per union, over all types and over the embedding's types, gives every candidate's
-size and overlap by a reverse cumulative sum.
+(capping each term and the sum gives the same capped sum, so nothing is lost); word types
+with the same capped counts are merged into one weighted pattern; one ``patterns x subsets``
+@ ``subsets x unions`` product gives every union's capped sums, and a weighted histogram of
+them per union, over all types and over the embedding's types, gives every candidate's size
+and overlap by a reverse cumulative sum.
 """
 
 from __future__ import annotations
@@ -231,20 +232,23 @@ class _SearchTable:
         self.min_counts = np.arange(1, max_min_count + 1, dtype=np.int64)
         membership = (self.masks[None, :] >> np.arange(n_subsets)[:, None]) & 1
         cap = max_min_count + 1
-        width = cap + 1
-        offsets = np.arange(len(self.masks), dtype=np.int64) * width
-        hist_all = np.zeros(len(self.masks) * width, dtype=np.int64)
-        hist_embedding = np.zeros_like(hist_all)
-        basis = membership.astype(np.float32)
-        for start in range(0, len(matrix), _BLOCK_ROWS):
-            block = np.minimum(matrix[start:start + _BLOCK_ROWS], cap).astype(np.float32)
-            # float32 is exact here: every sum is at most n_subsets * cap, far below 2**24.
-            capped = np.minimum(block @ basis, cap).astype(np.int64) + offsets
-            hist_all += np.bincount(capped.ravel(), minlength=hist_all.size)
-            hist_embedding += np.bincount(capped[in_embedding[start:start + _BLOCK_ROWS]].ravel(),
-                                          minlength=hist_all.size)
-        at_least_all = _reverse_cumsum(hist_all.reshape(-1, width))[:, 1:cap]
-        at_least_embedding = _reverse_cumsum(hist_embedding.reshape(-1, width))[:, 1:cap]
+        # Types with the same capped counts behave alike in every candidate: search the
+        # distinct count patterns (a few thousand on LibriSpeech), weighted by how many types
+        # (all, and the embedding's) share each.
+        patterns, inverse = _count_patterns(np.minimum(matrix, cap), cap)
+        weight_all = np.bincount(inverse, minlength=len(patterns))
+        weight_embedding = np.bincount(inverse[in_embedding], minlength=len(patterns))
+        at_least_all = np.zeros((len(self.masks), cap + 1), dtype=np.int64)
+        at_least_embedding = np.zeros_like(at_least_all)
+        for start in range(0, len(patterns), _BLOCK_ROWS):
+            block = patterns[start:start + _BLOCK_ROWS].astype(np.int64)
+            capped = np.minimum(block @ membership, cap)                 # patterns x unions
+            for weights, hist in ((weight_all, at_least_all), (weight_embedding, at_least_embedding)):
+                w = np.broadcast_to(weights[start:start + _BLOCK_ROWS, None], capped.shape)
+                flat = (capped + np.arange(len(self.masks)) * (cap + 1)).ravel()
+                hist += np.bincount(flat, weights=w.ravel(), minlength=hist.size).astype(np.int64).reshape(hist.shape)
+        at_least_all = _reverse_cumsum(at_least_all)[:, 1:cap]
+        at_least_embedding = _reverse_cumsum(at_least_embedding)[:, 1:cap]
         self.names = tuple(names)
         self.words = at_least_all.ravel()                    # candidate id = union * K + (min_count - 1)
         self.shared = at_least_embedding.ravel()
@@ -280,6 +284,19 @@ class _SearchTable:
         return ids[np.argsort(position[ids], kind="stable")]
 
 
+def _count_patterns(capped: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``capped`` (values 0..cap) and each row's pattern number."""
+    n_subsets = capped.shape[1]
+    if (cap + 1) ** n_subsets < 2 ** 62:
+        # One int64 code per row: sorting integers is much faster than np.unique(axis=0).
+        radix = (cap + 1) ** np.arange(n_subsets, dtype=np.int64)
+        codes, inverse = np.unique(capped.astype(np.int64) @ radix, return_inverse=True)
+        patterns = (codes[:, None] // radix[None, :]) % (cap + 1)
+        return patterns, inverse.ravel()
+    patterns, inverse = np.unique(capped, axis=0, return_inverse=True)
+    return patterns, inverse.ravel()
+
+
 def _reverse_cumsum(hist: np.ndarray) -> np.ndarray:
     """``out[:, c]`` = number of items whose capped count is at least ``c``."""
     return hist[:, ::-1].cumsum(axis=1)[:, ::-1]
@@ -297,7 +314,6 @@ class _Details:
         type_set = set(types)
         self.outside = sorted(w for w in vocabulary if w not in type_set)   # never in any candidate
         self.vocabulary = vocabulary
-        self.index = {t: i for i, t in enumerate(types)}
 
     def totals(self, subsets: Sequence[str]) -> np.ndarray:
         columns = [self.names.index(s) for s in subsets]
@@ -319,9 +335,9 @@ class _Details:
     def _by_count(self, rows: np.ndarray, key: np.ndarray) -> list[str]:
         if not len(rows) or not self.examples:
             return []
-        words = self.types[rows]
-        order = np.lexsort((words.astype(str), key))
-        return words[order].tolist()
+        # The types are sorted, so the row number breaks ties alphabetically.
+        order = np.lexsort((rows, key))[:self.examples]
+        return self.types[rows[order]].tolist()
 
     def candidate(self, table: _SearchTable, candidate: int, rank: int) -> Candidate:
         mask, min_count = table.union_and_min_count(candidate)

@@ -9,7 +9,9 @@ row (finite, non-zero); the others are scored under three named policies, all re
 ``mean``  replace each missing word by the mean direction of the vocabulary: the mean of the
           unit-normalised rows, so that scaling the vectors cannot change it (``spearman_mean``)
 
-A benchmark with no pair found has no coefficient under any policy: null, never 0.
+A benchmark with no pair found has no coefficient under any policy: null, never 0. A pair of
+identical vectors (a word with itself; two missing words under ``mean``) has cosine exactly 1,
+so rounding noise cannot break its ties.
 Benchmark words are lowercased by default (recorded); the embedding's words are never changed.
 """
 
@@ -30,6 +32,7 @@ from audit.vectors import Vectors
 from benchmarks.claims import SOURCE as COMPARISON_SOURCE
 from benchmarks.claims import speech2vec_figures
 from benchmarks.datasets import Benchmark, load_benchmarks
+from benchmarks.registry import REGISTRY
 from benchmarks.spearman import spearman
 
 POLICIES = {"spearman": "drop", "spearman_zero": "zero", "spearman_mean": "mean"}
@@ -79,7 +82,6 @@ class SimilarityResult(Result):
     date: str
 
     def by_name(self, name: str) -> BenchmarkScore:
-        from benchmarks.registry import REGISTRY
         wanted = REGISTRY[name].name
         for score in self.results:
             if score.name == wanted:
@@ -110,7 +112,10 @@ def evaluate(vectors: Vectors, *, data_dir: str | os.PathLike | None = None,
 def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figures) -> BenchmarkScore:
     gold = bench.scores
     found = usable[left] & usable[right]
-    cosine = np.einsum("ij,ij->i", unit[left], unit[right])
+    # A word paired with itself has cosine exactly 1; computed, it is 1 +- 1 ulp, and that noise
+    # would decide its ties (e.g. with pairs of two missing words under the mean policy).
+    same_word = left == right
+    cosine = np.where(same_word, 1.0, np.einsum("ij,ij->i", unit[left], unit[right]))
     n_found = int(found.sum())
     drop = zero = mean = None
     if n_found:
@@ -119,7 +124,9 @@ def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figure
         if mean_unit is not None:
             left_vec = np.where(usable[left][:, None], unit[left], mean_unit)
             right_vec = np.where(usable[right][:, None], unit[right], mean_unit)
-            mean = _none_if_nan(spearman(gold, np.einsum("ij,ij->i", left_vec, right_vec)))
+            both_missing = ~usable[left] & ~usable[right]
+            substituted = np.einsum("ij,ij->i", left_vec, right_vec)
+            mean = _none_if_nan(spearman(gold, np.where(same_word | both_missing, 1.0, substituted)))
         else:
             mean = drop  # nothing is missing anywhere: every policy scores the same pairs
     missing = np.unique(np.concatenate((left[~usable[left]], right[~usable[right]])))

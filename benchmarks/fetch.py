@@ -67,7 +67,7 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
             try:
                 download(url, destination, sha256=spec.sha256)
             except AuditError as exc:
-                failures.append(f"{spec.file} ({exc})")
+                failures.append(f"{spec.file} ({str(exc).rstrip('.')})")
                 continue
             outcome = FetchOutcome(spec.name, str(destination), "downloaded")
         outcomes.append(outcome)
@@ -75,7 +75,7 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
             on_file(outcome)
     if failures:
         raise AuditError(f"{len(failures)} of {len(failures) + len(outcomes)} benchmark files could not be "
-                         f"fetched: {'; '.join(f.rstrip('.') for f in failures)}.")
+                         f"fetched: {'; '.join(failures)}.")
     return outcomes
 
 

@@ -76,25 +76,27 @@ def _thresholds(vectors: Vectors, queries: np.ndarray, targets: np.ndarray) -> n
 
 
 def _scan_pass(vectors, queries, targets, k, block_bytes):
-    unit, valid, words = vectors.unit, vectors.valid, vectors.words
+    unit, valid = vectors.unit, vectors.valid
     thresholds = _thresholds(vectors, queries, targets)
-    query_matrix = np.ascontiguousarray(unit[queries].T)
+    query_rows = np.ascontiguousarray(unit[queries])
     chunk_rows = int(np.clip(block_bytes // (4 * max(1, len(queries))), MIN_CHUNK_ROWS, MAX_CHUNK_ROWS))
-    buffer = np.empty((chunk_rows, len(queries)), dtype=np.float32)
+    # Scores are (queries x chunk) so that each query's scores are one contiguous row.
+    buffer = np.empty((len(queries), chunk_rows), dtype=np.float32)
     better = np.zeros(targets.shape, dtype=np.int64)
-    top = _TopK(len(queries), k, words)
+    top = _TopK(len(queries), k, vectors.words)
     query_positions = np.arange(len(queries))
     any_invalid = not valid.all()
-    for chunk_start in range(0, len(vectors), chunk_rows):
-        chunk_end = min(chunk_start + chunk_rows, len(vectors))
-        scores = buffer[:chunk_end - chunk_start]
-        np.matmul(unit[chunk_start:chunk_end], query_matrix, out=scores)
+    # A small first chunk seeds the running top-k cheaply; later chunks then admit few words.
+    bounds = [0, *range(min(MIN_CHUNK_ROWS, len(vectors)), len(vectors), chunk_rows), len(vectors)]
+    for chunk_start, chunk_end in zip(bounds[:-1], bounds[1:]):
+        scores = buffer[:, :chunk_end - chunk_start]
+        np.matmul(query_rows, unit[chunk_start:chunk_end].T, out=scores)
         if any_invalid:
-            scores[~valid[chunk_start:chunk_end]] = -np.inf
+            scores[:, ~valid[chunk_start:chunk_end]] = -np.inf
         inside = (queries >= chunk_start) & (queries < chunk_end)
-        scores[queries[inside] - chunk_start, query_positions[inside]] = -np.inf  # never count the query itself
+        scores[query_positions[inside], queries[inside] - chunk_start] = -np.inf  # never count the query itself
         for slot in range(targets.shape[1]):
-            better[:, slot] += np.count_nonzero(scores > thresholds[:, slot], axis=0)
+            better[:, slot] += np.count_nonzero(scores > thresholds[:, slot, None], axis=1)
         top.update(scores, chunk_start)
     ranks = np.where(np.isfinite(thresholds), better + 1, np.nan)
     return ranks, *top.result()
@@ -109,26 +111,28 @@ class _TopK:
         self.sims = np.full((n_queries, k), -np.inf, dtype=np.float32)
 
     def update(self, scores: np.ndarray, offset: int) -> None:
-        # Admit only words at least as similar as the current k-th best (ties may win on the
-        # word), so after the first chunk very few candidates reach the sort below.
-        kth = self.sims[:, -1]
-        admit = (scores >= kth) & (scores > -np.inf)
-        if np.count_nonzero(admit) > 8 * self.k * scores.shape[1]:  # typically the first chunk only
-            depth = min(self.k, len(scores)) - 1
-            kth = np.maximum(kth, -np.partition(-scores, depth, axis=0)[depth])
-            admit = (scores >= kth) & (scores > -np.inf)
-        local, query = np.nonzero(admit)
-        if not len(local):
+        # Admit only words at least as similar as the current k-th best (a tie may still win on
+        # the word), so after the first chunk very few candidates reach the sort below.
+        kth = np.maximum(self.sims[:, -1], np.finfo(np.float32).min)  # never admit -inf (self, invalid)
+        unseeded = np.flatnonzero(self.sims[:, -1] == -np.inf)
+        if len(unseeded) and scores.shape[1] > self.k:  # seed with this chunk's own k-th best
+            depth = self.k - 1
+            kth[unseeded] = np.maximum(kth[unseeded], -np.partition(-scores[unseeded], depth, axis=1)[:, depth])
+        # flatnonzero + divmod is several times faster than a 2-D nonzero on a sparse mask
+        position, local = np.divmod(np.flatnonzero(scores >= kth[:, None]), scores.shape[1])
+        if not len(position):
             return
-        held_query, held_slot = np.nonzero(self.rows >= 0)
+        changing = np.unique(position)
+        query = position
+        held_query, held_slot = np.nonzero(self.rows[changing] >= 0)
+        held_query = changing[held_query]
         query = np.concatenate([held_query, query])
         rows = np.concatenate([self.rows[held_query, held_slot], local + offset])
-        sims = np.concatenate([self.sims[held_query, held_slot], scores[local, query[len(held_query):]]])
+        sims = np.concatenate([self.sims[held_query, held_slot], scores[position, local]])
         text = np.array([self.words[r] for r in rows])
         order = np.lexsort((text, -sims, query))
         query, rows, sims = query[order], rows[order], sims[order]
-        first = np.searchsorted(query, query, side="left")
-        slot = np.arange(len(query)) - first
+        slot = np.arange(len(query)) - np.searchsorted(query, query, side="left")
         keep = slot < self.k
         self.rows[query[keep], slot[keep]] = rows[keep]
         self.sims[query[keep], slot[keep]] = sims[keep]

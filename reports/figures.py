@@ -53,7 +53,7 @@ def similarity_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]]
                 if len(finite):
                     ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=f"{label} (n={len(finite)})",
                             density=True)
-            ax.set_title(embedding, fontsize=9)
+            ax.set_title(_plain(embedding), fontsize=9)
             ax.set_xlabel("cosine similarity")
             ax.set_xlim(-1, 1)
             ax.legend(fontsize=7, frameon=False, loc="upper left")
@@ -73,7 +73,7 @@ def rank_histograms(ranks: Mapping[str, Sequence[float]], vocabulary: Mapping[st
         for embedding, values in ranks.items():
             finite = _finite(values)
             if len(finite):
-                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=f"{embedding} (n={len(finite)})")
+                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=_plain(f"{embedding} (n={len(finite)})"))
         ax.set_xscale("log")
         ax.set_xlabel("rank of the homophone partner among all words (log scale, 1 = nearest)")
         ax.set_ylabel("pairs")
@@ -93,9 +93,9 @@ def benchmark_bars(benchmarks: Sequence[str], series: Mapping[str, Sequence[floa
         for offset, (label, values) in enumerate(series.items()):
             heights = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
             ax.bar(positions + (offset - (len(series) - 1) / 2) * width, np.nan_to_num(heights, nan=0.0),
-                   width=width, label=label)
+                   width=width, label=_plain(label))
         ax.axhline(0, color="#444", linewidth=0.6)
-        ax.set_xticks(positions, benchmarks, rotation=40, ha="right")
+        ax.set_xticks(positions, [_plain(b) for b in benchmarks], rotation=40, ha="right")
         ax.set_ylabel("Spearman ρ")
         ax.set_ylim(-1, 1)
         ax.legend(fontsize=7, frameon=False, ncols=2)
@@ -116,7 +116,7 @@ def learning_curves(epochs: Sequence[int], loss: Sequence[float | None],
         for ax, (label, values) in zip(axes, [("loss", loss), *metrics.items()]):
             y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
             ax.plot(list(epochs), y, marker=".", linewidth=1.2)
-            ax.set_title(label, fontsize=8)
+            ax.set_title(_plain(label), fontsize=8)
             ax.set_xlabel("epoch", fontsize=7)
         for ax in axes[panels:]:
             ax.set_visible(False)
@@ -132,8 +132,8 @@ def mds_scatter(panels: Sequence[tuple[str, Sequence[tuple[str, Sequence[float],
         axes = figure.subplots(1, max(1, len(panels)), squeeze=False)[0]
         for ax, (title, words) in zip(axes, panels):
             for marker, (word, xs, ys) in zip(("o", "^", "s", "x"), words):
-                ax.scatter(xs, ys, s=14, marker=marker, alpha=0.75, label=word)
-            ax.set_title(title, fontsize=8)
+                ax.scatter(xs, ys, s=14, marker=marker, alpha=0.75, label=_plain(word))
+            ax.set_title(_plain(title), fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
             ax.legend(fontsize=7, frameon=False)
@@ -152,6 +152,29 @@ def score_bands(rows: Sequence[tuple[str, float | None, float | None, float | No
                 ax.plot([low, high], [y, y], linewidth=6, alpha=0.35, color="tab:gray")
             if score is not None and math.isfinite(score):
                 ax.plot([score], [y], marker="o", color="tab:blue")
-        ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+        ax.set_yticks(range(len(rows)), [_plain(r[0]) for r in rows])
         ax.set_xlabel(xlabel)
         return _svg(figure)
+
+
+def precision_recall(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> str:
+    """Precision against recall, one line per embedding."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        figure = _new_figure(4.6, 3.2)
+        ax = figure.subplots()
+        for label, (recall, precision) in curves.items():
+            if len(recall):
+                ax.plot(list(recall), list(precision), linewidth=1.3, label=_plain(label))
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=7, frameon=False)
+        return _svg(figure)
+
+
+def _plain(text: str) -> str:
+    """A label drawn as typed: '$' would start matplotlib mathtext."""
+    return str(text).replace("$", r"\$")

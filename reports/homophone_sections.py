@@ -159,9 +159,9 @@ def knn_section(data: ReportData) -> list:
     for e in having:
         r = e.results["homophones"]
         summary.append([e.name, _n(get(r, "homophone_rank.mean"), 1), _n(get(r, "homophone_rank.median"), 1),
-                        _n(first(r, ["homophone_rank.share_top10", "homophone_rank.share_at_most_10",
+                        _n(first(r, ["homophone_rank.share_within_cutoff", "homophone_rank.share_top10",
                                      "homophone_rank.top10_share"])),
-                        _n(first(r, ["homophone_rank.median_share", "homophone_rank.median_fraction",
+                        _n(first(r, ["homophone_rank.median_share_of_vocabulary", "homophone_rank.median_share",
                                      "homophone_rank.share_of_vocabulary"]), 4)])
     blocks.append(Table(["embedding", "mean rank", "median rank", "share with rank <= 10",
                          "median rank / vocabulary"], summary,

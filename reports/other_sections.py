@@ -200,10 +200,11 @@ def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
             bench = {str(b.get("name")): b.get("spearman") for b in bench if isinstance(b, dict)}
         values.update({str(k): (v.get("spearman") if isinstance(v, dict) else v) for k, v in (bench or {}).items()})
         homophones = first(epoch, ["homophones", "homophone"], {}) or {}
-        for label, path in (("homophone cosine", "homophone_similarity.mean"), ("random cosine", "random_similarity.mean"),
-                            ("homophone rank (median)", "homophone_rank.median")):
-            if get(homophones, path) is not None:
-                values[label] = get(homophones, path)
+        for label, paths in (("homophone cosine", ["homophone_mean", "homophone_similarity.mean"]),
+                             ("random cosine", ["random_mean", "random_similarity.mean"]),
+                             ("homophone rank (median)", ["homophone_rank_median", "homophone_rank.median"])):
+            if first(homophones, paths) is not None:
+                values[label] = first(homophones, paths)
         for label, value in values.items():
             metrics.setdefault(label, [None] * len(epochs))[index] = number(value)
     return metrics
@@ -240,9 +241,34 @@ def mds_section(data: ReportData) -> list:
 
 # ------------------------------------------------------------------------------ generic tables
 def acoustic_section(data: ReportData) -> list:
-    return _scalar_comparison(data, "acoustic", "Acoustic word discrimination (instance level)",
-                              "Same-different AP, query-by-example retrieval, clustering and kNN accuracy "
-                              "of the per-instance embeddings.")
+    having = data.having("acoustic")
+    if not having:
+        return []
+    results = [e.results["acoustic"] for e in having]
+    rows = [["tokens", *[_n(r.get("tokens")) for r in results]], ["words", *[_n(r.get("words")) for r in results]],
+            ["same-different AP (cosine)", *[_n(get(r, "same_different.average_precision")) for r in results]],
+            ["same-different chance", *[_n(get(r, "same_different.chance")) for r in results]],
+            ["same-different AP (MFCC DTW)", *[_n(get(r, "dtw.same_different.average_precision")) for r in results]],
+            ["QbE mAP", *[_n(get(r, "retrieval.mean_average_precision")) for r in results]],
+            ["QbE MRR", *[_n(get(r, "retrieval.mean_reciprocal_rank")) for r in results]]]
+    ks = list(dict.fromkeys(k for r in results for k in (get(r, "retrieval.recall_at") or {})))
+    rows += [[f"QbE recall@{k}", *[_n(get(r, "retrieval.recall_at", {}).get(k)) for r in results]] for k in ks]
+    rows += [["k-means silhouette (cosine)", *[_n(get(r, "clustering.silhouette_kmeans")) for r in results]],
+             ["word silhouette (cosine)", *[_n(get(r, "clustering.silhouette_words")) for r in results]],
+             ["k-means ARI", *[_n(get(r, "clustering.adjusted_rand")) for r in results]],
+             ["k-means AMI", *[_n(get(r, "clustering.adjusted_mutual_info")) for r in results]]]
+    ks = list(dict.fromkeys(k for r in results for k in (get(r, "knn.accuracy") or {})))
+    rows += [[f"kNN accuracy k={k}", *[_n(get(r, "knn.accuracy", {}).get(k)) for r in results]] for k in ks]
+    blocks = [Heading("Acoustic word discrimination (instance level)", anchor="acoustic"),
+              Table(["measure"] + [e.name for e in having], rows,
+                    caption="Per-instance embeddings: same-different average precision (chance = share of "
+                            "same-word pairs), query-by-example retrieval, clustering and kNN word accuracy.")]
+    curves = {e.name: (get(r, "same_different.recall") or [], get(r, "same_different.precision") or [])
+              for e, r in zip(having, results)}
+    if any(len(recall) for recall, _ in curves.values()):
+        blocks.append(Figure("same-different-pr", figures.precision_recall(curves),
+                             "Same-different precision-recall curves of the per-instance embeddings (cosine)."))
+    return blocks
 
 
 def provenance_section(data: ReportData) -> list:

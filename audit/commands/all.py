@@ -142,7 +142,7 @@ def _benchmarks(vectors, path, name, args):
     try:
         return _with_name(evaluate(vectors, data_dir=args.data_dir), name)
     except AuditError as exc:
-        raise Skip(f"{exc} (pass --data-dir with the benchmark files)") from None
+        raise Skip(str(exc)) from None
 
 
 def _vocab(vectors, path, name, args):
@@ -185,19 +185,24 @@ def _history(vectors, path, name, args):
 
 
 def _instances(path: Path) -> Path:
-    instances = _run_folder(path) / "instances.npz"
-    if not instances.is_file() or path.parent.name == "epochs":
-        raise Skip("no instances.npz beside the vectors")
+    """The per-instance embeddings of the same model state: instances.npz beside a final
+    vectors.txt, instances_epoch_NNN.npz for a reproduction's epochs/epoch_NNN.txt."""
+    if path.parent.name == "epochs" and path.stem.startswith("epoch_"):
+        instances = _run_folder(path) / f"instances_{path.stem}.npz"
+    else:
+        instances = path.parent / "instances.npz"
+    if not instances.is_file():
+        raise Skip(f"no {instances.name} beside the vectors")
     return instances
 
 
 def _acoustic(vectors, path, name, args):
     instances = _instances(path)
     try:
-        from audit.acoustic import evaluate_instances
+        from audit.acoustic import audit_instances, load_instances
     except ImportError:
         raise Skip("the acoustic check is not installed") from None
-    return evaluate_instances(instances, seed=args.seed)
+    return _with_name(audit_instances(load_instances(instances), seed=args.seed), name)
 
 
 def _instance_mds(vectors, path, name, args):

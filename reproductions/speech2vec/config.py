@@ -135,7 +135,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", default="out/speech2vec", help="output folder (default out/speech2vec)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="data dir: the embedded corpus is built here; benchmarks are read from here")
+                        help="data dir holding the benchmark files (DIR or DIR/word-sim); also the default cache dir")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="where the embedded corpus and the frame stores are kept (default: the data dir)")
     parser.add_argument("--subsets", nargs="+", metavar="NAME", help="LibriSpeech subsets to use (default: all found)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     for option, (field, kind, help_text) in _OVERRIDES.items():

@@ -115,23 +115,11 @@ def _gensim_test_file(name: str) -> Path:
 
 def homophone_words(pairs_limit: int = 0) -> list[str]:
     """Every word of the paper's homophone list (first ``pairs_limit`` pairs when > 0), sorted."""
-    try:
-        from homophones import load_pairs
-    except ImportError:
-        raise AuditError("the homophones package with load_pairs is needed to build the corpus.") from None
-    pairs = [_pair_words(p) for p in load_pairs("paper-307")]
+    from reproductions.speech2vec.checks import paper_pairs
+    pairs = [(p.word1, p.word2) for p in paper_pairs()]
     if pairs_limit:
         pairs = pairs[:pairs_limit]
     return sorted({w.lower() for pair in pairs for w in pair})
-
-
-def _pair_words(pair) -> tuple[str, str]:
-    if isinstance(pair, (tuple, list)):
-        return str(pair[0]), str(pair[1])
-    for first, second in (("first", "second"), ("word1", "word2"), ("left", "right"), ("a", "b")):
-        if hasattr(pair, first) and hasattr(pair, second):
-            return str(getattr(pair, first)), str(getattr(pair, second))
-    raise AuditError(f"cannot read a homophone pair from {pair!r}.")
 
 
 def corpus_sentences(size: CorpusSize, seed: int) -> list[list[str]]:

@@ -1,0 +1,59 @@
+"""`audit acoustic INSTANCES.npz`: instance-level audits of acoustic word embeddings."""
+
+from __future__ import annotations
+
+from audit.commands.common import add_json_option, format_table, write_json
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "acoustic", help="same-different AP, QbE retrieval, clustering and kNN of per-token embeddings",
+        description="Audit acoustic word embeddings (one vector per spoken word token): same-different "
+                    "average precision (cosine) against chance, query-by-example mAP/MRR/recall@k, k-means "
+                    "silhouette/ARI/AMI and kNN word accuracy on held-out speakers; with --frames also the "
+                    "MFCC-DTW same-different baseline.")
+    parser.add_argument("instances", metavar="INSTANCES.npz",
+                        help=".npz with 'embeddings' (tokens x dim), 'labels' (word per token), optional 'speakers'")
+    parser.add_argument("--frames", metavar="FRAMES",
+                        help="frame store .npz (frames, offsets, word_ids, vocabulary) for the DTW baseline")
+    parser.add_argument("--sample-pairs", type=int, default=2_000_000, metavar="N",
+                        help="score all token pairs up to N, else all same-word pairs plus a seeded weighted "
+                             "sample of different-word pairs, N in all (default: 2,000,000)")
+    parser.add_argument("--dtw-pairs", type=int, default=50_000, metavar="N",
+                        help="pairs aligned by DTW for the baseline, sampled the same way (default: 50,000)")
+    parser.add_argument("--drop-singletons", action="store_true",
+                        help="leave out words with a single token instead of refusing the file")
+    parser.add_argument("--seed", type=int, default=0, help="seed for pair sampling, k-means and the kNN split")
+    add_json_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from audit.acoustic import audit_instances, load_instances
+
+    instances = load_instances(args.instances)
+    frames = None
+    if args.frames:
+        from audit.dtw import load_frame_store
+        frames = load_frame_store(args.frames)
+    result = audit_instances(instances, frames=frames, sample_pairs=args.sample_pairs, dtw_pairs=args.dtw_pairs,
+                             seed=args.seed, drop_singletons=args.drop_singletons)
+    print(describe(result))
+    write_json(args, result)
+    return 0
+
+
+def describe(result) -> str:
+    """The summary table with a line saying what was read and how pairs were chosen."""
+    speakers = "no speakers" if result.speakers is None else f"{result.speakers:,} speakers"
+    sd = result.same_different
+    pairs = (f"{sd.same_pairs_scored:,} same-word + {sd.different_pairs_scored:,} different-word pairs "
+             f"{'sampled (weighted) ' if sd.sampled else ''}of {sd.pairs_total:,}")
+    lines = [f"{result.input.name}: {result.tokens:,} tokens of {result.words:,} words, {speakers}, "
+             f"dim {result.input.dim}; seed {result.seed}",
+             f"same-different: {pairs}"]
+    if result.singletons_dropped:
+        lines.append(f"{result.singletons_dropped:,} single-token word(s) left out")
+    rows = [[name, value, "-" if chance is None else chance] for name, value, chance in result.summary_rows()]
+    lines += ["", format_table(["metric", "value", "chance"], rows, align="lrr")]
+    return "\n".join(lines)

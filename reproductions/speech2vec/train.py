@@ -1,0 +1,403 @@
+"""Train Speech2Vec (skip-gram) and evaluate it every epoch; resumable; DDP under torchrun.
+
+    python -m reproductions.speech2vec.train --epochs 3 --out DIR
+    torchrun --nproc_per_node 2 -m reproductions.speech2vec.train --epochs 3 --out DIR
+
+Writes into OUT: ``config.json``; ``epochs/epoch_000.txt`` (random init) ... ``epoch_NNN.txt``;
+``vectors.txt`` (the last epoch); ``history.json`` (kind ``training-history``) and
+``history.csv``; ``instances_epoch_000.npz`` and ``instances.npz`` (keys ``embeddings``,
+``labels``, ``speakers``); ``checkpoints/epoch_NNN.pt`` (atomic, every epoch).
+
+Under torchrun every process trains on its share of each global batch and gradients are
+averaged (DistributedDataParallel, gloo on CPU, nccl on CUDA); process 0 prepares the data,
+evaluates and writes every file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from audit.errors import AuditError
+from audit.results import today, write_json_atomic
+from reproductions.speech2vec.config import WEIGHT_DEFINING, TrainConfig, add_training_arguments, config_from_args
+from reproductions.speech2vec.data import TrainingData, epoch_batches, epoch_pairs, prepare
+from reproductions.speech2vec.embed import instance_embeddings, word_vectors
+from reproductions.speech2vec.features import FrameStore, build_frame_store, store_key
+from reproductions.speech2vec.history import CorpusInfo, EpochRecord, TrainingHistory
+from reproductions.speech2vec.model import Speech2Vec
+
+
+# ------------------------------------------------------------------------------ processes
+@dataclass(frozen=True)
+class Processes:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls, device: str) -> "Processes":
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        import torch.distributed as dist
+        if not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
+        return cls(rank=dist.get_rank(), world=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", 0)))
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def sum(self, values: list[float]) -> list[float]:
+        if self.world == 1:
+            return values
+        tensor = torch.tensor(values, dtype=torch.float64)
+        torch.distributed.all_reduce(tensor)
+        return tensor.tolist()
+
+
+# ------------------------------------------------------------------------------ data
+def prepare_frame_store(cfg: TrainConfig, cache_dir: Path, log: Callable[[str], None]) -> Path:
+    """Build (or reuse) the corpus and its frame store; returns the store's path."""
+    from reproductions.speech2vec.spoken_corpus import build_corpus
+    if cfg.corpus_root:
+        root = Path(cfg.corpus_root)
+    else:
+        root = cache_dir / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}"
+        started = time.perf_counter()
+        build_corpus(root, size=cfg.corpus_size, seed=cfg.corpus_seed, progress=log)
+        log(f"embedded corpus ready in {time.perf_counter() - started:.1f} s: {root}")
+    key = store_key(root, cfg.subsets, sample_rate=cfg.sample_rate, n_mfcc=cfg.n_mfcc, n_fft=cfg.n_fft,
+                    hop_length=cfg.hop_length)
+    path = cache_dir / "speech2vec-frames" / f"{key}.npz"
+    started = time.perf_counter()
+    build_frame_store(root, path, subsets=cfg.subsets, sample_rate=cfg.sample_rate, n_mfcc=cfg.n_mfcc,
+                      n_fft=cfg.n_fft, hop_length=cfg.hop_length, progress=log)
+    log(f"frame store ready in {time.perf_counter() - started:.1f} s: {path}")
+    return path
+
+
+def corpus_info(cfg: TrainConfig, store: FrameStore, data: TrainingData, store_path: Path, root: str) -> CorpusInfo:
+    lengths = store.lengths
+    return CorpusInfo(root=root, subsets=tuple(cfg.subsets), frame_store=str(store_path),
+                      utterances=len(store.utterances), instances=len(data), vocabulary=len(data.words),
+                      speakers=len(set(data.speakers.tolist())), mean_frames=float(lengths.mean()),
+                      truncated_share=float((lengths > cfg.max_frames).mean()))
+
+
+# ------------------------------------------------------------------------------ model state
+def make_model(cfg: TrainConfig, device: torch.device) -> tuple[Speech2Vec, torch.optim.Optimizer]:
+    torch.manual_seed(cfg.seed)
+    model = Speech2Vec(n_mfcc=cfg.n_mfcc, embedding_dim=cfg.embedding_dim).to(device)
+    if cfg.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return model, optimizer
+
+
+def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: TrainConfig, records) -> None:
+    """Write next to the final name and rename: a kill never leaves a half checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "config": cfg.to_dict(), "records": [_encode_record(r) for r in records]}, tmp)
+    os.replace(tmp, path)
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    found = sorted((out / "checkpoints").glob("epoch_*.pt"))
+    return found[-1] if found else None
+
+
+def load_checkpoint(path: Path, model, optimizer, cfg: TrainConfig):
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    saved = state["config"]
+    changed = [k for k in WEIGHT_DEFINING if _comparable(saved.get(k)) != _comparable(cfg.to_dict()[k])]
+    if changed:
+        raise AuditError(f"cannot resume from {path}: the setting {changed[0]!r} differs from the saved run "
+                         f"({saved.get(changed[0])!r} there).")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    return int(state["epoch"]), [_decode_record(r) for r in state["records"]]
+
+
+def _comparable(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _encode_record(record: EpochRecord) -> str:
+    from audit.results import _encode
+    return json.dumps(_encode(record))
+
+
+def _decode_record(text: str) -> EpochRecord:
+    from audit.results import _decode
+    return _decode(EpochRecord, json.loads(text))
+
+
+# ------------------------------------------------------------------------------ one epoch
+def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg: TrainConfig, epoch: int,
+                procs: Processes, progress: "Progress | None") -> tuple[float, int, float]:
+    """(mean loss, pairs trained, seconds) over all processes."""
+    centres, contexts = epoch_pairs(data, window=cfg.window, subsample=cfg.subsample, seed=cfg.seed, epoch=epoch)
+    batches = epoch_batches(data, centres, contexts, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
+                            bucket_by_length=cfg.bucket_by_length)
+    # Every process takes its slice of each global batch; a batch smaller than the number of
+    # processes is skipped everywhere so that all processes take the same number of steps.
+    batches = [np.array_split(b, procs.world)[procs.rank] for b in batches if len(b) >= procs.world]
+    lengths_cpu = torch.from_numpy(data.lengths)
+    device = frames.device
+    model.train()
+    loss_sum, pair_count = 0.0, 0
+    started = time.perf_counter()
+    for number, batch in enumerate(batches, start=1):
+        source_rows, target_rows = centres[batch], contexts[batch]
+        source_lengths = lengths_cpu[torch.from_numpy(source_rows)]
+        target_lengths = lengths_cpu[torch.from_numpy(target_rows)]
+        source = frames[torch.from_numpy(source_rows).to(device), :int(source_lengths.max())]
+        target = frames[torch.from_numpy(target_rows).to(device), :int(target_lengths.max())]
+        loss = model(source, source_lengths, target, target_lengths)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += float(loss.detach()) * len(batch)
+        pair_count += len(batch)
+        if progress:
+            progress.update(epoch, number, len(batches), pair_count * procs.world, time.perf_counter() - started)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    loss_sum, pair_count = procs.sum([loss_sum, float(pair_count)])
+    return loss_sum / max(pair_count, 1), int(pair_count), seconds
+
+
+# ------------------------------------------------------------------------------ evaluation
+def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, out: Path, epoch: int, cfg: TrainConfig,
+                   benchmark_dir, loss: float, pairs: int, seconds: float) -> EpochRecord:
+    """Embed every instance, write this epoch's vectors (and instances at epoch 0), run the checks."""
+    from audit.loaders import save_word2vec_text
+    embeddings = instance_embeddings(model, data, frames, batch_size=cfg.eval_batch_size)
+    vectors = word_vectors(embeddings, data.word_index, data.words)
+    relative = f"epochs/epoch_{epoch:03d}.txt"
+    (out / "epochs").mkdir(parents=True, exist_ok=True)
+    save_word2vec_text(vectors, out / relative)
+    if epoch == 0:
+        save_instances(out / "instances_epoch_000.npz", embeddings, data)
+    vectors = _reload(out / relative)
+    homophones, homophones_skipped = _homophone_summary(vectors)
+    benchmarks, benchmarks_skipped = _benchmark_coefficients(vectors, benchmark_dir)
+    return EpochRecord(epoch=epoch, loss=loss, pairs=pairs,
+                       pairs_per_second=pairs / seconds if seconds > 0 else float("nan"), seconds=seconds,
+                       vectors=relative, benchmarks=benchmarks, benchmarks_skipped=benchmarks_skipped,
+                       homophones=homophones, homophones_skipped=homophones_skipped)
+
+
+def _reload(path: Path):
+    """The written file, so results record its path and sha256 like any audited file."""
+    from audit.loaders import load
+    return load(path)
+
+
+def save_instances(path: Path, embeddings: np.ndarray, data: TrainingData) -> None:
+    tmp = path.with_name(f".{path.stem}.part.npz")
+    np.savez(tmp, embeddings=embeddings.astype(np.float32),
+             labels=np.array([data.words[i] for i in data.word_index], dtype=str), speakers=data.speakers.astype(str))
+    os.replace(tmp, path)
+
+
+def _homophone_summary(vectors):
+    from reproductions.speech2vec.checks import homophone_summary
+    return homophone_summary(vectors)
+
+
+def _benchmark_coefficients(vectors, benchmark_dir):
+    from reproductions.speech2vec.checks import benchmark_coefficients
+    return benchmark_coefficients(vectors, benchmark_dir)
+
+
+# ------------------------------------------------------------------------------ progress
+class Progress:
+    """One updating line on stderr: epoch, batch, pairs/s, ETA (throttled)."""
+
+    def __init__(self, epochs: int, stream=None, every: float = 0.5):
+        self.epochs, self.stream, self.every = epochs, stream or sys.stderr, every
+        self.last = 0.0
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+
+    def update(self, epoch, batch, batches, pairs, seconds):
+        now = time.perf_counter()
+        if now - self.last < (self.every if self.tty else 10.0) and batch != batches:
+            return
+        self.last = now
+        rate = pairs / seconds if seconds > 0 else 0.0
+        remaining_batches = (batches - batch) + batches * (self.epochs - epoch)
+        eta = remaining_batches * seconds / batch if batch else 0.0
+        line = (f"epoch {epoch}/{self.epochs}  batch {batch}/{batches}  {rate:,.0f} pairs/s  "
+                f"ETA {_duration(eta)} (training only)")
+        self.stream.write(("\r" + line + "   ") if self.tty else line + "\n")
+        if self.tty and batch == batches:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def log(self, message: str) -> None:
+        self.stream.write(message + "\n")
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+# ------------------------------------------------------------------------------ the run
+def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+          benchmark_dir: str | os.PathLike | None = None, resume: bool = False, quiet: bool = False
+          ) -> TrainingHistory:
+    """Train for ``cfg.epochs`` epochs (continuing a checkpointed run with ``resume``)."""
+    from audit.datadir import data_dir as resolve_data_dir
+    out = Path(out)
+    procs = Processes.from_environment(cfg.device)
+    device = _device(cfg.device, procs)
+    progress = None if quiet or not procs.main else Progress(cfg.epochs)
+    log = progress.log if progress else (lambda message: None)
+    cache = Path(cache_dir) if cache_dir else resolve_data_dir(benchmark_dir)
+    if procs.main:
+        _check_out(out, resume)
+        out.mkdir(parents=True, exist_ok=True)
+        store_path = prepare_frame_store(cfg, cache, log)
+    procs.barrier()
+    if not procs.main:
+        store_path = prepare_frame_store(cfg, cache, lambda message: None)   # built: only located
+    store = FrameStore.load(store_path)
+    data = prepare(store, min_count=cfg.min_count, max_frames=cfg.max_frames, normalization=cfg.normalization,
+                   lowercase=cfg.lowercase)
+    root = cfg.corpus_root or str(cache / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}")
+    info = corpus_info(cfg, store, data, store_path, root)
+    log(f"{info.instances:,} spoken words, vocabulary {info.vocabulary:,} (min count {cfg.min_count}), "
+        f"{info.speakers} speakers; device {device}, {procs.world} process(es)")
+    frames = torch.from_numpy(data.frames).to(device)
+    model, optimizer = make_model(cfg, device)
+    records: list[EpochRecord] = []
+    done = -1
+    checkpoint = latest_checkpoint(out) if resume else None
+    if checkpoint is not None:
+        done, records = load_checkpoint(checkpoint, model, optimizer, cfg)
+        records = records[:done + 1]
+        log(f"resuming after epoch {done} from {checkpoint}")
+    trained = _wrap(model, procs, device)
+    history = None
+    if procs.main:
+        write_json_atomic(out / "config.json", {**cfg.to_dict(), "world_size": procs.world})
+    if done < 0:
+        if procs.main:
+            records.append(evaluate_epoch(model, data, frames, out, 0, cfg, benchmark_dir, float("nan"), 0, 0.0))
+            history = _write_history(out, cfg, info, procs, records, model, optimizer, 0, log)
+        done = 0
+        procs.barrier()
+    for epoch in range(done + 1, cfg.epochs + 1):
+        loss, pairs, seconds = train_epoch(trained, optimizer, data, frames, cfg, epoch, procs, progress)
+        if procs.main:
+            records.append(evaluate_epoch(model, data, frames, out, epoch, cfg, benchmark_dir, loss, pairs, seconds))
+            history = _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log)
+        procs.barrier()
+    if procs.main:
+        if history is None:
+            history = _history(cfg, info, procs, records)
+        _finish(out, model, data, frames, cfg, records)
+    return history
+
+
+def _device(name: str, procs: Processes) -> torch.device:
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise AuditError("--device cuda was asked for but torch sees no CUDA device.")
+        return torch.device("cuda", procs.local_rank)
+    return torch.device("cpu")
+
+
+def _wrap(model, procs: Processes, device: torch.device):
+    if procs.world == 1:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise AuditError(f"--out {out} is a file, not a folder.")
+    if not resume and latest_checkpoint(out) is not None:
+        raise AuditError(f"{out} already holds a training run; pass --resume to continue it or choose another --out.")
+    if resume and latest_checkpoint(out) is None and out.exists() and any(out.iterdir()):
+        raise AuditError(f"{out} has no checkpoint to resume from.")
+
+
+def _history(cfg, info, procs, records) -> TrainingHistory:
+    return TrainingHistory(config=cfg.to_dict(), corpus=info, seed=cfg.seed, device=cfg.device,
+                           world_size=procs.world, epochs=tuple(records), date=today())
+
+
+def _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log) -> TrainingHistory:
+    history = _history(cfg, info, procs, records)
+    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, records)
+    write_json_atomic(out / "history.json", history)
+    tmp = out / ".history.csv.part"
+    tmp.write_text(history.csv_text(), encoding="utf-8")
+    os.replace(tmp, out / "history.csv")
+    record = records[-1]
+    verdict = (f"homophones {record.homophones.verdict} ({record.homophones.homophone_mean:.2f} vs random "
+               f"{record.homophones.random_mean:.2f})") if record.homophones else "homophones skipped"
+    loss = "random init" if epoch == 0 else f"loss {record.loss:.4f}, {record.pairs_per_second:,.0f} pairs/s"
+    log(f"epoch {epoch}: {loss}; {verdict}")
+    return history
+
+
+def _finish(out: Path, model, data, frames, cfg, records) -> None:
+    """vectors.txt and instances.npz describe the last epoch."""
+    last = records[-1]
+    tmp = out / ".vectors.txt.part"
+    shutil.copyfile(out / last.vectors, tmp)
+    os.replace(tmp, out / "vectors.txt")
+    save_instances(out / "instances.npz", instance_embeddings(model, data, frames, batch_size=cfg.eval_batch_size), data)
+
+
+# ------------------------------------------------------------------------------ entry point
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reproductions.speech2vec.train",
+                                     description="Train the Speech2Vec reproduction (works under torchrun).")
+    add_training_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = config_from_args(args)
+        train(cfg, args.out, cache_dir=args.cache_dir, benchmark_dir=args.data_dir, resume=args.resume,
+              quiet=args.quiet)
+    except AuditError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

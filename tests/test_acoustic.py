@@ -1,0 +1,286 @@
+"""Instance-level acoustic metrics against independent truth: scikit-learn and hand-computed toys."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+from sklearn.neighbors import KNeighborsClassifier
+
+from audit import acoustic
+from audit.errors import AuditError
+from audit.results import load_result
+
+
+def clustered_tokens(words=12, per_word=5, dim=8, noise=0.6, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((words, dim))
+    labels = np.repeat(np.arange(words), per_word)
+    embeddings = centres[labels] + noise * rng.standard_normal((len(labels), dim))
+    shuffle = rng.permutation(len(labels))
+    return embeddings[shuffle].astype(np.float32), labels[shuffle]
+
+
+def unit(x):
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- average precision
+def test_average_precision_equals_sklearn_with_ties_and_weights():
+    rng = np.random.default_rng(1)
+    scores = rng.integers(0, 6, size=300).astype(float)   # many ties
+    positive = rng.random(300) < 0.3
+    weights = rng.uniform(0.5, 3.0, size=300)
+    ap, _, _ = acoustic.average_precision(scores, positive)
+    assert ap == pytest.approx(skm.average_precision_score(positive, scores), abs=1e-12)
+    ap_w, _, _ = acoustic.average_precision(scores, positive, weights)
+    assert ap_w == pytest.approx(skm.average_precision_score(positive, scores, sample_weight=weights), abs=1e-12)
+
+
+def test_average_precision_by_hand():
+    # Ranked: + - + -  -> precision at the hits 1/1 and 2/3, AP = (1 + 2/3) / 2.
+    ap, recall, precision = acoustic.average_precision([0.9, 0.8, 0.7, 0.1], [True, False, True, False])
+    assert ap == pytest.approx((1 + 2 / 3) / 2)
+    assert recall[-1] == 1.0 and precision[-1] == 0.5
+
+
+# ----------------------------------------------------------------------------- same-different
+def test_same_different_all_pairs_equals_sklearn_and_chance():
+    embeddings, labels = clustered_tokens()
+    u = unit(embeddings)
+    result = acoustic.same_different_cosine(u, labels, sample_pairs=10**6)
+    i, j = np.triu_indices(len(labels), 1)
+    cos = np.sum(u[i] * u[j], axis=1)
+    same = labels[i] == labels[j]
+    assert not result.sampled
+    assert result.pairs_total == len(i) == 60 * 59 // 2
+    assert result.same_pairs_total == 12 * 10
+    assert result.chance == pytest.approx(same.mean())
+    assert result.average_precision == pytest.approx(skm.average_precision_score(same, cos), abs=1e-6)
+
+
+def test_same_different_sample_is_weighted_sklearn_ap_and_close_to_exact():
+    embeddings, labels = clustered_tokens(words=40, per_word=6, noise=1.0, seed=3)
+    u = unit(embeddings)
+    exact = acoustic.same_different_cosine(u, labels, sample_pairs=10**6)
+    sampled = acoustic.same_different_cosine(u, labels, sample_pairs=6000, seed=5)
+    assert sampled.sampled and sampled.same_pairs_scored == 40 * 15
+    assert sampled.same_pairs_scored + sampled.different_pairs_scored == 6000
+    # Independent recomputation of the same sample with scikit-learn's weighted AP.
+    i, j, same, weights, _ = acoustic.choose_pairs(labels, 6000, 5)
+    cos = np.sum(u[i] * u[j], axis=1)
+    assert sampled.average_precision == pytest.approx(
+        skm.average_precision_score(same, cos, sample_weight=weights), abs=1e-6)
+    assert abs(sampled.average_precision - exact.average_precision) < 0.05
+    again = acoustic.same_different_cosine(u, labels, sample_pairs=6000, seed=5)
+    assert again.average_precision == sampled.average_precision
+
+
+def test_same_word_pairs_enumerates_every_pair_once():
+    labels = np.array([2, 0, 2, 1, 0, 2, 3])
+    i, j = acoustic.same_word_pairs(labels)
+    got = sorted(zip(i.tolist(), j.tolist()))
+    want = sorted((a, b) for a in range(7) for b in range(a + 1, 7) if labels[a] == labels[b])
+    assert got == want
+
+
+# ----------------------------------------------------------------------------- retrieval
+def retrieval_by_loops(u, labels, ks=(1, 5, 10)):
+    """Reference: one query at a time, pessimistic ranks with plain Python."""
+    aps, rrs, recalls = [], [], {k: [] for k in ks}
+    for q in range(len(labels)):
+        others = [j for j in range(len(labels)) if j != q]
+        score = {j: float(u[q] @ u[j]) for j in others}
+        relevant = [j for j in others if labels[j] == labels[q]]
+        if not relevant:
+            continue
+        rank = {j: sum(score[o] >= score[j] for o in others) for j in relevant}
+        aps.append(np.mean([sum(score[r] >= score[j] for r in relevant) / rank[j] for j in relevant]))
+        rrs.append(1 / min(rank.values()))
+        for k in ks:
+            recalls[k].append(sum(rank[j] <= k for j in relevant) / len(relevant))
+    return np.mean(aps), np.mean(rrs), {k: np.mean(v) for k, v in recalls.items()}
+
+
+def test_retrieval_equals_loops_and_sklearn_lrap():
+    embeddings, labels = clustered_tokens(words=9, per_word=4, noise=1.2, seed=2)
+    u = unit(embeddings)
+    result = acoustic.retrieval(u, labels, block_rows=7)
+    ap, rr, rec = retrieval_by_loops(u, labels)
+    assert result.mean_average_precision == pytest.approx(ap, abs=1e-6)
+    assert result.mean_reciprocal_rank == pytest.approx(rr, abs=1e-6)
+    for k in (1, 5, 10):
+        assert result.recall_at[str(k)] == pytest.approx(rec[k], abs=1e-6)
+    # scikit-learn's label ranking AP is the same quantity (ties counted against the query).
+    scores = (u @ u.T).astype(np.float64)
+    np.fill_diagonal(scores, -2.0)
+    truth = labels[:, None] == labels[None, :]
+    np.fill_diagonal(truth, False)
+    assert result.mean_average_precision == pytest.approx(
+        skm.label_ranking_average_precision_score(truth, scores), abs=1e-6)
+
+
+def test_retrieval_by_hand_with_ties():
+    # Tokens a0, a1 identical; b0 and b1 identical to a0 too: every score ties at 1.
+    u = np.array([[1, 0], [1, 0], [1, 0], [1, 0]], dtype=np.float32)
+    labels = np.array([0, 0, 1, 1])
+    result = acoustic.retrieval(u, labels)
+    # Each query: 3 others all tied, its one relevant ranks 3rd -> AP 1/3, RR 1/3.
+    assert result.mean_average_precision == pytest.approx(1 / 3)
+    assert result.mean_reciprocal_rank == pytest.approx(1 / 3)
+    assert result.recall_at == {"1": 0.0, "5": 1.0, "10": 1.0}
+
+
+def test_retrieval_perfect_separation():
+    u = unit(np.array([[1, 0.01], [1, -0.01], [0.01, 1], [-0.01, 1]], dtype=np.float32))
+    result = acoustic.retrieval(u, np.array([0, 0, 1, 1]))
+    assert result.mean_average_precision == 1.0 and result.mean_reciprocal_rank == 1.0
+    assert result.recall_at["1"] == 1.0
+
+
+# ----------------------------------------------------------------------------- clustering
+def test_cosine_silhouette_equals_sklearn():
+    embeddings, labels = clustered_tokens(words=7, per_word=5, noise=1.0, seed=4)
+    u = unit(embeddings)
+    labels = labels.copy()
+    labels[0] = 99  # a singleton cluster scores 0
+    assert acoustic.cosine_silhouette(u, labels, block_rows=9) == pytest.approx(
+        skm.silhouette_score(embeddings, labels, metric="cosine"), abs=1e-5)
+
+
+def test_silhouette_by_hand():
+    # Two clusters on the unit circle at 0/10 degrees and 90/100 degrees.
+    angles = np.radians([0, 10, 90, 100])
+    u = np.c_[np.cos(angles), np.sin(angles)].astype(np.float32)
+    d = lambda x, y: 1 - math.cos(math.radians(x - y))  # noqa: E731
+    a = d(0, 10)
+    b0 = (d(0, 90) + d(0, 100)) / 2     # point at 0 degrees
+    b1 = (d(10, 90) + d(10, 100)) / 2   # point at 10 degrees (same for 90, symmetric)
+    want = ((b0 - a) / b0 + (b1 - a) / b1) / 2
+    assert acoustic.cosine_silhouette(u, np.array([0, 0, 1, 1])) == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adjusted_mutual_info_equals_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(30), rng.integers(1, 8, size=30))
+    predicted = np.where(rng.random(len(truth)) < 0.6, truth, rng.integers(0, 25, size=len(truth)))
+    assert acoustic.adjusted_mutual_info(truth, predicted) == pytest.approx(
+        skm.adjusted_mutual_info_score(truth, predicted), abs=1e-9)
+    assert acoustic.adjusted_mutual_info(truth, truth) == pytest.approx(1.0)
+
+
+def test_clustering_recovers_separated_words():
+    embeddings, labels = clustered_tokens(words=6, per_word=5, noise=0.05, seed=6)
+    result = acoustic.clustering(unit(embeddings), labels, seed=0)
+    assert result.clusters == 6
+    assert result.adjusted_rand == pytest.approx(1.0) and result.adjusted_mutual_info == pytest.approx(1.0)
+    assert result.silhouette_kmeans == pytest.approx(result.silhouette_words)
+    assert result.silhouette_words > 0.9
+
+
+def test_clustering_metrics_equal_sklearn_on_its_own_assignment():
+    embeddings, labels = clustered_tokens(words=8, per_word=4, noise=1.5, seed=7)
+    u = unit(embeddings)
+    result = acoustic.clustering(u, labels, seed=3)
+    assert result == acoustic.clustering(u, labels, seed=3)
+    assignment, _ = acoustic.kmeans_assign(u, 8, seed=3, max_iter=acoustic.KMEANS_MAX_ITER)
+    assert result.silhouette_kmeans == pytest.approx(skm.silhouette_score(u, assignment, metric="cosine"), abs=1e-5)
+    assert result.adjusted_rand == pytest.approx(skm.adjusted_rand_score(labels, assignment))
+    assert result.adjusted_mutual_info == pytest.approx(skm.adjusted_mutual_info_score(labels, assignment))
+    assert result.adjusted_rand < 1
+
+
+# ----------------------------------------------------------------------------- kNN
+@pytest.mark.parametrize("k", [1, 5])
+def test_knn_predict_equals_sklearn(k):
+    embeddings, labels = clustered_tokens(words=10, per_word=8, noise=1.5, seed=8)
+    u = unit(embeddings)
+    train = np.arange(len(labels)) % 4 != 0
+    ours = acoustic.knn_predict(u[train], labels[train], u[~train], k, block_rows=5)
+    model = KNeighborsClassifier(n_neighbors=k, metric="cosine", algorithm="brute").fit(u[train], labels[train])
+    assert np.array_equal(ours, model.predict(u[~train]))
+
+
+def test_knn_vote_tie_goes_to_smaller_word():
+    train = unit(np.array([[1, 0.1], [1, -0.1], [0, 1]], dtype=np.float32))
+    # Neighbours of the query (k=2) are tokens of words 3 and 1: one vote each -> word 1.
+    assert acoustic.knn_predict(train[:2], np.array([3, 1]), unit(np.array([[1, 0]], np.float32)), 2)[0] == 1
+
+
+def test_knn_split_by_speaker_holds_out_whole_speakers():
+    embeddings, labels = clustered_tokens(words=5, per_word=8, noise=0.2, seed=9)
+    speakers = np.array([f"s{i % 4}" for i in range(len(labels))])
+    result = acoustic.knn_classification(unit(embeddings), labels, speakers, seed=1)
+    assert result.split == "speakers" and len(result.test_speakers) == 1
+    assert result.test_tokens == 10 and result.train_tokens == 30
+    assert result.accuracy["1"] == 1.0
+    tokens = acoustic.knn_classification(unit(embeddings), labels, None, seed=1)
+    assert tokens.split == "tokens" and tokens.test_tokens + tokens.test_tokens_unseen_word == 10
+
+
+# ----------------------------------------------------------------------------- whole check, input, JSON
+def write_instances(path, embeddings, labels, speakers=None, **extra):
+    arrays = {"embeddings": embeddings, "labels": np.asarray(labels).astype(str), **extra}
+    if speakers is not None:
+        arrays["speakers"] = np.asarray(speakers).astype(str)
+    np.savez(path, **arrays)
+    return path
+
+
+def test_audit_instances_round_trips_json(tmp_path):
+    embeddings, labels = clustered_tokens(words=6, per_word=6, noise=0.8, seed=10)
+    speakers = [f"spk{i % 3}" for i in range(len(labels))]
+    path = write_instances(tmp_path / "instances.npz", embeddings, [f"w{x}" for x in labels], speakers)
+    result = acoustic.audit_instances(acoustic.load_instances(path), seed=4)
+    assert result.tokens == 36 and result.words == 6 and result.speakers == 3
+    assert result.input.sha256 and result.input.dim == 8
+    assert result.same_different.average_precision > result.same_different.chance
+    loaded = load_result(json.loads(result.to_json()))
+    assert loaded == result
+    assert acoustic.audit_instances(acoustic.load_instances(path), seed=4).same_different == result.same_different
+
+
+def test_shuffled_token_order_gives_the_same_scores(tmp_path):
+    embeddings, labels = clustered_tokens(words=6, per_word=5, noise=0.8, seed=11)
+    a = acoustic.audit_instances(acoustic.make_instances(embeddings, labels))
+    order = np.random.default_rng(0).permutation(len(labels))
+    b = acoustic.audit_instances(acoustic.make_instances(embeddings[order], labels[order]))
+    assert a.same_different.average_precision == pytest.approx(b.same_different.average_precision, abs=1e-6)
+    assert a.retrieval.mean_average_precision == pytest.approx(b.retrieval.mean_average_precision, abs=1e-6)
+    assert a.clustering.silhouette_words == pytest.approx(b.clustering.silhouette_words, abs=1e-6)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "lacks the key"),
+    ("length", "has shape"),
+    ("pickled", "object arrays"),
+    ("singleton", "single token"),
+    ("zero", "zero or not finite"),
+])
+def test_bad_input_is_one_sentence(tmp_path, case, message):
+    embeddings, labels = clustered_tokens(words=3, per_word=3)
+    path = tmp_path / "bad.npz"
+    if case == "missing":
+        np.savez(path, embeddings=embeddings)
+    elif case == "length":
+        write_instances(path, embeddings, labels[:-1])
+    elif case == "pickled":
+        np.savez(path, embeddings=embeddings, labels=np.array(list(labels.astype(str)), dtype=object))
+    elif case == "singleton":
+        write_instances(path, embeddings, np.r_[labels[:-1], 77])
+    elif case == "zero":
+        embeddings[2] = 0
+        write_instances(path, embeddings, labels)
+    with pytest.raises(AuditError, match=message):
+        acoustic.audit_instances(acoustic.load_instances(path))
+
+
+def test_drop_singletons_counts_them():
+    embeddings, labels = clustered_tokens(words=4, per_word=3)
+    labels = np.r_[labels[:-1], 77]
+    result = acoustic.audit_instances(acoustic.make_instances(embeddings, labels), drop_singletons=True)
+    assert result.singletons_dropped == 1 and result.tokens == 11

@@ -1,0 +1,103 @@
+"""`audit data fetch benchmarks` / `audit data list` against a local HTTP server on 127.0.0.1.
+
+The server serves files this test writes: the real bytes of some benchmarks (so their sha256
+matches the registry) and a corrupted copy of another. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import threading
+
+import pytest
+
+from audit import AuditError
+from benchmarks import REGISTRY, benchmark_status, fetch_benchmarks
+
+
+@pytest.fixture
+def mirror(tmp_path, word_sim_dir):
+    """A folder served over HTTP with good MC-30 and RG-65 files and a corrupted YP-130."""
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in ("MC-30", "RG-65"):
+        spec = REGISTRY[name]
+        (served / spec.file).write_bytes((word_sim_dir / spec.file).read_bytes())
+    good = (word_sim_dir / REGISTRY["YP-130"].file).read_bytes()
+    (served / REGISTRY["YP-130"].file).write_bytes(good.replace(b"4.000", b"3.000", 1))
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep the test output clean
+            pass
+
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_fetch_downloads_verifies_and_skips_what_is_there(tmp_path, mirror):
+    url, requests = mirror
+    data = tmp_path / "data"
+    outcomes = fetch_benchmarks(data, only="MC-30,RG-65", mirror=url)
+    assert [(o.name, o.action) for o in outcomes] == [("MC-30", "downloaded"), ("RG-65", "downloaded")]
+    for name in ("MC-30", "RG-65"):
+        path = data / "word-sim" / REGISTRY[name].file
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == REGISTRY[name].sha256
+    assert sorted(p.name for p in (data / "word-sim").iterdir()) == ["EN-MC-30.txt", "EN-RG-65.txt"]
+    asked = len(requests)
+    again = fetch_benchmarks(data, only="MC-30", mirror=url)
+    assert again[0].action == "already present" and len(requests) == asked
+    assert fetch_benchmarks(data, only="MC-30", mirror=url, force=True)[0].action == "downloaded"
+
+
+def test_a_corrupted_or_missing_file_leaves_nothing_behind(tmp_path, mirror):
+    url, _ = mirror
+    data = tmp_path / "data"
+    with pytest.raises(AuditError, match="EN-YP-130.txt .*sha256"):
+        fetch_benchmarks(data, only="YP-130", mirror=url)
+    assert list((data / "word-sim").iterdir()) == []  # neither the file nor a .part
+    # one failure among good files: the good ones are kept, the error names the bad ones
+    with pytest.raises(AuditError, match=r"(?i)2 of 3 benchmark files could not be fetched: "
+                                         r"EN-MEN-TR-3k.txt .*not found.*EN-YP-130.txt"):
+        fetch_benchmarks(data, only="MC-30,MEN,YP-130", mirror=url)
+    assert [p.name for p in (data / "word-sim").iterdir()] == ["EN-MC-30.txt"]
+
+
+def test_the_data_dir_comes_from_the_environment(tmp_path, mirror, monkeypatch):
+    url, _ = mirror
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(tmp_path / "from-env"))
+    fetch_benchmarks(only="RG-65", mirror=url)
+    assert (tmp_path / "from-env" / "word-sim" / "EN-RG-65.txt").is_file()
+    statuses = {s.name: s.status for s in benchmark_status()}
+    assert statuses["RG-65"] == "verified" and statuses["MEN"] == "missing"
+
+
+def test_cli_fetch_and_list(tmp_path, mirror, run_cli):
+    url, _ = mirror
+    data = tmp_path / "data"
+    code, out, err = run_cli("data", "fetch", "benchmarks", "--data-dir", data, "--mirror", url, "--only", "MC-30")
+    assert code == 0, err
+    assert "MC-30: downloaded" in out
+    (data / "EN-RG-65.txt").write_text("car automobile 3.9\n")  # a file that does not verify
+    code, out, err = run_cli("data", "list", "--data-dir", data)
+    assert code == 0, err
+    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("benchmarks")}
+    assert "verified" in lines["MC-30"] and "checksum mismatch" in lines["RG-65"] and "missing" in lines["MEN"]
+    code, _, err = run_cli("data", "fetch", "benchmarks", "--data-dir", data, "--mirror", url, "--only", "YP-130")
+    assert code == 2 and "sha256" in err and "Traceback" not in err
+    assert not (data / "word-sim" / "EN-YP-130.txt").exists()
+    code, _, err = run_cli("data", "fetch")
+    assert code == 2 and "benchmarks" in err

@@ -1,0 +1,73 @@
+"""`audit demo` at its tiny size: corpus, reproduction, text model, three audits, one report.
+
+The full demo (small corpus, 3 epochs) is the README's first command, not a unit test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+pytest.importorskip("torch", reason="the demo trains the reproduction, which needs torch")
+pytest.importorskip("librosa", reason="the demo computes MFCCs with librosa")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from audit.cli import main
+
+    folder = tmp_path_factory.mktemp("demo")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AUDIT_DATA_DIR", str(folder / "empty-data-dir"))   # no benchmark files anywhere
+    try:
+        code = main(["demo", "--size", "tiny", "--epochs", "1", "--work-dir", str(folder / "work"),
+                     "--out", str(folder / "report")])
+    finally:
+        patch.undo()
+    assert code == 0
+    return folder
+
+
+def test_demo_audits_three_embeddings_side_by_side(demo):
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    names = [e["name"] for e in run["embeddings"]]
+    assert names == ["text word2vec", "Speech2Vec reproduction", "reproduction at random init"]
+    text, reproduction, random_init = run["embeddings"]
+    for entry in run["embeddings"]:
+        assert {"info", "homophones"} <= set(entry["results"]), entry
+    assert {"training-history", "instance-mds"} <= set(reproduction["results"])
+    markdown = (demo / "report" / "report.md").read_text()
+    for name in names:
+        assert f"**{name}: " in markdown                     # a verdict card each
+    assert "Reproduction training (Fig. 3)" in markdown and "Per-instance embeddings (Fig. 4)" in markdown
+
+
+def test_demo_verdicts_in_the_report_are_the_json_verdicts(demo):
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    markdown = (demo / "report" / "report.md").read_text()
+    for entry in run["embeddings"]:
+        result = json.loads((demo / "report" / "results" / entry["results"]["homophones"]).read_text())
+        assert f"**{entry['name']}: {result['verdict']}**" in markdown
+
+
+def test_demo_report_rebuilds_identically(demo, run_cli, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(demo / "report", copy)
+    (copy / "index.html").unlink()
+    (copy / "report.md").unlink()
+    shutil.rmtree(copy / "figures")
+    code, out, err = run_cli("report", copy)
+    assert code == 0, err
+    for path in (demo / "report").rglob("*"):
+        if path.is_file():
+            assert (copy / path.relative_to(demo / "report")).read_bytes() == path.read_bytes(), path.name
+
+
+def test_demo_needs_no_shared_data(demo):
+    """Without benchmark files the demo still completes; the benchmark check is skipped, with its reason."""
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    for entry in run["embeddings"]:
+        assert "benchmarks" not in entry["results"]
+        assert "benchmark" in entry["skipped"]["benchmarks"]

@@ -1,0 +1,104 @@
+"""Sections that need a reproduction's folder or a corpus: learning curves, instance MDS,
+vocabulary provenance; each appears when its input is there and is absent otherwise."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from audit import Vectors
+from audit.loaders import save_word2vec_text
+
+
+@pytest.fixture(scope="module")
+def reproduction_dir(tmp_path_factory):
+    """A folder shaped like a reproduction's output: vectors, epochs/, history.json, instances.npz."""
+    folder = tmp_path_factory.mktemp("repro")
+    rng = np.random.default_rng(3)
+    words = ["ate", "eight", "need", "thus", "meat", "meet"] + [f"x{i}" for i in range(40)]
+    save_word2vec_text(Vectors(words, rng.normal(size=(len(words), 6))), folder / "vectors.txt")
+    (folder / "epochs").mkdir()
+    save_word2vec_text(Vectors(words, rng.normal(size=(len(words), 6))), folder / "epochs" / "epoch_000.txt")
+    labels, rows = [], []
+    centres = {"ate": 0, "eight": 0, "need": 1, "thus": 2, "meat": 3, "meet": 3}
+    basis = np.eye(6)
+    for word, centre in centres.items():
+        for _ in range(7):
+            labels.append(word)
+            rows.append(basis[centre] + 0.05 * rng.normal(size=6))
+    np.savez(folder / "instances.npz", embeddings=np.array(rows), labels=np.array(labels),
+             speakers=np.array([f"s{i % 3}" for i in range(len(labels))]))
+    np.savez(folder / "instances_epoch_000.npz", embeddings=rng.normal(size=(len(labels), 6)),
+             labels=np.array(labels), speakers=np.array([f"s{i % 3}" for i in range(len(labels))]))
+    history = {"kind": "training-history", "schema_version": 1,
+               "epochs": [{"epoch": e, "loss": 1.0 / (e + 1), "pairs": 10, "pairs_per_second": 1000 + e,
+                           "seconds": 1.0, "vectors": f"epochs/epoch_{e:03d}.txt",
+                           "benchmarks": [{"name": "MEN", "pairs": 3000, "found": 20, "spearman": 0.01 * e},
+                                          {"name": "WS-353", "pairs": 353, "found": 9, "spearman": 0.02 * e}],
+                           "homophones": {"verdict": "inconclusive", "pairs_found": 3, "homophone_mean": 0.5 + 0.1 * e,
+                                          "homophone_std": 0.1, "random_mean": 0.1, "random_std": 0.1}}
+                          for e in range(3)]}
+    (folder / "history.json").write_text(json.dumps(history))
+    return folder
+
+
+def test_mds_coordinates_are_sklearns(reproduction_dir):
+    from sklearn.manifold import MDS
+    from sklearn.metrics import pairwise_distances
+
+    from reports.mds import instance_mds
+
+    result = instance_mds(reproduction_dir / "instances.npz", [("homophones", "ate", "eight")], seed=5)
+    with np.load(reproduction_dir / "instances.npz") as archive:
+        embeddings, labels = archive["embeddings"], archive["labels"].astype(str)
+    rows = np.concatenate([np.flatnonzero(labels == "ate"), np.flatnonzero(labels == "eight")])
+    expected = MDS(n_components=2, metric="precomputed", metric_mds=True, init="random", n_init=1, max_iter=300,
+                   random_state=5).fit_transform(pairwise_distances(embeddings[rows], metric="cosine"))
+    got = np.array([p for w in result.panels[0].words for p in w.points])
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+    assert [w.word for w in result.panels[0].words] == ["ate", "eight"]
+
+
+def test_reproduction_folder_gets_learning_curves_and_mds(reproduction_dir, tmp_path, run_cli):
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("all", reproduction_dir / "vectors.txt", reproduction_dir / "epochs" / "epoch_000.txt",
+                                "--names", "trained", "random init", "--out", out)
+    assert code == 0, err
+    run = json.loads((out / "results" / "run.json").read_text())
+    trained, random_init = run["embeddings"]
+    assert {"training-history", "instance-mds"} <= set(trained["results"])
+    assert "training-history" in random_init["skipped"]       # epochs/*.txt is not the final output
+    assert {"acoustic", "instance-mds"} <= set(random_init["results"])   # from instances_epoch_000.npz
+    assert "acoustic" in trained["results"]
+    trained_ap = json.loads((out / "results" / trained["results"]["acoustic"]).read_text())
+    random_ap = json.loads((out / "results" / random_init["results"]["acoustic"]).read_text())
+    # clustered instances discriminate words better than random ones, and the report shows both
+    assert trained_ap["same_different"]["average_precision"] > random_ap["same_different"]["average_precision"]
+    markdown = (out / "report.md").read_text()
+    assert "Reproduction training (Fig. 3)" in markdown and "Per-instance embeddings (Fig. 4)" in markdown
+    assert "Acoustic word discrimination" in markdown and (out / "figures" / "same-different-pr.svg").is_file()
+    # the per-epoch table shows the history's numbers
+    assert "| 2 | 0.3333 | 1,002 | 0.020 | 0.040 | 0.700 | 0.100 |" in markdown
+    mds = json.loads((out / "results" / trained["results"]["instance-mds"]).read_text())
+    assert [p["label"] for p in mds["panels"]] == ["homophones", "homophones", "different sounds"]
+    assert (out / "figures" / "learning-curves-trained.svg").is_file()
+    assert (out / "figures" / "instances-mds-trained.svg").is_file()
+
+
+def test_vocabulary_section_from_a_corpus(tmp_path, run_cli):
+    pytest.importorskip("audit.vocab")
+    from audit.synthetic import write_corpus
+
+    counts = {"train-clean-100": {"alpha": 6, "beta": 5, "gamma": 4}, "train-clean-360": {"alpha": 1, "delta": 7},
+              "train-other-500": {"epsilon": 9}}
+    write_corpus(tmp_path / "corpus", counts, seed=0)
+    words = ["alpha", "beta", "delta"]                       # clean-100 + clean-360 at count >= 5
+    save_word2vec_text(Vectors(words, np.eye(3)), tmp_path / "v.txt")
+    code, stdout, err = run_cli("all", tmp_path / "v.txt", "--corpus-root", tmp_path / "corpus",
+                                "--out", tmp_path / "out")
+    assert code == 0, err
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "Vocabulary provenance (Tables 5 and 6)" in markdown
+    assert r"train-clean-100 + train-clean-360, count \>= 5 (exact match)" in markdown
