@@ -95,12 +95,14 @@ def train_text_model(sentences: Iterable[Sequence[str]], config: TextModelConfig
     from gensim.models import Word2Vec
 
     config.check()
-    model = Word2Vec(sentences=sentences, vector_size=config.dim, window=config.window,
-                     min_count=config.min_count, sample=config.sample, negative=config.negative, hs=0, sg=1,
-                     epochs=config.epochs, alpha=config.alpha, workers=config.workers, seed=seed)
-    words = list(model.wv.index_to_key)
-    if not words:
+    model = Word2Vec(vector_size=config.dim, window=config.window, min_count=config.min_count,
+                     sample=config.sample, negative=config.negative, hs=0, sg=1, epochs=config.epochs,
+                     alpha=config.alpha, workers=config.workers, seed=seed)
+    model.build_vocab(sentences)
+    if not model.wv.index_to_key:
         raise AuditError(f"no word of the corpus occurs at least {config.min_count} times; lower --min-count.")
+    model.train(sentences, total_examples=model.corpus_count, epochs=config.epochs)
+    words = list(model.wv.index_to_key)
     matrix = np.asarray(model.wv.vectors, dtype=np.float32)
     source = SourceInfo(path=f"word2vec-seed-{seed}", format="memory", words=len(words), dim=config.dim)
     return Vectors(words, matrix, source)

@@ -45,7 +45,8 @@ DECISION_RULE = (
     "For each family and measure, the null band is [low, high] over pairs of family members "
     "(same recipe, different seeds) and the audited score is the mean of its scores against the "
     "members. The audited embedding is inside a family when, on every measure, its score is at least "
-    "low - (high - low) - tolerance. Verdict: the family it is inside (if inside both, the one whose "
+    "low - (high - low) - tolerance * |low| (the band stretched down by its own width and by a relative "
+    "slack, default 5%). Verdict: the family it is inside (if inside both, the one whose "
     "band it reaches with the larger worst-case margin); 'neither' when it is inside none.")
 
 
@@ -57,7 +58,7 @@ class ResemblanceParams:
     knn_queries: int | None = 5000      # None: every shared word is a query
     rsa_words: int = 2000
     seed: int = 0
-    tolerance: float = 0.02
+    tolerance: float = 0.05           # relative slack below a band's lower end
 
     def check(self) -> None:
         if self.k < 1:
@@ -219,7 +220,7 @@ class MeasureJudgement:
     audited_max: float
     band_low: float
     band_high: float
-    lower_edge: float         # band_low - (band_high - band_low) - tolerance
+    lower_edge: float         # band_low - (band_high - band_low) - tolerance * |band_low|
     inside: bool
 
 
@@ -243,7 +244,9 @@ def _judge_measure(measure: str, band_pairs: list[PairScores], audited_pairs: li
     band = np.array([p.score(measure) for p in band_pairs])
     audited = np.array([p.score(measure) for p in audited_pairs])
     low, high = float(band.min()), float(band.max())
-    lower_edge = low - (high - low) - tolerance
+    # Three or so seed pairs under-sample the seed-to-seed spread, so the band is stretched down by
+    # its own width; the relative slack keeps the rule meaningful for measures of any scale.
+    lower_edge = low - (high - low) - tolerance * abs(low)
     mean = float(audited.mean())
     return MeasureJudgement(measure=measure, audited=mean, audited_min=float(audited.min()),
                             audited_max=float(audited.max()), band_low=low, band_high=high,

@@ -165,7 +165,7 @@ def provenance(words: Vectors | Iterable[str], corpus_counts: CorpusCounts | Map
         raise AuditError("top must be at least 1 and examples at least 0.")
     input_info, vocabulary = _vocabulary(words)
     corpus_info, names, types, matrix = _corpus(corpus_counts, corpus_name)
-    in_embedding = np.fromiter((t in vocabulary for t in types), dtype=bool, count=len(types))
+    in_embedding = np.fromiter(map(vocabulary.__contains__, types), dtype=bool, count=len(types))
     table = _SearchTable(names, matrix, in_embedding, len(vocabulary), max_min_count)
     order = table.ranking()
     details = _Details(names, types, matrix, in_embedding, vocabulary, examples)

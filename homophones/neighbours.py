@@ -59,8 +59,12 @@ def scan(vectors: Vectors, queries: np.ndarray, targets: np.ndarray, k: int, *,
     similarities = np.full((len(queries), k), np.nan)
     for start in range(0, len(queries), MAX_QUERIES_PER_PASS):
         part = slice(start, start + MAX_QUERIES_PER_PASS)
-        ranks[part], neighbours[part], similarities[part] = _scan_pass(
-            vectors, queries[part], targets[part], k, block_bytes)
+        ranks[part], neighbours[part] = _scan_pass(vectors, queries[part], targets[part], k, block_bytes)
+    # Report float64 cosines (as pair_similarities does) rather than the float32 chunk scores,
+    # whose last bits depend on where a row sits in the matrix.
+    found = neighbours >= 0
+    similarities[found] = vectors.pair_similarities(np.broadcast_to(queries[:, None], neighbours.shape)[found],
+                                                    neighbours[found])
     return NeighbourScan(ranks, neighbours, similarities)
 
 
@@ -99,7 +103,7 @@ def _scan_pass(vectors, queries, targets, k, block_bytes):
             better[:, slot] += np.count_nonzero(scores > thresholds[:, slot, None], axis=1)
         top.update(scores, chunk_start)
     ranks = np.where(np.isfinite(thresholds), better + 1, np.nan)
-    return ranks, *top.result()
+    return ranks, top.rows
 
 
 class _TopK:
@@ -136,7 +140,3 @@ class _TopK:
         keep = slot < self.k
         self.rows[query[keep], slot[keep]] = rows[keep]
         self.sims[query[keep], slot[keep]] = sims[keep]
-
-    def result(self) -> tuple[np.ndarray, np.ndarray]:
-        sims = np.where(self.rows >= 0, self.sims.astype(np.float64), np.nan)
-        return self.rows.copy(), sims

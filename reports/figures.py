@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-_RC = {"svg.hashsalt": "embedding-audit", "svg.fonttype": "path", "font.size": 9,
+_RC = {"svg.hashsalt": "embedding-audit", "svg.fonttype": "none", "font.size": 9,
        "axes.spines.top": False, "axes.spines.right": False}
 _METADATA = {"Date": None, "Creator": "embedding-audit"}
 
@@ -39,8 +39,10 @@ def _finite(values: Sequence[float | None]) -> np.ndarray:
     return array[np.isfinite(array)]
 
 
-def similarity_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]]) -> str:
-    """One panel per embedding: histograms of cosine for homophone, random and control pairs."""
+def similarity_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]],
+                             summaries: Mapping[str, Mapping[str, tuple[float | None, float | None]]]) -> str:
+    """One panel per embedding: histograms of the given cosines, and for each summary
+    (label -> (mean, std)) a vertical line at the mean with a shaded ± std band."""
     import matplotlib
 
     with matplotlib.rc_context(_RC):
@@ -51,8 +53,14 @@ def similarity_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]]
             for label, values in series.items():
                 finite = _finite(values)
                 if len(finite):
-                    ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=f"{label} (n={len(finite)})",
-                            density=True)
+                    ax.hist(finite, bins=bins, histtype="stepfilled", alpha=0.55, density=True,
+                            label=_plain(f"{label} pairs (n={len(finite)})"))
+            for colour, (label, (mean, std)) in zip(("tab:orange", "tab:green"), summaries.get(embedding, {}).items()):
+                if mean is None or not math.isfinite(mean):
+                    continue
+                ax.axvline(mean, color=colour, linewidth=1.4, label=_plain(f"{label} mean ± std"))
+                if std is not None and math.isfinite(std):
+                    ax.axvspan(mean - std, mean + std, color=colour, alpha=0.12)
             ax.set_title(_plain(embedding), fontsize=9)
             ax.set_xlabel("cosine similarity")
             ax.set_xlim(-1, 1)
@@ -75,6 +83,10 @@ def rank_histograms(ranks: Mapping[str, Sequence[float]], vocabulary: Mapping[st
             if len(finite):
                 ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=_plain(f"{embedding} (n={len(finite)})"))
         ax.set_xscale("log")
+        # plain tick labels: the default log labels are mathtext, whose parser costs seconds
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("rank of the homophone partner among all words (log scale, 1 = nearest)")
         ax.set_ylabel("pairs")
         ax.legend(fontsize=7, frameon=False)

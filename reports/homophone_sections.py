@@ -27,11 +27,6 @@ def _pair_key(row: dict) -> tuple[str, str]:
     return (str(first(row, ["first", "word1", "left", "a"], "")), str(first(row, ["second", "word2", "right", "b"], "")))
 
 
-def _similarity_values(result: dict, group: str) -> list:
-    return first(result, [f"{group}_similarity.values", f"{group}_similarities", f"{group}_similarity.similarities"],
-                 None) or []
-
-
 # ------------------------------------------------------------------------------ Table 1
 def summary_section(data: ReportData) -> list:
     having = data.having("homophones")
@@ -60,44 +55,41 @@ def _test_rows(having) -> list:
     rows = []
     for e in having:
         r = e.results["homophones"]
-        test = first(r, ["significance", "test", "mann_whitney"], None)
-        effect = first(r, ["effect_size", "effect"], None)
-        if not isinstance(test, dict) and not isinstance(effect, dict):
-            continue
-        test = test if isinstance(test, dict) else {}
-        effect = effect if isinstance(effect, dict) else {}
-        rows.append([e.name, str(first(test, ["name", "test", "method"], "-")),
-                     _n(first(test, ["statistic", "u"])), Number(number(first(test, ["p_value", "p"])), 4),
-                     _n(first(effect, ["value", "estimate", "effect"])), _n(first(effect, ["low", "ci_low", "lower"])),
-                     _n(first(effect, ["high", "ci_high", "upper"]))])
+        for field in ("test_vs_random", "test_vs_control"):
+            test = r.get(field)
+            if not isinstance(test, dict):
+                continue
+            rows.append([e.name, f"homophone vs {test.get('against', field[8:])}",
+                         f"{test.get('test', '-')} ({test.get('alternative', '-')})", _n(test.get("statistic"), 1),
+                         Number(number(test.get("p_value")), 4), _n(test.get("effect_size")),
+                         _n(test.get("ci_low")), _n(test.get("ci_high"))])
     if not rows:
         return []
-    return [Table(["embedding", "test", "statistic", "p", "effect size", "95% low", "95% high"], rows,
-                  caption="Homophone vs random similarity: significance test and effect size with a bootstrap "
-                          "95% interval.")]
+    return [Table(["embedding", "comparison", "test", "statistic", "p", "effect size", "95% low", "95% high"], rows,
+                  caption="Are homophone pairs more similar than random / control pairs? Effect size: rank-biserial "
+                          "correlation with a bootstrap 95% interval.")]
 
 
 def _rule_paragraphs(having) -> list:
-    rules = {str(first(e.results["homophones"], ["verdict_rule", "rule", "verdict_detail.rule"], "")) for e in having}
+    rules = {str(first(e.results["homophones"], ["rule.text", "verdict_rule", "rule"], "")) for e in having}
     return [Paragraph(f"Verdict rule: {rule}", emphasis=True) for rule in sorted(rules) if rule]
 
 
 def _distribution_figure(having) -> list:
-    groups = {}
+    groups, summaries = {}, {}
     for e in having:
         r = e.results["homophones"]
-        series = {}
-        homophone = _similarity_values(r, "homophone") or [first(row, ["similarity", "cosine"]) for row in pair_rows(r)]
-        for label, values in (("homophone", homophone), ("random", _similarity_values(r, "random")),
-                              ("control", _similarity_values(r, "control"))):
-            if values:
-                series[label] = values
-        if series:
-            groups[e.name] = series
+        values = [first(row, ["similarity", "cosine"]) for row in pair_rows(r)]
+        if values:
+            groups[e.name] = {"homophone": values}
+            summaries[e.name] = {label: (number(get(r, f"{label}_similarity.mean")),
+                                         number(get(r, f"{label}_similarity.std")))
+                                 for label in ("random", "control")}
     if not groups:
         return []
-    return [Figure("homophone-similarity", figures.similarity_distributions(groups),
-                   "Cosine similarity of homophone pairs vs random and control pairs, per embedding.")]
+    return [Figure("homophone-similarity", figures.similarity_distributions(groups, summaries),
+                   "Cosine similarity of each homophone pair (histogram) against the mean ± std of random and "
+                   "control pairs, per embedding.")]
 
 
 # ------------------------------------------------------------------------------ Table 2
@@ -106,18 +98,19 @@ def pair_section(data: ReportData) -> list:
     if not having:
         return []
     by_embedding = [{_pair_key(row): row for row in pair_rows(e.results["homophones"])} for e in having]
-    order = _pair_order(pair_rows(having[0].results["homophones"]))
-    paper = _paper_columns(pair_rows(having[0].results["homophones"]))
-    headers = ["pair"] + [f"{name} ({label})" for name, label in paper] + [e.name for e in having]
+    all_rows = [row for e in having for row in pair_rows(e.results["homophones"])]
+    order = _pair_order(all_rows)
+    paper = _paper_columns(all_rows)
+    headers = ["pair"] + [label for _, label in paper] + [e.name for e in having]
     rows = []
     for key in order:
-        source = by_embedding[0].get(key, {})
+        source = next((table[key] for table in by_embedding if key in table), {})
         row = [f"{key[0]} / {key[1]}"]
         row += [Number(number(get(source, field)), 2) for field, _ in paper]
         row += [_n(first(table.get(key, {}), ["similarity", "cosine"])) for table in by_embedding]
         rows.append(row)
     shown = len(rows)
-    total = len(by_embedding[0])
+    total = len(set(_pair_key(row) for row in all_rows))
     caption = ("Cosine similarity per homophone pair (the paper's Table 2 columns: Raw = wav2vec, "
                "Official = released 50-d, Ours = the paper's reproduction) beside each audited embedding; "
                f"{shown} of {total} pairs shown, all pairs are in the result JSON.")
@@ -129,7 +122,7 @@ def _pair_order(rows: list[dict]) -> list[tuple[str, str]]:
     keys = [_pair_key(r) for r in rows]
     present = set(keys)
     ordered = [k for k in PAPER_EXAMPLES if k in present]
-    ordered += [k for k in keys if k not in set(ordered)]
+    ordered += list(dict.fromkeys(k for k in keys if k not in set(ordered)))
     return ordered[:MAX_PAIR_ROWS]
 
 
@@ -168,35 +161,43 @@ def knn_section(data: ReportData) -> list:
                         caption="Rank of each word's homophone partner among all words by cosine (1 = nearest), "
                                 "as in the paper's Table 3."))
     for e in having:
-        examples = first(e.results["homophones"], ["knn", "knn_examples", "neighbours", "examples"], [])
-        rows = []
-        for example in examples[:MAX_PAIR_ROWS]:
-            if not isinstance(example, dict):
-                continue
-            neighbours = first(example, ["neighbours", "neighbors", "nearest"], []) or []
-            words = [n if isinstance(n, str) else str(first(n, ["word"], "")) for n in neighbours]
-            rows.append([str(example.get("word", "-")), ", ".join(words),
-                         str(first(example, ["partner", "homophone"], "-")),
-                         _n(first(example, ["homophone_rank", "rank"]), 0)])
-        if rows:
-            blocks.append(Table(["word", "nearest neighbours", "homophone", "homophone rank"], rows,
-                                caption=f"{e.name}: k nearest neighbours (self excluded) and homophone rank."))
+        blocks += _knn_table(e.name, e.results["homophones"])
     blocks += _rank_figure(having)
     return blocks
+
+
+def _knn_table(name: str, result: dict) -> list:
+    examples = [x for x in first(result, ["knn_examples", "knn"], []) if isinstance(x, dict)][:MAX_PAIR_ROWS]
+    if not examples:
+        return []
+    with_paper = any(x.get("paper_official_neighbours") for x in examples)
+    headers = ["word", "homophone", "nearest neighbours", "homophone rank"]
+    if with_paper:
+        headers += ["paper Official neighbours", "paper Official rank", "paper Ours neighbours", "paper Ours rank"]
+    rows = []
+    for x in examples:
+        row = [str(x.get("word", "-")), str(x.get("partner", "-")), ", ".join(map(str, x.get("neighbours") or [])),
+               _n(x.get("homophone_rank"), 0)]
+        if with_paper:
+            row += [", ".join(map(str, x.get("paper_official_neighbours") or [])), _n(x.get("paper_official_rank")),
+                    ", ".join(map(str, x.get("paper_reproduced_neighbours") or [])),
+                    _n(x.get("paper_reproduced_rank"))]
+        rows.append(row)
+    return [Table(headers, rows, caption=f"{name}: k nearest neighbours (self excluded) and the rank of the "
+                                         f"homophone partner, beside the paper's Table 3 where it has the word.")]
 
 
 def _rank_figure(having) -> list:
     ranks, vocabulary = {}, {}
     for e in having:
         r = e.results["homophones"]
-        values = first(r, ["homophone_rank.values", "homophone_ranks", "ranks"], None)
-        if values is None:
-            values = [first(row, ["rank", "homophone_rank", "rank_first_to_second"]) for row in pair_rows(r)]
+        values = [row.get(field) for row in pair_rows(r) for field in ("rank_1_to_2", "rank_2_to_1")]
         values = [v for v in values if number(v) is not None]
         if values:
             ranks[e.name] = values
-            vocabulary[e.name] = int(number(get(r, "input.words")) or max(values))
+            vocabulary[e.name] = int(number(get(r, "homophone_rank.candidates")) or max(values))
     if not ranks:
         return []
     return [Figure("homophone-ranks", figures.rank_histograms(ranks, vocabulary),
-                   "Homophone-partner rank per pair (log scale): a speech model puts partners near rank 1.")]
+                   "Rank of the homophone partner, both directions of every found pair (log scale): a model of "
+                   "spoken words puts partners near rank 1.")]

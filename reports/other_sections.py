@@ -272,14 +272,33 @@ def acoustic_section(data: ReportData) -> list:
 
 
 def provenance_section(data: ReportData) -> list:
-    blocks = _scalar_comparison(data, "provenance", "Model provenance: is it a text model?",
-                                "Similarity of the audited embedding to reference text (and speech) models, "
-                                "with the seed-to-seed band of each family.")
-    for e in data.having("provenance"):
-        verdict = first(e.results["provenance"], ["verdict", "family", "judgement"])
-        reason = first(e.results["provenance"], ["reason", "verdict_reason"])
-        if verdict:
-            blocks.append(Paragraph(f"{e.name}: {verdict}" + (f" — {reason}" if reason else "")))
+    having = data.having("provenance")
+    if not having:
+        return []
+    blocks: list = [Heading("Model provenance: text model or speech model?", anchor="provenance")]
+    band_rows = []
+    for e in having:
+        r = e.results["provenance"]
+        blocks.append(Paragraph(f"{e.name}: {r.get('verdict', '-')}. {r.get('reason', '')}".strip()))
+        for family in r.get("families") or []:
+            references = ", ".join(str(get(ref, "name", "")) for ref in family.get("references") or [])
+            rows = [[str(m.get("measure")), _n(m.get("audited")), _n(m.get("audited_min")), _n(m.get("audited_max")),
+                     _n(m.get("band_low")), _n(m.get("band_high")), _n(m.get("lower_edge")),
+                     "inside" if m.get("inside") else "below"] for m in family.get("measures") or []]
+            blocks.append(Table(["measure", "audited (mean)", "audited min", "audited max", "band low", "band high",
+                                 "lower edge", ""], rows,
+                                caption=f"{e.name} vs the {family.get('family')} family ({references}; "
+                                        f"{_n(family.get('shared_words')).text()} shared words): the audited "
+                                        f"embedding's scores against each member beside the members' own "
+                                        f"seed-to-seed band."))
+            band_rows += [(f"{e.name} / {family.get('family')} / {m.get('measure')}", number(m.get("audited")),
+                           number(m.get("band_low")), number(m.get("band_high"))) for m in family.get("measures") or []]
+    rules = {str(e.results["provenance"].get("decision_rule", "")) for e in having}
+    blocks += [Paragraph(f"Decision rule: {rule}", emphasis=True) for rule in sorted(rules) if rule]
+    if band_rows:
+        blocks.append(Figure("provenance-bands", figures.score_bands(band_rows, "score (grey: reference band)"),
+                             "Audited embedding's scores (dots) against each reference family's seed-to-seed "
+                             "band (grey bars)."))
     return blocks
 
 

@@ -200,7 +200,7 @@ def test_knn_predict_equals_sklearn(k):
     embeddings, labels = clustered_tokens(words=10, per_word=8, noise=1.5, seed=8)
     u = unit(embeddings)
     train = np.arange(len(labels)) % 4 != 0
-    ours = acoustic.knn_predict(u[train], labels[train], u[~train], k, block_rows=5)
+    ours = acoustic.knn_predict(u[train], labels[train], u[~train], (k,), block_rows=5)[k]
     model = KNeighborsClassifier(n_neighbors=k, metric="cosine", algorithm="brute").fit(u[train], labels[train])
     assert np.array_equal(ours, model.predict(u[~train]))
 
@@ -208,7 +208,7 @@ def test_knn_predict_equals_sklearn(k):
 def test_knn_vote_tie_goes_to_smaller_word():
     train = unit(np.array([[1, 0.1], [1, -0.1], [0, 1]], dtype=np.float32))
     # Neighbours of the query (k=2) are tokens of words 3 and 1: one vote each -> word 1.
-    assert acoustic.knn_predict(train[:2], np.array([3, 1]), unit(np.array([[1, 0]], np.float32)), 2)[0] == 1
+    assert acoustic.knn_predict(train[:2], np.array([3, 1]), unit(np.array([[1, 0]], np.float32)), (2,))[2][0] == 1
 
 
 def test_knn_split_by_speaker_holds_out_whole_speakers():
@@ -284,3 +284,13 @@ def test_drop_singletons_counts_them():
     labels = np.r_[labels[:-1], 77]
     result = acoustic.audit_instances(acoustic.make_instances(embeddings, labels), drop_singletons=True)
     assert result.singletons_dropped == 1 and result.tokens == 11
+
+
+def test_rank_counting_paths_agree(monkeypatch):
+    rng = np.random.default_rng(12)
+    scores = rng.integers(0, 20, size=(30, 50)).astype(np.float32)     # many ties
+    thresholds = np.where(rng.random((30, 6)) < 0.8, scores[:, :6], np.inf)
+    want = np.array([[np.sum(scores[r] >= t) for t in thresholds[r]] for r in range(30)])
+    for share in (0.0, 1.0):   # 0: always the full passes, 1: always the candidate binning
+        monkeypatch.setattr(acoustic, "CANDIDATE_SHARE", share)
+        assert np.array_equal(acoustic._count_at_least(scores, thresholds), want)

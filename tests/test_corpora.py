@@ -202,3 +202,32 @@ def test_transcripts_are_listed_in_numeric_order(tmp_path):
     names = [p.name for p in corpus.transcript_files("dev-clean")]
     assert names == ["9-12.trans.txt", "9-100.trans.txt", "10-5.trans.txt"]
     assert [str(p) for p in corpus.transcript_files("dev-clean")] == corpus._transcript_paths("dev-clean")
+
+
+def test_settled_files_are_trusted_by_stat_and_a_write_still_recounts(tiny_root, tmp_path, monkeypatch):
+    import audit.corpora as corpora
+
+    monkeypatch.setattr(corpora, "_RACY_SECONDS", -3600.0)   # treat the files just written as settled
+    cache = tmp_path / "cache"
+    corpus = LibriSpeechCorpus(tiny_root)
+    corpus.count(cache_dir=cache)
+    assert len(list(cache.glob("*-stat-*.txt"))) == 2
+
+    def must_not_read(*args, **kwargs):
+        raise AssertionError("read the transcripts although their stat key is known")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(corpora, "_read_bytes", must_not_read)
+        assert corpus.count(cache_dir=cache).subset("dev-clean").as_dict()["go"] == 3
+    path = tiny_root / "LibriSpeech" / "dev-clean" / "84" / "121123" / "84-121123.trans.txt"
+    stat = path.stat()
+    path.write_text(path.read_text().replace("HEAR", "HEAD"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # ctime still moves on
+    changed = corpus.count(cache_dir=cache).subset("dev-clean").as_dict()
+    assert changed["head"] == 1 and "hear" not in changed
+
+
+def test_recent_files_are_not_trusted_by_stat(tiny_root, tmp_path):
+    cache = tmp_path / "cache"
+    LibriSpeechCorpus(tiny_root).count(cache_dir=cache)
+    assert list(cache.glob("*-stat-*.txt")) == []     # just written: the content key is used

@@ -32,7 +32,10 @@ def audited(tmp_path_factory, word_sim_dir):
     words = HOMOPHONE_WORDS + [EVIL_WORD, "tiger", "cat", "car", "train"] + [f"filler{i}" for i in range(150)]
     first = folder / "evil<name>.txt"
     second = folder / "plain.txt"
-    save_word2vec_text(_vectors(1, words), first)
+    hostile = _vectors(1, words)
+    matrix = np.array(hostile.matrix)
+    matrix[words.index(EVIL_WORD)] = matrix[words.index("ate")] * 1.01   # ate's nearest neighbour
+    save_word2vec_text(Vectors(words, matrix), first)
     save_word2vec_text(_vectors(2, words), second)
     out = folder / "out"
     code = main(["all", str(first), str(second), "--names", "evil <b>one</b>", "plain", "--data-dir",
@@ -116,6 +119,8 @@ def test_input_strings_are_escaped_in_html(audited):
     assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "div", "section", "span",
                     "p", "ul", "li", "b", "table", "caption", "thead", "tbody", "tr", "th", "td", "figure", "img",
                     "figcaption"}
+    # the hostile word is ate's nearest neighbour: it is on the page, as text
+    assert html.escape(EVIL_WORD) in page
     assert "<script" not in page and "http://" not in page.split("</style>")[1].replace("http://www.w3.org", "")
 
 

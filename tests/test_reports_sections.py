@@ -102,3 +102,32 @@ def test_vocabulary_section_from_a_corpus(tmp_path, run_cli):
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "Vocabulary provenance (Tables 5 and 6)" in markdown
     assert r"train-clean-100 + train-clean-360, count \>= 5 (exact match)" in markdown
+
+
+def test_provenance_section_when_asked(tmp_path, run_cli):
+    pytest.importorskip("audit.resemblance")
+    from audit.reference_models import TextModelConfig, read_transcripts, train_text_model
+    from audit.synthetic import design_counts, write_corpus
+
+    counts = design_counts(seed=1, shared_words=150, tail_words=50, max_min_count=5,
+                           subsets=("train-clean-100", "dev-clean"))
+    write_corpus(tmp_path / "corpus", counts, seed=1)
+    sentences, _ = read_transcripts(tmp_path / "corpus")
+    audited = train_text_model(sentences, TextModelConfig(dim=12), seed=99)   # a text model, unseen seed
+    save_word2vec_text(audited, tmp_path / "text.txt")
+    code, stdout, err = run_cli("all", tmp_path / "text.txt", "--corpus-root", tmp_path / "corpus", "--provenance",
+                                "--out", tmp_path / "out")
+    assert code == 0, err
+    run = json.loads((tmp_path / "out" / "results" / "run.json").read_text())
+    result = json.loads((tmp_path / "out" / "results" / run["embeddings"][0]["results"]["provenance"]).read_text())
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "Model provenance" in markdown
+    assert f"text.txt: {result['verdict']}." in markdown.replace("\\", "")
+    assert (tmp_path / "out" / "figures" / "provenance-bands.svg").is_file()
+
+
+def test_provenance_without_corpus_is_a_clear_error(tmp_path, run_cli):
+    save_word2vec_text(Vectors(["a", "b"], np.eye(2)), tmp_path / "v.txt")
+    code, stdout, err = run_cli("all", tmp_path / "v.txt", "--provenance", "--out", tmp_path / "out")
+    assert code == 2 and "--provenance needs --corpus-root" in err
+    assert not (tmp_path / "out").exists()

@@ -130,12 +130,12 @@ def test_too_few_shared_words_is_a_clear_error():
 # ------------------------------------------------------------------------------ bands and verdict
 def test_decision_rule_on_hand_numbers():
     band = [PairScores("a", "b", 10, 0.5, 0.5, 0.5), PairScores("a", "c", 10, 0.6, 0.6, 0.6)]
-    # lower edge = 0.5 - (0.6 - 0.5) - 0.02 = 0.38
-    inside = _judge_measure("knn_overlap", band, [PairScores("x", "a", 10, 0.38, 0, 0),
-                                                  PairScores("x", "b", 10, 0.40, 0, 0)], 0.02)
-    assert (inside.audited, inside.lower_edge, inside.inside) == (pytest.approx(0.39), pytest.approx(0.38), True)
-    outside = _judge_measure("knn_overlap", band, [PairScores("x", "a", 10, 0.37, 0, 0),
-                                                   PairScores("x", "b", 10, 0.37, 0, 0)], 0.02)
+    # lower edge = 0.5 - (0.6 - 0.5) - 0.1 * 0.5 = 0.35
+    inside = _judge_measure("knn_overlap", band, [PairScores("x", "a", 10, 0.34, 0, 0),
+                                                  PairScores("x", "b", 10, 0.38, 0, 0)], 0.1)
+    assert (inside.audited, inside.lower_edge, inside.inside) == (pytest.approx(0.36), pytest.approx(0.35), True)
+    outside = _judge_measure("knn_overlap", band, [PairScores("x", "a", 10, 0.34, 0, 0),
+                                                   PairScores("x", "b", 10, 0.35, 0, 0)], 0.1)
     assert not outside.inside
 
 

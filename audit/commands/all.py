@@ -40,6 +40,11 @@ def register(sub) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="report folder (created or replaced)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder with the benchmark files")
     parser.add_argument("--corpus-root", metavar="DIR", help="a corpus in LibriSpeech layout, for vocabulary provenance")
+    parser.add_argument("--pairs", default="paper-307", metavar="SOURCE",
+                        help="homophone pairs: paper-307 (default), cmudict or a TSV file")
+    parser.add_argument("--provenance", action="store_true",
+                        help="also train text reference models on --corpus-root (3 seeds) and judge whether each "
+                             "embedding resembles them; takes minutes on real LibriSpeech")
     parser.add_argument("--seed", type=int, default=0, help="seed for random pairs and MDS (default 0)")
     parser.add_argument("--title", help="report title")
     add_vector_options(parser)
@@ -90,7 +95,8 @@ class Skip(Exception):
 def audit_embedding(vectors, path: str, name: str, args) -> EmbeddingAudit:
     audit = EmbeddingAudit(name=name, path=str(path), sha256=vectors.source.sha256)
     checks = [("info", _info), ("homophones", _homophones), ("benchmarks", _benchmarks), ("vocab", _vocab),
-              ("training-history", _history), ("acoustic", _acoustic), ("instance-mds", _instance_mds)]
+              ("provenance", _provenance), ("training-history", _history), ("acoustic", _acoustic),
+              ("instance-mds", _instance_mds)]
     for kind, check in checks:
         started = time.perf_counter()
         try:
@@ -127,11 +133,15 @@ def _with_name(result, name):
 
 def _homophones(vectors, path, name, args):
     try:
-        import homophones
-        check = homophones.check
-    except (ImportError, AttributeError):
+        from homophones import check, load_pairs
+    except ImportError:
         raise Skip("the homophone check is not installed") from None
-    return _with_name(check(vectors, seed=args.seed), name)
+    pairs = args.__dict__.setdefault("_pair_set", {})   # loaded once for every embedding
+    if args.pairs not in pairs:
+        pairs[args.pairs] = load_pairs(args.pairs)
+    if not any(p.word1 in vectors and p.word2 in vectors for p in pairs[args.pairs].pairs):
+        raise Skip(f"no pair of {args.pairs} has both words in the vocabulary")
+    return _with_name(check(vectors, pairs[args.pairs], seed=args.seed), name)
 
 
 def _benchmarks(vectors, path, name, args):
@@ -164,6 +174,32 @@ def _benchmark_pairs(args):
         return benchmark_pairs(args.data_dir)
     except (ImportError, AuditError):
         return None
+
+
+def _provenance(vectors, path, name, args):
+    if not getattr(args, "provenance", False):
+        raise Skip("not asked for (--provenance with --corpus-root)")
+    if not args.corpus_root:
+        raise AuditError("--provenance needs --corpus-root, the corpus to train the reference text models on.")
+    import dataclasses
+
+    from audit.reference_models import TextModelConfig, read_transcripts, reference_seeds, text_references
+    from audit.resemblance import ResemblanceParams, judge
+
+    # reference models depend only on the corpus and the dimension: trained once per dimension
+    cache = args.__dict__.setdefault("_text_references", {})
+    if vectors.dim not in cache:
+        sentences, corpus = read_transcripts(args.corpus_root)
+        config = TextModelConfig(dim=vectors.dim)
+        seeds = reference_seeds(3)
+        progress(f"  training {len(seeds)} reference text models ({vectors.dim}-d) on {args.corpus_root} ...")
+        cache[vectors.dim] = (text_references(sentences, config, seeds),
+                              dataclasses.replace(corpus, min_count=config.min_count),
+                              {**config.to_dict(), "seeds": seeds})
+    references, corpus, text_model = cache[vectors.dim]
+    result = judge(vectors, {"text": references, "speech": []}, params=ResemblanceParams(seed=args.seed),
+                   corpus=corpus, text_model=text_model)
+    return _with_name(result, name)
 
 
 def _run_folder(path: Path) -> Path:

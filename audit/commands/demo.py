@@ -60,7 +60,7 @@ def run(args) -> int:
     _step(f"[4/4] auditing the three embeddings ({_elapsed(started)})")
     audit_args = argparse.Namespace(vectors=[str(text_model), str(reproduction / "vectors.txt"), str(random_init)],
                                     names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME],
-                                    out=args.out, data_dir=args.data_dir, corpus_root=None, seed=args.seed,
+                                    out=args.out, data_dir=args.data_dir, corpus_root=None, seed=args.seed, pairs="paper-307", provenance=False,
                                     title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
                                           f"({args.size} spoken corpus)",
                                     format=None, limit=None, lowercase=False, duplicates="error",

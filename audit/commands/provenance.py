@@ -32,8 +32,8 @@ def register(sub) -> None:
                           help="query words sampled for the kNN overlap; 0 = every shared word (default: 5000)")
     measures.add_argument("--rsa-words", type=int, default=2000, metavar="N",
                           help="words sampled for the representational similarity (default: 2000)")
-    measures.add_argument("--tolerance", type=float, default=0.02,
-                          help="slack below a band's lower edge still counted inside (default: 0.02)")
+    measures.add_argument("--tolerance", type=float, default=0.05,
+                          help="relative slack below a band's lower end still counted inside (default: 0.05)")
     measures.add_argument("--seed", type=int, default=0, help="seed of the word samples and split (default: 0)")
     add_vector_options(parser)
     add_json_option(parser)
@@ -56,10 +56,10 @@ def run(args) -> int:
     audited = load_vectors(args, args.vectors)
     config = TextModelConfig(dim=audited.dim, min_count=args.min_count, window=args.window, epochs=args.epochs)
     config.check()
+    if args.speech and len(args.speech) == 1:
+        raise AuditError("give two or more --speech folders (different seeds) so that they have a band.")
     speech = speech_references(args.speech or [], case="lower" if args.lowercase else "keep",
                                duplicates=args.duplicates, nonfinite=args.nonfinite)
-    if len(speech) == 1:
-        raise AuditError("give two or more --speech folders (different seeds) so that they have a band.")
     sentences, corpus = read_transcripts(args.corpus_root, args.subsets)
     corpus = dataclasses.replace(corpus, min_count=args.min_count)
     families = {"text": text_references(sentences, config, seeds), "speech": speech}

@@ -94,6 +94,9 @@ def render(result) -> str:
              f"searched {result.searched:,} candidates ({2 ** len(names) - 1} unions x min count "
              f"1..{result.max_min_count}); {result.exact_matches} exact",
              ""]
+    if result.embedding_words_not_normalised:
+        lines.insert(-1, f"note: {result.embedding_words_not_normalised:,} embedding words are not lowercase single "
+                         f"tokens, so no corpus candidate can contain them (try --lowercase)")
     verdict = "EXACT match" if best.exact else "nearest candidate (not exact)"
     uniqueness = "unique" if result.unique else f"NOT unique: {result.tied_with_best} other candidate(s) score the same"
     lines.append(f"best: {_subsets_label(best.subsets, names)}, count >= {best.min_count}: {verdict}, {uniqueness}")

@@ -14,31 +14,24 @@ from reproductions.speech2vec.history import BenchmarkCoefficient, HomophoneSumm
 
 def paper_pairs():
     """The paper's 307 homophone pairs (objects with ``word1`` and ``word2``)."""
-    import homophones
-    load_pairs = getattr(homophones, "load_pairs", None)
-    if load_pairs is None:   # the package's public name; the module while it is being exported
-        from homophones.pairs import load_pairs
+    from homophones import load_pairs
     return load_pairs("paper-307").pairs
 
 
 def homophone_summary(vectors) -> tuple[HomophoneSummary | None, str]:
     """(summary, "") or (None, why it was skipped)."""
-    import homophones
-    check = getattr(homophones, "check", None)
-    if check is None:
-        return None, "homophones.check is not available in this installation"
+    from homophones import check, load_pairs
     try:
-        result = check(vectors, homophones.load_pairs("paper-307"))
+        result = check(vectors, load_pairs("paper-307"))
     except AuditError as exc:
         return None, str(exc)
-    return _summary_of(result), ""
-
-
-def _summary_of(result) -> HomophoneSummary:
-    return HomophoneSummary(verdict=str(result.verdict), pairs_found=int(result.pairs_found),
-                            homophone_mean=float(result.homophone.mean), homophone_std=float(result.homophone.std),
-                            random_mean=float(result.random.mean), random_std=float(result.random.std),
-                            homophone_rank_median=_float_or_none(getattr(result, "homophone_rank_median", None)))
+    return HomophoneSummary(verdict=result.verdict, pairs_found=result.pairs.found,
+                            homophone_mean=result.homophone_similarity.mean,
+                            homophone_std=result.homophone_similarity.std,
+                            random_mean=result.random_similarity.mean, random_std=result.random_similarity.std,
+                            homophone_rank_median=_float_or_none(result.homophone_rank.median),
+                            share_within_cutoff=_float_or_none(result.homophone_rank.share_within_cutoff),
+                            control_share_within_cutoff=_float_or_none(result.control_rank.share_within_cutoff)), ""
 
 
 def _float_or_none(value):

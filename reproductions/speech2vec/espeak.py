@@ -8,6 +8,7 @@ Synthesis is synchronous: ``espeak_Synth`` returns when the callback has receive
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 
 import numpy as np
@@ -25,13 +26,21 @@ _engine: "_Engine | None" = None
 
 
 class _Engine:
-    def __init__(self):
+    def __init__(self, private_copy: bool = False):
         try:
             import espeakng_loader
         except ImportError:
             raise AuditError("the synthetic corpus needs the espeakng-loader package "
                              "(pip install 'embedding-audit[speech]').") from None
-        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        library = espeakng_loader.get_library_path()
+        if private_copy:   # a new file name makes the loader map a new instance with fresh statics
+            import shutil
+            import tempfile
+            with tempfile.TemporaryDirectory() as folder:
+                copy = shutil.copy(library, os.path.join(folder, "libespeak-ng-private.so"))
+                self.lib = ctypes.CDLL(copy)
+        else:
+            self.lib = ctypes.CDLL(library)
         data_path = espeakng_loader.get_data_path().encode()
         self.lib.espeak_Initialize.restype = ctypes.c_int
         self.sample_rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
@@ -74,3 +83,19 @@ def synthesise(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int =
         if _engine is None:
             _engine = _Engine()
         return _engine.synthesise(text, voice, rate, pitch), _engine.sample_rate
+
+
+class Synthesiser:
+    """A private eSpeak NG instance: the same calls in the same order give the same samples."""
+
+    def __init__(self):
+        self._engine = _Engine(private_copy=True)
+        self.sample_rate = self._engine.sample_rate
+
+    def __call__(self, text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> np.ndarray:
+        with _lock:
+            return self._engine.synthesise(text, voice, rate, pitch)
+
+
+def fresh_synthesiser() -> Synthesiser:
+    return Synthesiser()

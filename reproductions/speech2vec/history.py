@@ -36,6 +36,8 @@ class HomophoneSummary:
     random_mean: float
     random_std: float
     homophone_rank_median: float | None = None
+    share_within_cutoff: float | None = None          # homophone ranks <= 10 (what the verdict reads)
+    control_share_within_cutoff: float | None = None
 
 
 @dataclass(frozen=True)

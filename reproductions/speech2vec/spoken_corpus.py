@@ -36,7 +36,7 @@ from audit.errors import AuditError
 SUBSET = "train-espeak"
 SAMPLE_RATE = 16000
 MANIFEST = "manifest.json"
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 UTTERANCES_PER_CHAPTER = 40
 VOICES = ("en-us", "en", "en-us+m3", "en+f2", "en-us+f3", "en+m1", "en-us+m7", "en+f4")
 
@@ -152,12 +152,11 @@ def _speakers(count: int, seed: int) -> dict[int, dict]:
 
 
 # ------------------------------------------------------------------------------------ audio
-def _speak_word(word: str, speaker: dict, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    from reproductions.speech2vec.espeak import synthesise
+def _speak_word(synthesiser, word: str, speaker: dict, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     rate = int(speaker["rate"] * rng.uniform(0.92, 1.08))
     pitch = int(np.clip(speaker["pitch"] + rng.integers(-6, 7), 0, 99))
-    samples, rate_hz = synthesise(word, voice=speaker["voice"], rate=rate, pitch=pitch)
-    return _trim_silence(samples, rate_hz), rate_hz
+    samples = synthesiser(word, voice=speaker["voice"], rate=rate, pitch=pitch)
+    return _trim_silence(samples, synthesiser.sample_rate), synthesiser.sample_rate
 
 
 def _trim_silence(samples: np.ndarray, rate_hz: int) -> np.ndarray:
@@ -171,13 +170,13 @@ def _trim_silence(samples: np.ndarray, rate_hz: int) -> np.ndarray:
     return samples[max(0, loud[0] - margin):loud[-1] + margin + 1]
 
 
-def _utterance_audio(words: list[str], speaker: dict, rng: np.random.Generator):
+def _utterance_audio(synthesiser, words: list[str], speaker: dict, rng: np.random.Generator):
     """16 kHz float audio of the words with pauses, and the exact word spans in seconds."""
     from scipy.signal import resample_poly
     pieces, spans, cursor = [], [], 0
     synth_rate = None
     for i, word in enumerate(words):
-        audio, synth_rate = _speak_word(word, speaker, rng)
+        audio, synth_rate = _speak_word(synthesiser, word, speaker, rng)
         pause = int(synth_rate * (0.15 if i == 0 else rng.uniform(0.04, 0.12)))
         pieces.append(np.zeros(pause, dtype=np.int16))
         cursor += pause
@@ -195,6 +194,8 @@ def _utterance_audio(words: list[str], speaker: dict, rng: np.random.Generator):
 
 def _write_utterances(subset_dir: Path, sentences, speakers, seed, progress) -> dict:
     import soundfile
+    from reproductions.speech2vec.espeak import fresh_synthesiser
+    synthesiser = fresh_synthesiser()
     rng = np.random.default_rng([seed, 3])
     speaker_ids = sorted(speakers)
     owner = rng.integers(0, len(speaker_ids), size=len(sentences))
@@ -212,7 +213,7 @@ def _write_utterances(subset_dir: Path, sentences, speakers, seed, progress) -> 
         transcripts, alignments = [], {}
         for number, sentence in enumerate(chapter_sentences):
             utterance = f"{speaker}-{chapter}-{number:04d}"
-            audio, spans = _utterance_audio(sentence, speakers[speaker], rng)
+            audio, spans = _utterance_audio(synthesiser, sentence, speakers[speaker], rng)
             soundfile.write(folder / f"{utterance}.flac", audio, SAMPLE_RATE, subtype="PCM_16")
             transcripts.append(f"{utterance} {' '.join(w.upper() for w in sentence)}")
             alignments[utterance] = spans

@@ -106,14 +106,11 @@ def baselines(acoustic, instances, result, frames, dtw_pairs) -> None:
     _, theirs = timed(skm.adjusted_mutual_info_score, label_index, assignment)
     compare("AMI", ours, theirs)
     _, ours = timed(acoustic.kmeans_plusplus, unit.astype(np.float64), k, np.random.default_rng(0))
-    _, theirs = timed(kmeans_plusplus, unit.astype(np.float64), k, random_state=0)
+    _, theirs = timed(kmeans_plusplus, unit, k, random_state=0)
     compare("k-means++ seeding", ours, theirs, "(greedy: 2 + log k candidates)")
 
     train, test, _, _ = acoustic.split_train_test(label_index, instances.speakers, test_fraction=0.25, seed=0)
-    start = time.perf_counter()
-    for kk in (1, 5):
-        acoustic.knn_predict(unit[train], label_index[train], unit[test], kk)
-    ours = time.perf_counter() - start
+    _, ours = timed(acoustic.knn_predict, unit[train], label_index[train], unit[test], (1, 5))
     start = time.perf_counter()
     for kk in (1, 5):
         KNeighborsClassifier(n_neighbors=kk, metric="cosine", algorithm="brute").fit(

@@ -1,0 +1,279 @@
+"""The Speech2Vec reproduction: model, data, checkpoints, resume, determinism, DDP, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from audit.errors import AuditError
+from reproductions.speech2vec.config import PAPER_CONFIG, TrainConfig
+from reproductions.speech2vec.data import TrainingData, epoch_batches, epoch_pairs, keep_probabilities
+from reproductions.speech2vec.embed import word_vectors
+from reproductions.speech2vec.model import Speech2Vec, masked_mse
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def batch(seed=0, size=6, frames=7, n_mfcc=13):
+    generator = torch.Generator().manual_seed(seed)
+    source = torch.randn(size, frames, n_mfcc, generator=generator)
+    target = torch.randn(size, frames, n_mfcc, generator=generator)
+    source_lengths = torch.tensor([7, 3, 1, 5, 7, 2][:size])
+    target_lengths = torch.tensor([4, 7, 2, 1, 6, 7][:size])
+    return source, source_lengths, target, target_lengths
+
+
+# ------------------------------------------------------------------------------------ model
+def test_shapes():
+    torch.manual_seed(0)
+    model = Speech2Vec(n_mfcc=13, embedding_dim=50)
+    source, source_lengths, target, target_lengths = batch()
+    outputs, hidden, cell = model.encode(source, source_lengths)
+    assert outputs.shape == (6, 7, 50) and hidden.shape == (6, 50) and cell.shape == (6, 50)
+    assert model.encoder.hidden_size == 25 and model.encoder.bidirectional and model.decoder.hidden_size == 50
+    # packed encoding: outputs past a word's length are zero
+    assert torch.all(outputs[1, 3:] == 0) and torch.any(outputs[1, :3] != 0)
+    assert model(source, source_lengths, target, target_lengths).shape == ()
+
+
+def test_padding_never_changes_the_loss_or_the_embedding():
+    torch.manual_seed(1)
+    model = Speech2Vec()
+    source, source_lengths, target, target_lengths = batch()
+    loss = model(source, source_lengths, target, target_lengths)
+    embedding = model.embed(source, source_lengths)
+    noisy_source, noisy_target = source.clone(), target.clone()
+    for i in range(6):
+        noisy_source[i, source_lengths[i]:] = 1e3
+        noisy_target[i, target_lengths[i]:] = -1e3
+    assert torch.allclose(model(noisy_source, source_lengths, noisy_target, target_lengths), loss, atol=1e-6)
+    assert torch.equal(model.embed(noisy_source, source_lengths), embedding)
+
+
+def test_masked_mse_by_hand():
+    predicted = torch.tensor([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [9.0, 9.0]]])
+    target = torch.zeros_like(predicted)
+    # sample 0: both frames (1+4+9+16 = 30); sample 1: first frame only (0); 6 values in all
+    assert masked_mse(predicted, target, torch.tensor([2, 1])).item() == pytest.approx(30 / 6)
+
+
+def step_by_step_loss(model: Speech2Vec, source, source_lengths, target, target_lengths) -> torch.Tensor:
+    """The decoder run one time step at a time, attention and loss written out per sample."""
+    outputs, hidden, cell = model.encode(source, source_lengths)
+    state = (hidden[None], cell[None])
+    frame = torch.zeros_like(target[:, 0])
+    predictions = []
+    for t in range(target.shape[1]):
+        step, state = model.decoder(frame[:, None, :], state)
+        h = step[:, 0]
+        rows = []
+        for i in range(len(h)):
+            keys = outputs[i, :source_lengths[i]]
+            weights = torch.softmax(keys @ model.attention.weight.T @ h[i], dim=0)   # h^T W_a h_s
+            context = weights @ keys
+            combined = torch.tanh(model.combine.weight @ torch.cat([context, h[i]]) + model.combine.bias)
+            rows.append(model.output.weight @ combined + model.output.bias)
+        predictions.append(torch.stack(rows))
+        frame = target[:, t]                                                            # teacher forcing
+    predicted = torch.stack(predictions, dim=1)
+    total, count = 0.0, 0
+    for i in range(len(predicted)):
+        n = int(target_lengths[i])
+        total = total + ((predicted[i, :n] - target[i, :n]) ** 2).sum()
+        count += n * target.shape[-1]
+    return total / count
+
+
+def test_whole_sequence_decoder_equals_step_by_step():
+    torch.manual_seed(2)
+    model = Speech2Vec()
+    data = batch(seed=3)
+    fast = model(*data)
+    slow = step_by_step_loss(model, *data)
+    assert abs(fast.item() - slow.item()) < 1e-5
+    fast_grads = torch.autograd.grad(fast, list(model.parameters()))
+    slow_grads = torch.autograd.grad(step_by_step_loss(model, *data), list(model.parameters()))
+    for a, b in zip(fast_grads, slow_grads):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_every_parameter_gets_a_gradient():
+    torch.manual_seed(3)
+    model = Speech2Vec()
+    model(*batch()).backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+# ------------------------------------------------------------------------------------ data
+def toy_data(words, utterances, counts=None) -> TrainingData:
+    n = len(words)
+    vocab = sorted(set(words))
+    index = np.array([vocab.index(w) for w in words])
+    return TrainingData(words=tuple(vocab), counts=np.bincount(index) if counts is None else counts,
+                        frames=np.zeros((n, 2, 1), np.float32), lengths=np.ones(n, np.int64), word_index=index,
+                        utterance_ids=np.array(utterances), speakers=np.array(["s"] * n), mean=np.zeros(1),
+                        std=np.ones(1))
+
+
+def test_skip_gram_pairs_stay_inside_utterances():
+    data = toy_data(list("abcdefg"), [0, 0, 0, 0, 1, 1, 1])
+    centres, contexts = epoch_pairs(data, window=2, subsample=0, seed=0, epoch=1)
+    got = sorted(zip(centres.tolist(), contexts.tolist()))
+    expected = sorted([(0, 1), (1, 2), (2, 3), (0, 2), (1, 3), (4, 5), (5, 6), (4, 6)]
+                      + [(1, 0), (2, 1), (3, 2), (2, 0), (3, 1), (5, 4), (6, 5), (6, 4)])
+    assert got == expected
+
+
+def test_subsampling_is_word2vecs_formula():
+    counts = np.array([900, 90, 10])
+    share = counts / 1000
+    expected = np.minimum(1, (np.sqrt(share / 1e-2) + 1) * 1e-2 / share)   # word2vec.c, sample = 1e-2
+    assert np.allclose(keep_probabilities(counts, 1e-2), expected)
+    assert expected[0] < 0.2 and expected[2] == 1
+
+
+def test_batches_cover_every_pair_once_and_depend_only_on_seed_and_epoch():
+    data = toy_data(list("abcdefghij"), [0] * 10)
+    data = TrainingData(**{**data.__dict__, "lengths": np.arange(10) % 4 + 1})
+    centres, contexts = epoch_pairs(data, window=3, subsample=0, seed=0, epoch=1)
+    first = epoch_batches(data, centres, contexts, batch_size=7, seed=5, epoch=2)
+    again = epoch_batches(data, centres, contexts, batch_size=7, seed=5, epoch=2)
+    assert sorted(np.concatenate(first).tolist()) == list(range(len(centres)))
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    other = epoch_batches(data, centres, contexts, batch_size=7, seed=5, epoch=3)
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_word_vectors_normalise_average_normalise():
+    embeddings = np.array([[3.0, 4.0], [0.0, 2.0], [5.0, 0.0]], dtype=np.float32)
+    vectors = word_vectors(embeddings, np.array([0, 0, 1]), ["x", "y"])
+    mean = (np.array([0.6, 0.8]) + np.array([0.0, 1.0])) / 2
+    assert np.allclose(vectors.vector("x"), mean / np.linalg.norm(mean))
+    assert np.allclose(vectors.vector("y"), [1.0, 0.0])
+
+
+# ------------------------------------------------------------------------------------ config
+def test_shipped_config_file_is_the_paper_defaults():
+    shipped = json.loads(PAPER_CONFIG.read_text())
+    assert TrainConfig.from_dict(shipped) == TrainConfig()
+    assert (TrainConfig().embedding_dim, TrainConfig().window, TrainConfig().min_count, TrainConfig().batch_size,
+            TrainConfig().lr, TrainConfig().subsample, TrainConfig().epochs) == (50, 3, 4, 4096, 1e-3, 1e-3, 500)
+
+
+def test_config_file_then_command_line_overrides(tmp_path):
+    import argparse
+    from reproductions.speech2vec.config import add_training_arguments, config_from_args
+    parser = argparse.ArgumentParser()
+    add_training_arguments(parser)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"epochs": 7, "optimizer": "adam", "window": 2}))
+    cfg = config_from_args(parser.parse_args(["--config", str(path), "--epochs", "9"]))
+    assert (cfg.epochs, cfg.optimizer, cfg.window) == (9, "adam", 2)
+    path.write_text(json.dumps({"epoch": 7}))
+    with pytest.raises(AuditError, match="unknown setting 'epoch'"):
+        config_from_args(parser.parse_args(["--config", str(path)]))
+
+
+# ------------------------------------------------------------------------------------ runs
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """Shared with test_spoken_corpus.py: the tiny corpus is synthesised once per session."""
+    from reproductions.speech2vec.spoken_corpus import build_corpus
+    folder = tmp_path_factory.getbasetemp() / "speech2vec-cache"
+    build_corpus(folder / "corpora" / "espeak-tiny-seed0", size="tiny", seed=0)
+    return folder
+
+
+TINY = dict(corpus_size="tiny", batch_size=256, optimizer="adam", lr=1e-2, eval_batch_size=512)
+
+
+def run(cache, out, epochs, resume=False, **changes):
+    from reproductions.speech2vec.train import train
+    return train(TrainConfig(epochs=epochs, **{**TINY, **changes}), out, cache_dir=cache, benchmark_dir=cache,
+                 resume=resume, quiet=True)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    from reproductions.speech2vec.train import load_checkpoint, make_model, save_checkpoint
+    cfg = TrainConfig(**TINY)
+    model, optimizer = make_model(cfg, torch.device("cpu"))
+    model(*batch()).backward()
+    optimizer.step()
+    save_checkpoint(tmp_path / "c.pt", model, optimizer, 4, cfg, [])
+    other, other_optimizer = make_model(cfg.replace(seed=9), torch.device("cpu"))
+    assert not torch.equal(other.encoder.weight_ih_l0, model.encoder.weight_ih_l0)
+    epoch, records = load_checkpoint(tmp_path / "c.pt", other, other_optimizer, cfg)
+    assert epoch == 4 and records == []
+    for (name, a), b in zip(model.state_dict().items(), other.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert str(optimizer.state_dict()) == str(other_optimizer.state_dict())
+    with pytest.raises(AuditError, match="'lr' differs"):
+        load_checkpoint(tmp_path / "c.pt", other, other_optimizer, cfg.replace(lr=0.5))
+
+
+def test_resume_after_a_kill_equals_an_uninterrupted_run_and_seeds_repeat(cache, tmp_path):
+    from audit.results import load_result
+    whole = run(cache, tmp_path / "whole", 2)
+    run(cache, tmp_path / "killed", 1)                     # "killed" after its first epoch
+    with pytest.raises(AuditError, match="already holds a training run"):
+        run(cache, tmp_path / "killed", 2)
+    resumed = run(cache, tmp_path / "killed", 2, resume=True)
+    for name in ("vectors.txt", "epochs/epoch_000.txt", "epochs/epoch_001.txt", "epochs/epoch_002.txt"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "killed" / name).read_bytes(), name
+    with np.load(tmp_path / "whole" / "instances.npz") as a, np.load(tmp_path / "killed" / "instances.npz") as b:
+        assert np.array_equal(a["embeddings"], b["embeddings"]) and np.array_equal(a["labels"], b["labels"])
+    assert [r.loss for r in whole.epochs][1:] == [r.loss for r in resumed.epochs][1:]
+    assert not np.isnan(whole.epochs[2].loss) and whole.epochs[2].pairs > 0
+    # the run's history is a registered result that reloads from JSON
+    history = load_result(tmp_path / "whole" / "history.json")
+    assert history.kind == "training-history" and [r.epoch for r in history.epochs] == [0, 1, 2]
+    assert history.epochs[0].vectors == "epochs/epoch_000.txt"
+    assert (tmp_path / "whole" / "history.csv").read_text().count("\n") == 4
+    # another seed gives another model
+    other = run(cache, tmp_path / "seed1", 0, seed=1)
+    assert (tmp_path / "seed1" / "vectors.txt").read_bytes() != (tmp_path / "whole" / "epochs/epoch_000.txt").read_bytes()
+    assert other.epochs[0].epoch == 0
+
+
+def test_instances_and_vectors_outputs(cache, tmp_path):
+    from audit.loaders import load
+    run(cache, tmp_path / "out", 1)
+    vectors = load(tmp_path / "out" / "vectors.txt")
+    with np.load(tmp_path / "out" / "instances_epoch_000.npz") as instances:
+        embeddings, labels, speakers = instances["embeddings"], instances["labels"], instances["speakers"]
+    assert embeddings.shape[1] == 50 and len(embeddings) == len(labels) == len(speakers)
+    assert set(labels.tolist()) == set(vectors.words)
+    assert np.allclose(vectors.norms, 1, atol=1e-5)
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["corpus_size"] == "tiny" and config["epochs"] == 1
+
+
+def test_ddp_on_two_cpu_processes(cache, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+               "-m", "reproductions.speech2vec.train", "--corpus-size", "tiny", "--epochs", "1", "--batch-size", "256",
+               "--optimizer", "adam", "--lr", "0.01", "--out", str(tmp_path / "ddp"), "--cache-dir", str(cache),
+               "--data-dir", str(cache), "--quiet"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    history = json.loads((tmp_path / "ddp" / "history.json").read_text())
+    assert history["world_size"] == 2 and history["epochs"][1]["pairs"] > 0
+    assert np.isfinite(history["epochs"][1]["loss"])
+    assert (tmp_path / "ddp" / "vectors.txt").exists()
+
+
+def test_cli_bad_corpus_root_is_exit_2(run_cli, tmp_path):
+    code, out, err = run_cli("reproduce", "speech2vec", "--corpus-root", tmp_path / "nowhere", "--out", tmp_path / "o")
+    assert code == 2 and err.strip() == f"audit: the corpus root {tmp_path / 'nowhere'} is not a folder."
+    (tmp_path / "empty").mkdir()
+    code, out, err = run_cli("reproduce", "speech2vec", "--corpus-root", tmp_path / "empty", "--out", tmp_path / "o")
+    assert code == 2 and "no LibriSpeech layout" in err and "Traceback" not in err
+    assert not (tmp_path / "o" / "vectors.txt").exists()
