@@ -46,6 +46,8 @@ CURVE_POINTS = 201
 # Above this share of a block's scores reaching a row's lowest relevant score, ranks are
 # counted with one full pass per relevant slot instead of binning the candidates.
 CANDIDATE_SHARE = 0.15
+# Above this many relevant tokens per query (the largest word in a block), rows are sorted.
+SORT_ABOVE_SLOTS = 24
 
 
 # ----------------------------------------------------------------------------- input
@@ -432,37 +434,41 @@ def same_different_cosine(unit: np.ndarray, label_index: np.ndarray, *, sample_p
 
 
 # ----------------------------------------------------------------------------- query by example
-def _relevant_matrix(label_index: np.ndarray) -> np.ndarray:
-    """(words x largest word size) token indices of each word, padded with -1."""
-    order = np.argsort(label_index, kind="stable")
-    counts = np.bincount(label_index)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    width = int(counts.max())
-    slots = np.arange(width)[None, :]
-    positions = starts[:, None] + slots
-    return np.where(slots < counts[:, None], order[np.minimum(positions, len(order) - 1)], -1)
-
-
 def query_ranks(unit: np.ndarray, label_index: np.ndarray, block_rows: int = BLOCK_ROWS):
     """Yield (queries, relevant scores, their ranks, valid mask) block by block.
 
     A relevant item's rank is the number of other tokens scoring at least as high as it
-    (itself included), so ties rank it last among its equals.
+    (itself included), so ties rank it last among its equals. Queries are taken in order of
+    their word's token count, so a block's width (its largest word) stays homogeneous.
     """
-    members = _relevant_matrix(label_index)
     n = len(label_index)
+    order = np.argsort(label_index, kind="stable")
+    counts = np.bincount(label_index)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    by_size = np.argsort(counts[label_index], kind="stable")
     for start in range(0, n, block_rows):
-        queries = np.arange(start, min(start + block_rows, n))
+        queries = by_size[start:start + block_rows]
+        words = label_index[queries]
+        width = int(counts[words].max())
+        slots = np.arange(width)[None, :]
+        inside = slots < counts[words][:, None]
+        relevant = np.where(inside, order[np.minimum(starts[words][:, None] + slots, n - 1)], -1)
         scores = unit[queries] @ unit.T
         scores[np.arange(len(queries)), queries] = -np.inf   # a query never retrieves itself
-        relevant = members[label_index[queries]]
-        valid = (relevant >= 0) & (relevant != queries[:, None])
+        valid = inside & (relevant != queries[:, None])
         thresholds = np.where(valid, np.take_along_axis(scores, np.maximum(relevant, 0), axis=1), np.inf)
         yield queries, thresholds, _count_at_least(scores, thresholds), valid
 
 
 def _count_at_least(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """For each row r and slot k: how many scores[r] are >= thresholds[r, k] (inf slots: 0)."""
+    if thresholds.shape[1] > SORT_ABOVE_SLOTS:
+        # Words with many tokens: sorting each row once beats one pass per relevant token.
+        ordered = np.sort(scores, axis=1)
+        counts = np.empty(thresholds.shape, dtype=np.int64)
+        for row in range(len(scores)):
+            counts[row] = scores.shape[1] - np.searchsorted(ordered[row], thresholds[row], side="left")
+        return counts
     order = np.argsort(thresholds, axis=1, kind="stable")
     ascending = np.take_along_axis(thresholds, order, axis=1)
     reached = scores >= ascending[:, :1]    # only these can reach any threshold of the row
@@ -488,6 +494,19 @@ def _count_at_least(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return counts
 
 
+def _relevant_at_least(thresholds: np.ndarray, relevant_count: np.ndarray) -> np.ndarray:
+    """For each relevant item: how many relevant items of its query score at least as high."""
+    order = np.argsort(thresholds, axis=1, kind="stable")       # ascending, invalid (inf) last
+    ascending = np.take_along_axis(thresholds, order, axis=1)
+    slots = np.arange(thresholds.shape[1])[None, :]
+    new_value = np.ones(thresholds.shape, dtype=bool)
+    new_value[:, 1:] = ascending[:, 1:] != ascending[:, :-1]
+    first_equal = np.maximum.accumulate(np.where(new_value, slots, 0), axis=1)
+    out = np.empty(thresholds.shape, dtype=np.int64)
+    np.put_along_axis(out, order, relevant_count[:, None] - first_equal, axis=1)
+    return out
+
+
 def retrieval(unit: np.ndarray, label_index: np.ndarray, ks=RETRIEVAL_KS,
               block_rows: int = BLOCK_ROWS) -> Retrieval:
     """Each token queries all the others: mAP, MRR and recall@k over the queries."""
@@ -497,8 +516,7 @@ def retrieval(unit: np.ndarray, label_index: np.ndarray, ks=RETRIEVAL_KS,
     for queries, thresholds, ranks, valid in query_ranks(unit, label_index, block_rows):
         has_relevant = valid.any(axis=1)
         relevant_count = valid.sum(axis=1)
-        # Relevant items scoring at least as high as each relevant item (itself included).
-        at_least = ((thresholds[:, None, :] >= thresholds[:, :, None]) & valid[:, None, :]).sum(axis=2)
+        at_least = _relevant_at_least(thresholds, relevant_count)
         precision = np.where(valid, at_least / np.maximum(ranks, 1), 0.0)
         ap = precision.sum(axis=1)[has_relevant] / relevant_count[has_relevant]
         first_rank = np.where(valid, ranks, np.iinfo(np.int64).max).min(axis=1)[has_relevant]

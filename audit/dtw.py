@@ -13,7 +13,9 @@ pair's own (la x lb) corner, so each pair's answer is read at its own corner.
 
 Frame store (written by the reproduction's feature step; only these keys are read):
 ``frames`` float32 (F, n_mfcc), ``offsets`` int64 (N + 1), ``word_ids`` int (N),
-``vocabulary`` str (V); optional ``speaker_ids`` int (N) and ``speakers`` str (S).
+``vocabulary`` str (V); optional ``speaker_ids`` int (N), ``speakers`` str (S), and where each
+segment was cut from: ``utterance_ids`` int (N), ``utterances`` str (U), ``starts``/``ends``
+float (N, seconds).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import numpy as np
 from audit.errors import AuditError
 
 DEFAULT_DTW_PAIRS = 50_000
+_STORE_KEYS = ("frames", "offsets", "word_ids", "vocabulary", "speaker_ids", "speakers", "utterance_ids",
+               "utterances", "starts", "ends")
 PAIR_BATCH = 2048
 # Tie order among predecessors: diagonal, then same row (j - 1), then same column (i - 1),
 # the order librosa.sequence.dtw tries its default steps in.
@@ -43,6 +47,11 @@ class FrameSegments:
     vocabulary: np.ndarray          # (V,) str
     speaker_ids: np.ndarray | None = None
     speakers: np.ndarray | None = None
+    # Where each segment was cut from (present in the reproduction's stores; wav2vec2 needs them).
+    utterance_ids: np.ndarray | None = None
+    utterances: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
     path: str = ""
     sha256: str = ""
 
@@ -58,10 +67,13 @@ class FrameSegments:
         keep = np.flatnonzero(keep)
         lengths = self.lengths[keep]
         rows = np.repeat(self.offsets[keep], lengths) + _ranges(lengths)
+        def pick(column):
+            return None if column is None else column[keep]
         return FrameSegments(frames=self.frames[rows], offsets=np.r_[0, np.cumsum(lengths)],
                              word_ids=self.word_ids[keep], vocabulary=self.vocabulary,
-                             speaker_ids=None if self.speaker_ids is None else self.speaker_ids[keep],
-                             speakers=self.speakers, path=self.path, sha256=self.sha256)
+                             speaker_ids=pick(self.speaker_ids), speakers=self.speakers,
+                             utterance_ids=pick(self.utterance_ids), utterances=self.utterances,
+                             starts=pick(self.starts), ends=pick(self.ends), path=self.path, sha256=self.sha256)
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:
@@ -80,8 +92,7 @@ def load_frame_store(path: str | os.PathLike) -> FrameSegments:
         raise AuditError(f"the frame store {path} is not a file.")
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in ("frames", "offsets", "word_ids", "vocabulary", "speaker_ids", "speakers")
-                      if k in data.files}
+            arrays = {k: data[k] for k in _STORE_KEYS if k in data.files}
     except (OSError, ValueError, EOFError):
         raise AuditError(f"{path} is not a readable frame store (.npz without pickled objects).") from None
     missing = [k for k in ("frames", "offsets", "word_ids", "vocabulary") if k not in arrays]
@@ -93,9 +104,12 @@ def load_frame_store(path: str | os.PathLike) -> FrameSegments:
         raise AuditError(f"{path}: frames, offsets and word_ids do not describe non-empty segments.")
     if word_ids.min(initial=0) < 0 or word_ids.max(initial=0) >= len(arrays["vocabulary"]):
         raise AuditError(f"{path}: a word id is outside the vocabulary.")
+    optional = {k: arrays.get(k) for k in _STORE_KEYS[4:]}
+    if any(v is not None and len(v) != len(word_ids) for k, v in optional.items() if k not in ("speakers", "utterances")):
+        raise AuditError(f"{path}: a per-segment column does not have one entry per segment.")
     return FrameSegments(frames=frames.astype(np.float32), offsets=offsets, word_ids=word_ids.astype(np.int64),
-                         vocabulary=arrays["vocabulary"].astype(str), speaker_ids=arrays.get("speaker_ids"),
-                         speakers=arrays.get("speakers"), path=str(path), sha256=sha256_file(path))
+                         vocabulary=arrays["vocabulary"].astype(str), **optional, path=str(path),
+                         sha256=sha256_file(path))
 
 
 def unit_frames(frames: np.ndarray) -> np.ndarray:

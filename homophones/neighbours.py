@@ -100,10 +100,19 @@ def _scan_pass(vectors, queries, targets, k, block_bytes):
         inside = (queries >= chunk_start) & (queries < chunk_end)
         scores[query_positions[inside], queries[inside] - chunk_start] = -np.inf  # never count the query itself
         for slot in range(targets.shape[1]):
-            better[:, slot] += np.count_nonzero(scores > thresholds[:, slot, None], axis=1)
+            better[:, slot] += _count_above(scores, thresholds[:, slot])
         top.update(scores, chunk_start)
     ranks = np.where(np.isfinite(thresholds), better + 1, np.nan)
     return ranks, top.rows
+
+
+def _count_above(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per row, how many scores exceed that row's threshold. On long rows a per-row
+    count_nonzero (SIMD, no int casting) is about twice as fast as a reduction along axis 1."""
+    if scores.shape[1] >= 8192:
+        return np.fromiter((np.count_nonzero(row > limit) for row, limit in zip(scores, thresholds)),
+                           dtype=np.int64, count=len(scores))
+    return np.add.reduce(scores > thresholds[:, None], axis=1, dtype=np.int64)
 
 
 class _TopK:

@@ -241,6 +241,9 @@ def wav2vec2_features(model_dir, waveforms: list[np.ndarray]) -> np.ndarray:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from transformers import Wav2Vec2Model
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()   # the audit prints its own output; no loading bars on stderr
 
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():

@@ -33,8 +33,6 @@ class Number:
         return f"{value:.{self.digits}f}"
 
 
-Cell = "str | Number | None"
-
 
 @dataclass(frozen=True)
 class Heading:

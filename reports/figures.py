@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-_RC = {"svg.hashsalt": "embedding-audit", "svg.fonttype": "none", "font.size": 9,
+_RC = {"svg.hashsalt": "embedding-audit", "svg.fonttype": "none", "font.size": 9, "axes.formatter.useoffset": False,
        "axes.spines.top": False, "axes.spines.right": False}
 _METADATA = {"Date": None, "Creator": "embedding-audit"}
 
@@ -54,7 +54,7 @@ def similarity_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]]
                 finite = _finite(values)
                 if len(finite):
                     ax.hist(finite, bins=bins, histtype="stepfilled", alpha=0.55, density=True,
-                            label=_plain(f"{label} pairs (n={len(finite)})"))
+                            label=_plain(f"{label} pairs"))
             for colour, (label, (mean, std)) in zip(("tab:orange", "tab:green"), summaries.get(embedding, {}).items()):
                 if mean is None or not math.isfinite(mean):
                     continue
@@ -81,7 +81,7 @@ def rank_histograms(ranks: Mapping[str, Sequence[float]], vocabulary: Mapping[st
         for embedding, values in ranks.items():
             finite = _finite(values)
             if len(finite):
-                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=_plain(f"{embedding} (n={len(finite)})"))
+                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=_plain(embedding))
         ax.set_xscale("log")
         # plain tick labels: the default log labels are mathtext, whose parser costs seconds
         from matplotlib.ticker import FuncFormatter, NullFormatter

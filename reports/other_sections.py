@@ -10,8 +10,6 @@ from reports.document import Figure, Heading, Number, Paragraph, Table
 from reports.fields import first, get, number
 from reports.run import ReportData
 
-# Fields that describe the run rather than measure the embedding: kept out of generic tables.
-_BOOKKEEPING = {"kind", "schema_version", "tool_version", "input", "date", "seed", "parameters", "source"}
 MAX_LISTED_WORDS = 30
 
 
@@ -152,7 +150,7 @@ def benchmark_section(data: ReportData) -> list:
 
 
 def _oov_table(having, names, tables) -> list:
-    headers, columns = ["benchmark"], []
+    headers = ["benchmark"]
     for e in having:
         headers += [f"{e.name} drop", f"{e.name} zero", f"{e.name} mean"]
     rows = []
@@ -162,7 +160,6 @@ def _oov_table(having, names, tables) -> list:
             entry = table.get(name, {})
             row += [_n(entry.get("spearman")), _n(entry.get("spearman_zero")), _n(entry.get("spearman_mean"))]
         rows.append(row)
-    del columns
     return [Table(headers, rows, caption="Spearman ρ under each missing-word policy: drop the pair (the "
                                          "wordvectors.org convention), score it 0, or use the mean vector.")]
 
@@ -239,7 +236,7 @@ def mds_section(data: ReportData) -> list:
     return blocks
 
 
-# ------------------------------------------------------------------------------ generic tables
+# ------------------------------------------------------------------------------ acoustic, provenance
 def acoustic_section(data: ReportData) -> list:
     having = data.having("acoustic")
     if not having:
@@ -300,24 +297,3 @@ def provenance_section(data: ReportData) -> list:
                              "Audited embedding's scores (dots) against each reference family's seed-to-seed "
                              "band (grey bars)."))
     return blocks
-
-
-def _scalar_comparison(data: ReportData, kind: str, title: str, caption: str) -> list:
-    having = data.having(kind)
-    if not having:
-        return []
-    flat = [dict(_flatten(e.results[kind])) for e in having]
-    keys = list(dict.fromkeys(k for f in flat for k in f))
-    rows = [[key.replace("_", " ")] + [_plain(f.get(key)) for f in flat] for key in keys]
-    return [Heading(title, anchor=kind), Table(["measure"] + [e.name for e in having], rows, caption=caption)]
-
-
-def _flatten(data: Mapping, prefix: str = ""):
-    for key, value in data.items():
-        if not prefix and key in _BOOKKEEPING:
-            continue
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            yield from _flatten(value, name + ".")
-        elif isinstance(value, (int, float, bool)) or (isinstance(value, str) and len(value) < 80):
-            yield name, value

@@ -7,20 +7,13 @@ check that did not run simply leaves its section out. Numbers are shown exactly 
 
 from __future__ import annotations
 
-from typing import Sequence
-
-from reports import figures
-from reports.document import Card, Figure, Heading, Number, Paragraph, Table
+from reports.document import Card, Heading, Number, Table
 from reports.fields import first, get, number, short_sha
 from reports.run import EmbeddingResults, ReportData
 
 
 def _n(value, digits: int = 3) -> Number:
     return Number(number(value), digits)
-
-
-def _names(embeddings: Sequence[EmbeddingResults]) -> list[str]:
-    return [e.name for e in embeddings]
 
 
 # ------------------------------------------------------------------------------ verdict cards
@@ -105,10 +98,3 @@ def all_sections(data: ReportData) -> list:
     for build in builders:
         blocks += build(data)
     return blocks
-
-
-def figure(name: str, svg: str, caption: str) -> Figure:
-    return Figure(name=name, svg=svg, caption=caption)
-
-
-__all__ = ["all_sections", "figure", "figures", "Paragraph"]

@@ -291,6 +291,42 @@ def test_rank_counting_paths_agree(monkeypatch):
     scores = rng.integers(0, 20, size=(30, 50)).astype(np.float32)     # many ties
     thresholds = np.where(rng.random((30, 6)) < 0.8, scores[:, :6], np.inf)
     want = np.array([[np.sum(scores[r] >= t) for t in thresholds[r]] for r in range(30)])
-    for share in (0.0, 1.0):   # 0: always the full passes, 1: always the candidate binning
+    for share, sort_above in ((0.0, 99), (1.0, 99), (0.0, 0)):  # full passes, candidate binning, row sort
         monkeypatch.setattr(acoustic, "CANDIDATE_SHARE", share)
+        monkeypatch.setattr(acoustic, "SORT_ABOVE_SLOTS", sort_above)
         assert np.array_equal(acoustic._count_at_least(scores, thresholds), want)
+
+
+def test_retrieval_with_uneven_word_sizes_equals_loops(monkeypatch):
+    rng = np.random.default_rng(14)
+    labels = np.repeat(np.arange(6), [2, 3, 30, 4, 2, 9])
+    # Small integers: every dot product is exact in float32, so ties are real ties everywhere.
+    u = (rng.integers(-1, 2, size=(len(labels), 5)) + 2 * np.eye(6, 5, dtype=int)[labels]).astype(np.float32)
+    want = retrieval_by_loops(u, labels)
+    for sort_above in (24, 0):
+        monkeypatch.setattr(acoustic, "SORT_ABOVE_SLOTS", sort_above)
+        got = acoustic.retrieval(u, labels, block_rows=8)
+        assert got.mean_average_precision == pytest.approx(want[0], abs=1e-6)
+        assert got.mean_reciprocal_rank == pytest.approx(want[1], abs=1e-6)
+        assert got.recall_at["5"] == pytest.approx(want[2][5], abs=1e-6)
+
+
+def test_cli_prints_table_and_writes_json(tmp_path, run_cli):
+    embeddings, labels = clustered_tokens(words=5, per_word=4, noise=0.5, seed=13)
+    path = write_instances(tmp_path / "inst.npz", embeddings, labels, [f"s{i % 2}" for i in range(20)])
+    out = tmp_path / "acoustic.json"
+    code, stdout, stderr = run_cli("acoustic", path, "--seed", "2", "--json", out)
+    assert code == 0, stderr
+    assert "same-different AP (cosine)" in stdout and "kNN accuracy k=5 (speakers split)" in stdout
+    saved = load_result(out)
+    assert saved.seed == 2 and saved.tokens == 20 and saved.input.sha256
+    assert f"{saved.same_different.average_precision:.3f}" in stdout
+
+
+def test_cli_bad_input_exits_2_without_output(tmp_path, run_cli):
+    path = tmp_path / "bad.npz"
+    np.savez(path, embeddings=np.ones((3, 2)))
+    out = tmp_path / "never.json"
+    code, stdout, stderr = run_cli("acoustic", path, "--json", out)
+    assert code == 2 and "lacks the key(s) labels" in stderr and "Traceback" not in stderr
+    assert not out.exists()

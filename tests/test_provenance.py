@@ -104,6 +104,7 @@ def provenance(run_cli, vectors, view, json_out, *extra):
 
 
 # ------------------------------------------------------------------------------ acceptance
+@pytest.mark.slow
 def test_a_text_model_with_an_unused_seed_is_text_like_inside_the_band(embedded, audited_text_model, run_cli):
     _, view, base = embedded
     code, out, err = provenance(run_cli, audited_text_model, view, base / "text.json")
@@ -119,6 +120,7 @@ def test_a_text_model_with_an_unused_seed_is_text_like_inside_the_band(embedded,
     assert result.corpus.min_count == MIN_COUNT and result.text_model["epochs"] == EPOCHS
 
 
+@pytest.mark.slow
 def test_speech_reproductions_are_unlike_the_text_models(embedded, reproductions, audited_text_model, run_cli):
     _, view, base = embedded
     audited, speech_band = reproductions[0], reproductions[1:]

@@ -141,3 +141,27 @@ def test_bad_corpus_roots(tmp_path):
         list(iter_utterances(tmp_path / "missing"))
     with pytest.raises(AuditError, match="no LibriSpeech layout"):
         list(iter_utterances(tmp_path))
+
+
+def test_real_corpus_path_reads_wav_alignment_files_and_textgrids(tmp_path):
+    """A LibriSpeech-layout folder: alignment.txt for one utterance, an MFA TextGrid for another,
+    none for a third (skipped); 8 kHz wav is resampled to 16 kHz."""
+    import soundfile
+    from audit.errors import AuditError
+    from reproductions.speech2vec.features import find_subsets
+    chapter = tmp_path / "LibriSpeech" / "dev-clean" / "84" / "121"
+    chapter.mkdir(parents=True)
+    tone = (0.3 * np.sin(np.arange(16000) * 0.05)).astype(np.float32)
+    for n in range(3):
+        soundfile.write(chapter / f"84-121-000{n}.wav", tone, 8000)
+    (chapter / "84-121.alignment.txt").write_text('84-121-0000 ",ATE,EIGHT" "0.5,1.0,1.6"\n')
+    (chapter / "84-121-0001.TextGrid").write_text(
+        '"ooTextFile"\n"TextGrid"\n0\n2\n<exists>\n1\n"IntervalTier"\n"words"\n0\n2\n2\n0\n1.2\n"meat"\n1.2\n2\n""\n')
+    store = FrameStore.load(build_frame_store(tmp_path, tmp_path / "s.npz"))
+    words = [str(store.vocabulary[i]) for i in store.word_ids]
+    assert words == ["ATE", "EIGHT", "meat"]
+    assert store.positions.tolist() == [0, 1, 0] and set(store.speakers.tolist()) == {"84"}
+    # 0.5 s at 16 kHz with hop 512: 1 + 8000 // 512 frames
+    assert store.lengths.tolist() == [1 + 8000 // 512, 1 + 9600 // 512, 1 + 19200 // 512]
+    with pytest.raises(AuditError, match="no subset 'train-other-500'"):
+        find_subsets(tmp_path, ["train-other-500"])

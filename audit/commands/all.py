@@ -22,12 +22,12 @@ from pathlib import Path
 from audit.commands.common import add_vector_options, format_table, load_vectors
 from audit.errors import AuditError
 
-# Fig. 4's word pairs: homophones (spoken alike) and pairs that sound different, the first
-# ones present in the instances are used.
-MDS_PAIRS = (("homophones", "ate", "eight"), ("homophones", "meat", "meet"), ("homophones", "sea", "see"),
-             ("homophones", "son", "sun"), ("homophones", "know", "no"), ("homophones", "right", "write"),
-             ("different sounds", "need", "thus"), ("different sounds", "time", "people"),
-             ("different sounds", "the", "of"), ("different sounds", "one", "first"))
+# Fig. 4's word pairs. Homophone panels: the pairs the homophone check found, the paper's
+# examples first, then the pairs with the most spoken instances. Different-sounding panels: the
+# paper's "need / thus" and a few common pairs, else the two most frequent words.
+MDS_HOMOPHONES = (("ate", "eight"), ("meat", "meet"), ("sea", "see"), ("know", "no"), ("tale", "tail"),
+                  ("peace", "piece"), ("made", "maid"), ("steal", "steel"), ("whine", "wine"), ("hail", "hale"))
+MDS_DIFFERENT = (("need", "thus"), ("time", "people"), ("first", "little"), ("said", "would"))
 MDS_PANELS_PER_LABEL = 2
 
 
@@ -100,7 +100,10 @@ def audit_embedding(vectors, path: str, name: str, args) -> EmbeddingAudit:
     for kind, check in checks:
         started = time.perf_counter()
         try:
-            result = check(vectors, Path(path), name, args)
+            if kind == "instance-mds":
+                result = check(vectors, Path(path), name, args, audit.results.get("homophones"))
+            else:
+                result = check(vectors, Path(path), name, args)
         except Skip as reason:
             audit.skipped[kind] = str(reason)
             continue
@@ -241,32 +244,40 @@ def _acoustic(vectors, path, name, args):
     return _with_name(audit_instances(load_instances(instances), seed=args.seed), name)
 
 
-def _instance_mds(vectors, path, name, args):
+def _instance_mds(vectors, path, name, args, homophone_result: dict | None = None):
     from reports.mds import instance_mds
 
     instances = _instances(path)
     try:
-        return instance_mds(instances, _mds_pairs(instances), seed=args.seed)
+        return instance_mds(instances, _mds_pairs(instances, homophone_result), seed=args.seed)
     except AuditError as exc:
         raise Skip(str(exc)) from None
 
 
-def _mds_pairs(instances: Path) -> list[tuple[str, str, str]]:
+def _mds_pairs(instances: Path, homophone_result: dict | None) -> list[tuple[str, str, str]]:
+    import collections
+
     import numpy as np
     with np.load(instances, allow_pickle=False) as archive:
-        present = set(np.asarray(archive["labels"]).astype(str).tolist())
-    chosen, per_label = [], {}
-    for label, first, second in MDS_PAIRS:
-        if first in present and second in present and per_label.get(label, 0) < MDS_PANELS_PER_LABEL:
-            chosen.append((label, first, second))
-            per_label[label] = per_label.get(label, 0) + 1
-    return chosen
+        counts = collections.Counter(np.asarray(archive["labels"]).astype(str).tolist())
+    found = [(row["word1"], row["word2"]) for row in (homophone_result or {}).get("pair_table", [])
+             if not row.get("spelling_variant")]
+    homophone_words = {w for pair in found for w in pair}
+    preferred = [p for p in MDS_HOMOPHONES if p in set(found)]
+    by_instances = sorted(found, key=lambda p: -min(counts[p[0]], counts[p[1]]))
+    homophones = [p for p in dict.fromkeys(preferred + by_instances) if counts[p[0]] and counts[p[1]]]
+    different = [p for p in MDS_DIFFERENT if counts[p[0]] and counts[p[1]]]
+    if not different:
+        frequent = [w for w, _ in counts.most_common() if w not in homophone_words][:2]
+        different = [tuple(frequent)] if len(frequent) == 2 else []
+    return ([("homophones", *p) for p in homophones[:MDS_PANELS_PER_LABEL]]
+            + [("different sounds", *p) for p in different[:MDS_PANELS_PER_LABEL]])
 
 
 # ------------------------------------------------------------------------------ writing
 def result_files(audits: list[EmbeddingAudit], options: dict, title: str | None) -> dict[str, str]:
     """results/*.json texts and the manifest, keyed by path relative to the report folder."""
-    from audit.results import today, write_json_atomic  # noqa: F401 (same JSON conventions)
+    from audit.results import today
     from reports.run import AuditRun, RunEntry
 
     files, entries = {}, []

@@ -43,7 +43,7 @@ def render(result) -> str:
     """The readable summary printed by the command."""
     cov = result.pairs
     lines = [f"homophone audit of {result.input.name} ({result.input.words:,} words x {result.input.dim})",
-             f"pairs: {cov.source}: {cov.found} of {cov.total} found, {cov.missing} missing; "
+             f"pairs: {cov.source}: {cov.found:,} of {cov.total:,} found, {cov.missing:,} missing; "
              f"{cov.spelling_variants_found} spelling variants kept out of the verdict", ""]
     lines += [_similarity_table(result), "", _test_table(result), "", _rank_table(result), ""]
     lines += _pair_tables(result) + _knn_table(result) + _missing_lines(result)
@@ -122,5 +122,8 @@ def _missing_lines(result) -> list[str]:
 
 
 def _rank(value: float):
-    """Whole ranks print as integers; NaN (no rank) stays a float so the table shows '-'."""
-    return int(value) if value == value and float(value).is_integer() else value
+    """Whole ranks print as integers, medians between two ranks with one decimal; NaN (no
+    rank) stays a float so the table shows '-'."""
+    if value != value:
+        return value
+    return int(value) if float(value).is_integer() else f"{value:,.1f}"

@@ -16,7 +16,6 @@ evaluates and writes every file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -111,12 +110,13 @@ def make_model(cfg: TrainConfig, device: torch.device) -> tuple[Speech2Vec, torc
     return model, optimizer
 
 
-def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: TrainConfig, records) -> None:
+def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: TrainConfig,
+                    history: TrainingHistory | None) -> None:
     """Write next to the final name and rename: a kill never leaves a half checkpoint."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "config": cfg.to_dict(), "records": [_encode_record(r) for r in records]}, tmp)
+                "config": cfg.to_dict(), "history": history.to_json() if history else None}, tmp)
     os.replace(tmp, path)
 
 
@@ -134,21 +134,12 @@ def load_checkpoint(path: Path, model, optimizer, cfg: TrainConfig):
                          f"({saved.get(changed[0])!r} there).")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
-    return int(state["epoch"]), [_decode_record(r) for r in state["records"]]
+    records = list(TrainingHistory.from_json(state["history"]).epochs) if state["history"] else []
+    return int(state["epoch"]), records
 
 
 def _comparable(value):
     return list(value) if isinstance(value, (list, tuple)) else value
-
-
-def _encode_record(record: EpochRecord) -> str:
-    from audit.results import _encode
-    return json.dumps(_encode(record))
-
-
-def _decode_record(text: str) -> EpochRecord:
-    from audit.results import _decode
-    return _decode(EpochRecord, json.loads(text))
 
 
 # ------------------------------------------------------------------------------ one epoch
@@ -272,6 +263,8 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     """Train for ``cfg.epochs`` epochs (continuing a checkpointed run with ``resume``)."""
     from audit.datadir import data_dir as resolve_data_dir
     out = Path(out)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     procs = Processes.from_environment(cfg.device)
     device = _device(cfg.device, procs)
     progress = None if quiet or not procs.main else Progress(cfg.epochs)
@@ -279,8 +272,8 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     cache = Path(cache_dir) if cache_dir else resolve_data_dir(benchmark_dir)
     if procs.main:
         _check_out(out, resume)
+        store_path = prepare_frame_store(cfg, cache, log)   # a bad corpus fails before OUT is made
         out.mkdir(parents=True, exist_ok=True)
-        store_path = prepare_frame_store(cfg, cache, log)
     procs.barrier()
     if not procs.main:
         store_path = prepare_frame_store(cfg, cache, lambda message: None)   # built: only located
@@ -354,7 +347,7 @@ def _history(cfg, info, procs, records) -> TrainingHistory:
 
 def _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log) -> TrainingHistory:
     history = _history(cfg, info, procs, records)
-    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, records)
+    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, history)
     write_json_atomic(out / "history.json", history)
     tmp = out / ".history.csv.part"
     tmp.write_text(history.csv_text(), encoding="utf-8")
