@@ -151,8 +151,9 @@ class LibriSpeechCorpus:
         return f"LibriSpeechCorpus({str(self.root)!r}, subsets={self.subset_names()})"
 
     def subset_names(self) -> tuple[str, ...]:
-        """Known subsets present as folders, in :data:`SUBSETS` order."""
-        return tuple(name for name in SUBSETS if (self.base / name).is_dir())
+        """Subsets present as folders: the LibriSpeech ones in :data:`SUBSETS` order, then any
+        other subset folder (a synthetic corpus such as the embedded eSpeak one) by name."""
+        return _subset_folders(self.base)
 
     def transcript_files(self, subset: str) -> list[Path]:
         """Every ``<speaker>-<chapter>.trans.txt`` of a subset, sorted by speaker then chapter."""
@@ -196,15 +197,13 @@ class LibriSpeechCorpus:
         if subsets is None:
             return present
         for name in subsets:
-            if name not in SUBSETS:
-                raise AuditError(f"unknown LibriSpeech subset {name!r}; the subsets are {', '.join(SUBSETS)}.")
             if name not in present:
-                raise AuditError(f"the subset {name} is not in {self.base}.")
-        return tuple(name for name in SUBSETS if name in subsets)
+                raise AuditError(f"the subset {name} is not in {self.base} (it has {', '.join(present)}).")
+        return tuple(name for name in present if name in subsets)
 
     def _subset_dir(self, subset: str) -> Path:
-        if subset not in SUBSETS:
-            raise AuditError(f"unknown LibriSpeech subset {subset!r}; the subsets are {', '.join(SUBSETS)}.")
+        if subset not in self.subset_names():
+            raise AuditError(f"the subset {subset!r} is not in {self.base} (it has {', '.join(self.subset_names())}).")
         folder = self.base / subset
         if not folder.is_dir():
             raise AuditError(f"the subset {subset} is not in {self.base}.")
@@ -219,10 +218,29 @@ def find_librispeech_dir(root: str | os.PathLike) -> Path:
     if not root.is_dir():
         raise AuditError(f"{root} is a file, not a corpus folder in LibriSpeech layout.")
     for candidate in (root / "LibriSpeech", root):
-        if candidate.is_dir() and any((candidate / name).is_dir() for name in SUBSETS):
+        if candidate.is_dir() and _subset_folders(candidate):
             return candidate
     raise AuditError(f"{root} is not in LibriSpeech layout: expected {root}/LibriSpeech/<subset>/<speaker>/"
-                     f"<chapter>/<speaker>-<chapter>{TRANSCRIPT_SUFFIX} with <subset> one of {', '.join(SUBSETS)}.")
+                     f"<chapter>/<speaker>-<chapter>{TRANSCRIPT_SUFFIX} with <subset> one of {', '.join(SUBSETS)} "
+                     f"(or another subset folder holding numbered speaker folders).")
+
+
+def _subset_folders(base: Path) -> tuple[str, ...]:
+    """Standard subsets present, then other folders that hold numbered speaker folders."""
+    standard = tuple(name for name in SUBSETS if (base / name).is_dir())
+    try:
+        others = sorted(e.name for e in os.scandir(base) if e.is_dir() and not e.name.startswith(".")
+                        and e.name not in SUBSETS and _has_numbered_folder(e.path))
+    except OSError:
+        others = []
+    return standard + tuple(others)
+
+
+def _has_numbered_folder(folder: str) -> bool:
+    try:
+        return any(e.name.isdigit() and e.is_dir() for e in os.scandir(folder))
+    except OSError:
+        return False
 
 
 def _numeric_dirs(folder: str) -> list[tuple[str, str]]:

@@ -231,3 +231,16 @@ def test_recent_files_are_not_trusted_by_stat(tiny_root, tmp_path):
     cache = tmp_path / "cache"
     LibriSpeechCorpus(tiny_root).count(cache_dir=cache)
     assert list(cache.glob("*-stat-*.txt")) == []     # just written: the content key is used
+
+
+def test_a_non_standard_subset_folder_is_read(tmp_path):
+    # The embedded eSpeak corpus uses its own subset name; it must read like any other subset.
+    chapter = tmp_path / "LibriSpeech" / "train-espeak" / "7" / "1"
+    chapter.mkdir(parents=True)
+    (chapter / "7-1.trans.txt").write_text("7-1-0000 ATE EIGHT\n7-1-0001 EIGHT IT'S\n", encoding="utf-8")
+    corpus = LibriSpeechCorpus(tmp_path)
+    assert corpus.subset_names() == ("train-espeak",)
+    counts = corpus.count().subset("train-espeak")
+    assert dict(zip(counts.words, counts.counts.tolist())) == {"ate": 1, "eight": 2, "it's": 1}
+    with pytest.raises(AuditError, match="not in"):
+        corpus.count(["train-clean-100"])
