@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     except AuditError as exc:
         print(f"audit: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`audit ... | head`): not an error of ours; silence the flush at exit.
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("audit: interrupted.", file=sys.stderr)
         return 130

@@ -268,10 +268,10 @@ def _control_targets(found, left, right, rng) -> _Control:
     if n < 2:
         empty = np.array([], dtype=np.int64)
         return _Control(empty, empty, empty)
-    perm = np.arange(n)
-    for i in range(n - 1, 0, -1):  # Sattolo's algorithm: a uniformly random single cycle
-        j = int(rng.integers(0, i))
-        perm[i], perm[j] = perm[j], perm[i]
+    # A uniformly random single cycle: visit the pairs in random order, each takes the next's partner.
+    order = rng.permutation(n)
+    perm = np.empty(n, dtype=np.int64)
+    perm[order] = np.roll(order, -1)
     related = {frozenset((a, b)) for a, b in zip(left.tolist(), right.tolist())}
     keep = [i for i in range(n) if left[i] != right[perm[i]] and right[i] != left[perm[i]]
             and frozenset((left[i], right[perm[i]])) not in related

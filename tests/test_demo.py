@@ -36,12 +36,13 @@ def test_demo_audits_three_embeddings_side_by_side(demo):
     assert names == ["text word2vec", "Speech2Vec reproduction", "reproduction at random init"]
     text, reproduction, random_init = run["embeddings"]
     for entry in run["embeddings"]:
-        assert {"info", "homophones"} <= set(entry["results"]), entry
+        assert {"info", "homophones", "vocab"} <= set(entry["results"]), entry
     assert {"training-history", "instance-mds"} <= set(reproduction["results"])
     markdown = (demo / "report" / "report.md").read_text()
     for name in names:
         assert f"**{name}: " in markdown                     # a verdict card each
     assert "Reproduction training (Fig. 3)" in markdown and "Per-instance embeddings (Fig. 4)" in markdown
+    assert "Vocabulary provenance (Tables 5 and 6)" in markdown
 
 
 def test_demo_verdicts_in_the_report_are_the_json_verdicts(demo):

@@ -294,3 +294,14 @@ def test_bad_parameters_are_errors(small_random, kwargs, message):
     vectors, pairs = small_random
     with pytest.raises(AuditError, match=message):
         check(vectors, pairs, **kwargs)
+
+
+def test_control_pairs_never_keep_a_partner():
+    from homophones.check import _control_targets
+
+    found = [HomophonePair(f"a{i}", f"b{i}") for i in range(50)]
+    left, right = np.arange(50), np.arange(50, 100)
+    control = _control_targets(found, left, right, np.random.default_rng(9))
+    assert len(control.pair) == 50
+    assert np.all(control.right != right[control.pair]) and np.all(control.left_of != left[control.pair])
+    assert sorted(control.right.tolist()) == right.tolist()  # a permutation: each partner used once

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from audit.errors import AuditError
 from reproductions.speech2vec.config import PAPER_CONFIG, TrainConfig
@@ -55,6 +56,20 @@ def test_padding_never_changes_the_loss_or_the_embedding():
         noisy_target[i, target_lengths[i]:] = -1e3
     assert torch.allclose(model(noisy_source, source_lengths, noisy_target, target_lengths), loss, atol=1e-6)
     assert torch.equal(model.embed(noisy_source, source_lengths), embedding)
+
+
+def test_full_length_batches_skip_packing_with_the_same_result():
+    torch.manual_seed(4)
+    model = Speech2Vec()
+    source = torch.randn(5, 6, 13)
+    full = torch.full((5,), 6)
+    fast = model.encode(source, full)
+    packed = pack_padded_sequence(source, full, batch_first=True, enforce_sorted=False)
+    outputs, (hidden, cell) = model.encoder(packed)
+    outputs, _ = pad_packed_sequence(outputs, batch_first=True)
+    assert torch.allclose(fast[0], outputs, atol=1e-6)
+    assert torch.allclose(fast[1], torch.cat([hidden[0], hidden[1]], dim=1), atol=1e-6)
+    assert torch.allclose(fast[2], torch.cat([cell[0], cell[1]], dim=1), atol=1e-6)
 
 
 def test_masked_mse_by_hand():

@@ -3,8 +3,9 @@
 1. builds the embedded spoken corpus (eSpeak NG speech for text a dependency ships);
 2. trains a short Speech2Vec reproduction on it (the reproduction's trainer);
 3. trains a gensim word2vec text model on the same transcripts;
-4. audits the text model, the reproduction and the reproduction at random init side by side,
-   and writes the comparison report.
+4. audits the text model, the reproduction and the reproduction at random init side by side
+   (homophones, vocabulary provenance against the corpus, acoustic metrics, learning curves,
+   MDS of spoken instances), and writes the comparison report.
 
 Expected story: the text model is non-phonetic, the reproduction phonetic. Nothing is
 downloaded; the benchmark section appears only when a data dir holds the benchmark files
@@ -60,7 +61,8 @@ def run(args) -> int:
     _step(f"[4/4] auditing the three embeddings ({_elapsed(started)})")
     audit_args = argparse.Namespace(vectors=[str(text_model), str(reproduction / "vectors.txt"), str(random_init)],
                                     names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME],
-                                    out=args.out, data_dir=args.data_dir, corpus_root=None, seed=args.seed, pairs="paper-307", provenance=False,
+                                    out=args.out, data_dir=args.data_dir, corpus_root=str(corpus), seed=args.seed,
+                                    pairs="paper-307", provenance=False,
                                     title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
                                           f"({args.size} spoken corpus)",
                                     format=None, limit=None, lowercase=False, duplicates="error",
@@ -91,16 +93,36 @@ def _build_corpus(work: Path, args) -> Path:
 
 
 def _train_reproduction(work: Path, args) -> Path:
-    """Train (or, when a finished run of the same settings is there, reuse) the reproduction."""
+    """Train the reproduction, or reuse a finished run of the same settings in the work dir."""
+    import shutil
+
     from reproductions.speech2vec.config import TrainConfig
-    from reproductions.speech2vec.train import latest_checkpoint, train
+    from reproductions.speech2vec.train import train
 
     out = work / f"speech2vec-{args.epochs}-epochs"
+    if _finished_run(out, args.epochs):
+        _step(f"[2/4] reusing the finished {args.epochs}-epoch reproduction in {out}")
+        return out
     _step(f"[2/4] training the Speech2Vec reproduction for {args.epochs} epoch(s) into {out}")
+    if out.exists():
+        shutil.rmtree(out)   # the demo's own unfinished run: start it again
     config = TrainConfig(corpus_size=args.size, corpus_seed=args.seed, epochs=args.epochs, seed=args.seed,
                          device=args.device)
-    train(config, out, cache_dir=work, benchmark_dir=args.data_dir, resume=latest_checkpoint(out) is not None)
+    train(config, out, cache_dir=work, benchmark_dir=args.data_dir)
     return out
+
+
+def _finished_run(out: Path, epochs: int) -> bool:
+    import json
+
+    needed = [out / "history.json", out / "vectors.txt", out / "instances.npz", out / "epochs" / "epoch_000.txt"]
+    if not all(path.is_file() for path in needed):
+        return False
+    try:
+        records = json.loads((out / "history.json").read_text(encoding="utf-8")).get("epochs") or []
+    except ValueError:
+        return False
+    return bool(records) and records[-1].get("epoch") == epochs
 
 
 def _transcript_sentences(corpus: Path) -> list[list[str]]:

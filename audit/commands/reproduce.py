@@ -29,15 +29,11 @@ def run(args) -> int:
     rows = []
     for record in history.epochs:
         h = record.homophones
-        rows.append([record.epoch, record.loss, record.pairs_per_second, h.verdict if h else "-",
-                     h.homophone_mean if h else None, h.random_mean if h else None,
-                     _mean_spearman(record)])
-    print(format_table(["epoch", "loss", "pairs/s", "homophones", "homophone cos", "random cos",
-                        "mean Spearman"], rows, align="rrrlrrr"))
-    print(f"\nwrote {args.out}/vectors.txt, epochs/, history.json, history.csv, instances.npz, checkpoints/")
+        rows.append([record.epoch, record.loss, record.pairs_per_second, record.seconds, h.verdict if h else "-",
+                     h.homophone_mean if h else None, h.random_mean if h else None])
+    print(format_table(["epoch", "loss", "pairs/s", "seconds", "homophones", "homophone cos", "random cos"],
+                       rows, align="rrrrlrr"))
+    last = history.epochs[-1]
+    print(f"\nbenchmarks: {last.benchmarks_skipped or f'{len(last.benchmarks)} scored per epoch (history.csv)'}")
+    print(f"wrote {args.out}: vectors.txt, epochs/, history.json, history.csv, instances.npz, checkpoints/, config.json")
     return 0
-
-
-def _mean_spearman(record):
-    values = [b.spearman for b in record.benchmarks if b.spearman is not None]
-    return sum(values) / len(values) if values else None

@@ -32,9 +32,15 @@ class Speech2Vec(nn.Module):
 
     def encode(self, frames: torch.Tensor, lengths: torch.Tensor):
         """(outputs (B, T, D) zero past each length, final hidden (B, D), final cell (B, D))."""
-        packed = pack_padded_sequence(frames, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        outputs, (hidden, cell) = self.encoder(packed)
-        outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=frames.shape[1])
+        lengths = lengths.cpu()
+        if int(lengths.min()) == frames.shape[1]:
+            # Every word fills the batch (common with length buckets): packing would change
+            # nothing but costs a sort and a scatter, so run the LSTM on the tensor directly.
+            outputs, (hidden, cell) = self.encoder(frames)
+        else:
+            packed = pack_padded_sequence(frames, lengths, batch_first=True, enforce_sorted=False)
+            outputs, (hidden, cell) = self.encoder(packed)
+            outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=frames.shape[1])
         return outputs, torch.cat([hidden[0], hidden[1]], dim=1), torch.cat([cell[0], cell[1]], dim=1)
 
     def embed(self, frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
