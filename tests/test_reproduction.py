@@ -273,7 +273,7 @@ def test_instances_and_vectors_outputs(cache, tmp_path):
 
 def test_ddp_on_two_cpu_processes(cache, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                "-m", "reproductions.speech2vec.train", "--corpus-size", "tiny", "--epochs", "1", "--batch-size", "256",
                "--optimizer", "adam", "--lr", "0.01", "--out", str(tmp_path / "ddp"), "--cache-dir", str(cache),
                "--data-dir", str(cache), "--quiet"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audit.errors import AuditError
 from audit.commands.common import add_json_option, add_vector_options, format_table, load_vectors, write_json
 
 SHOWN_PAIRS = 5
@@ -23,6 +24,15 @@ def register(sub) -> None:
     parser.add_argument("--random-pairs", type=int, metavar="N",
                         help="random pairs to compare with (default: as many as homophone pairs found)")
     parser.add_argument("--seed", type=int, default=0, help="seed for random and control pairs (default 0)")
+    raw = parser.add_argument_group("raw acoustic similarity (the paper's Table 2 'Raw' column)")
+    raw.add_argument("--raw-corpus", metavar="DIR", nargs="?", const="embedded",
+                     help="also measure the MFCC-DTW similarity of the pairs spoken in a LibriSpeech-layout corpus "
+                          "with word alignments (no DIR: the embedded eSpeak NG corpus, built on first use)")
+    raw.add_argument("--wav2vec2", metavar="DIR",
+                     help="with --raw-corpus: also the cosine of mean-pooled wav2vec 2.0 features from a local "
+                          "model directory (never downloaded)")
+    raw.add_argument("--raw-json", metavar="PATH", help="write the raw-similarity result (kind homophones-raw)")
+    raw.add_argument("--data-dir", metavar="DIR", help="where the embedded corpus and frame stores are cached")
     add_vector_options(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
@@ -31,11 +41,23 @@ def register(sub) -> None:
 def run(args) -> int:
     from homophones import check, load_pairs
 
+    if args.wav2vec2 and not args.raw_corpus:
+        raise AuditError("--wav2vec2 needs --raw-corpus (the spoken words to feed it).")
     pairs = load_pairs(args.pairs)  # a bad source fails before the (slower) embedding load
     result = check(load_vectors(args, args.vectors), pairs, k=args.k, random_pairs=args.random_pairs,
                    seed=args.seed)
     print(render(result))
     write_json(args, result)
+    if args.raw_corpus:
+        from audit.commands.acoustic import describe_raw, raw_similarity_for_corpus
+        from audit.results import write_json_atomic
+
+        raw = raw_similarity_for_corpus(pairs, None if args.raw_corpus == "embedded" else args.raw_corpus,
+                                        wav2vec2_dir=args.wav2vec2, data_dir=args.data_dir, seed=args.seed)
+        print()
+        print(describe_raw(raw))
+        if args.raw_json:
+            write_json_atomic(args.raw_json, raw)
     return 0
 
 
