@@ -180,3 +180,22 @@ def test_bad_inputs(spoken, tmp_path):
         raw_similarity(pair_set(), store, corpus_root=root, wav2vec2_dir=tmp_path / "nothing")
     with pytest.raises(AuditError, match="corpus audio"):
         raw_similarity(pair_set(), store, wav2vec2_dir=tmp_path)
+
+
+def test_homophones_command_adds_the_raw_column(spoken, tmp_path, run_cli):
+    from homophones.raw import raw_similarity
+    root, store = spoken
+    rng = np.random.default_rng(0)
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("".join(f"{w} " + " ".join(f"{x:.4f}" for x in rng.normal(size=4)) + "\n" for w in WORDS),
+                       encoding="utf-8")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"{a}\t{b}\n" for a, b in HOMOPHONES[:3]), encoding="utf-8")
+    raw_json = tmp_path / "raw.json"
+    code, out, err = run_cli("homophones", vectors, "--pairs", pairs, "--raw-corpus", root,
+                             "--raw-json", raw_json, "--data-dir", tmp_path / "cache")
+    assert code == 0, err
+    written = load_result(json.loads(raw_json.read_text()))
+    direct = raw_similarity(pair_set(), store, corpus_root=root, seed=0)
+    assert {r.word1: r.mfcc_dtw for r in written.pairs} == pytest.approx(
+        {r.word1: r.mfcc_dtw for r in direct.pairs if r.word1 in {a for a, _ in HOMOPHONES[:3]}}, abs=1e-6)
