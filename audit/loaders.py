@@ -174,11 +174,6 @@ def _line_of_offset(data: bytes, offset: int) -> int:
 
 
 def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = _line_of_offset(data, exc.start)
-        raise AuditError(f"{path}: line {line} is not valid UTF-8.") from None
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
     first_line_no = 1
@@ -190,32 +185,31 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
         if header_dim < 1:
             raise AuditError(f"{path}: the header says dimension {header_dim}.")
     # Trailing spaces at the end of lines (the word2vec C tool writes one) are not fields.
-    while b" \n" in data:
-        data = data.replace(b" \n", b"\n")
-    data = data.rstrip(b" ")
-    if data.endswith(b"\n"):
-        data = data[:-1]
-    if not data:
-        raise AuditError(f"{path} has no vectors.")
-    if b"\n\n" in data:
-        line = _line_of_offset(data, data.index(b"\n\n") + 1) + first_line_no - 1
-        raise AuditError(f"{path}: line {line} is empty.")
-
+    # Newline positions tell, in one vectorised pass, about trailing spaces and blank lines.
     buf = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(buf)]))
-    n_lines = len(starts)
+    if (len(newlines) and newlines[0] > 0 and np.any(buf[newlines[newlines > 0] - 1] == 32)) \
+            or (len(buf) and buf[-1] == 32):
+        while b" \n" in data:
+            data = data.replace(b" \n", b"\n")
+        data = data.rstrip(b" ")
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == 10)
+    if len(buf) > 1 and buf[-1] == 10 and buf[-2] == 10:   # blank lines at the very end are harmless
+        data = data.rstrip(b"\n") + b"\n"
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == 10)
+    final_newline = bool(len(buf)) and buf[-1] == 10
+    if len(newlines) == len(buf):   # nothing but newlines
+        raise AuditError(f"{path} has no vectors.")
+    blank = np.flatnonzero(np.diff(newlines) == 1)
+    if (len(newlines) and newlines[0] == 0) or len(blank):
+        line = (1 if newlines[0] == 0 else int(blank[0]) + 2) + first_line_no - 1
+        raise AuditError(f"{path}: line {line} is empty.")
+    n_lines = len(newlines) + (0 if final_newline else 1)
     if limit is not None and limit < n_lines:
+        data = data[:int(newlines[limit - 1]) + 1]
         n_lines = limit
-        starts, ends = starts[:limit], ends[:limit]
-        data = data[:ends[-1]]
-        buf = buf[:ends[-1]]
-    # Spaces per line: positions of all spaces, counted between consecutive line ends.
-    space_pos = np.flatnonzero(buf == 32)
-    spaces = np.diff(np.searchsorted(space_pos, ends), prepend=0)
-    fields = spaces + 1
-
     if header_dim is not None:
         dim = header_dim
         expected = header_words if limit is None else min(header_words, limit)
@@ -224,9 +218,74 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
             raise AuditError(f"{path}: the header promises {header_words} words but the body has "
                              f"{more} lines ({n_lines if limit is None else 'at least ' + str(n_lines)}).")
     else:
-        dim = int(np.bincount(fields).argmax()) - 1
-        if dim < 1:
-            raise AuditError(f"{path}: the lines hold no numbers after the word.")
+        dim = _guess_dim(data, path)
+
+    # Fast path: every line holds exactly dim spaces in total, so pandas' C parser reads all
+    # lines as regular (a longer line makes it raise; a shorter one would need a longer one).
+    if int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 32)) == n_lines * dim:
+        parsed = _fast_parse(data, dim, n_lines)
+        if parsed is not None:
+            return parsed[0], parsed[1], {"words_with_spaces": 0, "header_words": header_words}
+    words, matrix, spaces = _robust_parse(data, dim, path, first_line_no)
+    return words, matrix, {"words_with_spaces": spaces, "header_words": header_words}
+
+
+def _guess_dim(data: bytes, path: Path) -> int:
+    """GloVe files have no header: the dimension is the most common field count minus one,
+    taken over the first lines (a word with spaces on the first line must not decide it)."""
+    head = data[:1 << 20].split(b"\n")
+    if len(data) > 1 << 20 and len(head) > 1:
+        head = head[:-1]   # the last piece is cut in the middle of a line
+    head = [line for line in head[:1000] if line]
+    counts = np.bincount([line.count(b" ") for line in head])
+    dim = int(counts.argmax())
+    if dim < 1:
+        raise AuditError(f"{path}: the lines hold no numbers after the word.")
+    return dim
+
+
+def _fast_parse(data: bytes, dim: int, n_lines: int):
+    """Parse a file whose lines are all regular; None when a line turns out not to be."""
+    import pandas as pd
+
+    try:
+        frame = _read_frame(data, dim)
+    except UnicodeDecodeError:
+        return None   # the robust path names the line
+    except (ValueError, pd.errors.ParserError):
+        return None
+    words = frame[0].tolist()
+    matrix = frame.iloc[:, 1:].to_numpy(dtype=np.float32)
+    if len(words) != n_lines:
+        return None
+    suspects = np.flatnonzero(np.isnan(matrix).any(axis=1))
+    if len(suspects):
+        # A NaN is either written in the file ("nan") or a field pandas filled for a short
+        # line: look at those lines themselves.
+        lines = data.split(b"\n")
+        for i in suspects:
+            tokens = lines[i].split(b" ")
+            if len(tokens) != dim + 1:
+                return None
+    return words, matrix
+
+
+def _robust_parse(data: bytes, dim: int, path: Path, first_line_no: int):
+    """Per-line field counts; a line with more fields is a word containing spaces."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        _raise_invalid_utf8(data, path)
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buf)]))
+    n_lines = len(starts)
+    # Spaces per line: positions of all spaces, counted between consecutive line ends.
+    space_pos = np.flatnonzero(buf == 32)
+    fields = np.diff(np.searchsorted(space_pos, ends), prepend=0) + 1
 
     short = np.flatnonzero(fields < dim + 1)
     if len(short):
@@ -236,10 +295,8 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
     irregular = np.flatnonzero(fields > dim + 1)
     irregular_words: dict[int, str] = {}
     for i in irregular:
-        line = data[starts[i]:ends[i]].decode("utf-8")
-        tokens = line.split(" ")
-        before = tokens[-dim - 1]
-        if _is_number(before):
+        tokens = data[starts[i]:ends[i]].decode("utf-8").split(" ")
+        if _is_number(tokens[-dim - 1]):
             raise AuditError(f"{path}: line {i + first_line_no} has {len(tokens) - 1} values, expected {dim} "
                              f"(inconsistent dimensions).")
         irregular_words[int(i)] = " ".join(tokens[:-dim])
@@ -248,8 +305,7 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
         keep = np.ones(n_lines, dtype=bool)
         keep[irregular] = False
         regular_rows = np.flatnonzero(keep)
-        pieces = [data[starts[i]:ends[i]] for i in regular_rows]
-        body = b"\n".join(pieces)
+        body = b"\n".join(data[starts[i]:ends[i]] for i in regular_rows)
     else:
         regular_rows = np.arange(n_lines)
         body = data
@@ -262,15 +318,22 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
         for row, word in zip(regular_rows.tolist(), reg_words):
             words[row] = word
     for i, word in irregular_words.items():
-        line = data[starts[i]:ends[i]].decode("utf-8")
-        values = line.split(" ")[-dim:]
+        values = data[starts[i]:ends[i]].decode("utf-8").split(" ")[-dim:]
         try:
             matrix[i] = np.array(values, dtype=np.float32)
         except ValueError:
             raise AuditError(f"{path}: line {i + first_line_no} has a value that is not a number.") from None
         words[i] = word
-    extra = {"words_with_spaces": len(irregular), "header_words": header_words}
-    return words, matrix, extra
+    return words, matrix, len(irregular)
+
+
+def _raise_invalid_utf8(data: bytes, path: Path):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(data, exc.start)
+        raise AuditError(f"{path}: line {line} is not valid UTF-8.") from None
+    raise AuditError(f"{path}: the file is not valid UTF-8.")
 
 
 def _is_number(token: str) -> bool:
@@ -281,7 +344,8 @@ def _is_number(token: str) -> bool:
     return True
 
 
-def _pandas_parse(body: bytes, dim: int, path: Path, rows: np.ndarray, first_line_no: int):
+def _read_frame(body: bytes, dim: int):
+    """pandas' C parser with quoting off and exactly dim + 1 named columns (a longer line raises)."""
     import pandas as pd
 
     # NA detection is off for the word column ("nan", "NULL" are real words) and limited to
@@ -289,10 +353,16 @@ def _pandas_parse(body: bytes, dim: int, path: Path, rows: np.ndarray, first_lin
     nan_words = {i: ["nan", "NaN", "NAN", "-nan", "+nan", "-NaN"] for i in range(1, dim + 1)}
     dtypes = {0: object}
     dtypes.update({i: np.float32 for i in range(1, dim + 1)})
+    return pd.read_csv(io.BytesIO(body), sep=" ", header=None, names=list(range(dim + 1)),
+                       quoting=csv.QUOTE_NONE, keep_default_na=False, na_values=nan_words, dtype=dtypes,
+                       engine="c", encoding="utf-8", skip_blank_lines=False, comment=None)
+
+
+def _pandas_parse(body: bytes, dim: int, path: Path, rows: np.ndarray, first_line_no: int):
+    import pandas as pd
+
     try:
-        frame = pd.read_csv(io.BytesIO(body), sep=" ", header=None, quoting=csv.QUOTE_NONE,
-                            keep_default_na=False, na_values=nan_words, dtype=dtypes, engine="c",
-                            encoding="utf-8", skip_blank_lines=False, comment=None)
+        frame = _read_frame(body, dim)
     except (ValueError, pd.errors.ParserError):
         # Find the first offending line for a precise message (slow path, errors only).
         for n, line in enumerate(body.split(b"\n")):
@@ -424,7 +494,8 @@ def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfin
         words = [w.lower() for w in words]
     dropped = 0
     index: dict[str, int] = {}
-    for i, w in enumerate(words):
+    unique = len(set(words)) == len(words)   # C-speed check; the loop below only runs on duplicates
+    for i, w in enumerate(() if unique else words):
         if w in index:
             if duplicates == "error":
                 raise AuditError(f"{path}: the word {w!r} appears more than once (entries {index[w] + 1} "

@@ -252,3 +252,27 @@ def test_npz_with_object_words_is_refused(tmp_path):
 def test_usage_error_is_one_sentence(run_cli):
     code, _, err = run_cli("info")
     assert code == 2 and "required" in err and "Traceback" not in err
+
+
+def test_trailing_blank_lines_and_limit_on_the_fast_path(tmp_path):
+    path = tmp_path / "tail.txt"
+    path.write_text("a 1 2\nb 3 4\nc 5 6\n\n\n", encoding="utf-8")
+    assert audit.load(path).words == ("a", "b", "c")
+    limited = audit.load(path, limit=2)
+    assert limited.words == ("a", "b")
+    np.testing.assert_array_equal(limited.matrix, [[1, 2], [3, 4]])
+
+
+def test_a_short_line_balanced_by_a_long_one_is_still_caught(tmp_path):
+    # Same total number of spaces as a regular file: the fast path must not accept it.
+    path = tmp_path / "balanced.txt"
+    path.write_text("a 1 2 3\nb 1 2\nc 1 2 3 4\nd 1 2 3\n", encoding="utf-8")
+    with pytest.raises(AuditError, match="line 2 has 2 values, expected 3"):
+        audit.load(path)
+
+
+def test_nan_written_in_the_file_is_told_apart_from_a_missing_value(tmp_path):
+    path = tmp_path / "nanword.txt"
+    path.write_text("nan 1 2\nNULL nan 3\n", encoding="utf-8")
+    vectors = audit.load(path, nonfinite="exclude")
+    assert vectors.words == ("nan", "NULL") and vectors.source.nonfinite_rows == 1
