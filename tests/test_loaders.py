@@ -276,3 +276,18 @@ def test_nan_written_in_the_file_is_told_apart_from_a_missing_value(tmp_path):
     path.write_text("nan 1 2\nNULL nan 3\n", encoding="utf-8")
     vectors = audit.load(path, nonfinite="exclude")
     assert vectors.words == ("nan", "NULL") and vectors.source.nonfinite_rows == 1
+
+
+def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypatch):
+    import audit.loaders as loaders
+    words, matrix = reference
+    path = tmp_path / "v.txt"
+    _keyed(words, matrix).save_word2vec_format(str(path))
+    monkeypatch.setattr(loaders, "PARALLEL_PARSE_BYTES", 10)
+    monkeypatch.setattr(loaders.os, "cpu_count", lambda: 3)
+    assert len(loaders._split_at_lines(path.read_bytes(), 3)) == 3
+    _check_same(audit.load(path), words, matrix, "word2vec-text")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 2 3\n" * 50 + "b 1 2\n" + "c 1 2 3 4\n" + "d 1 2 3\n" * 50, encoding="utf-8")
+    with pytest.raises(AuditError, match="line 51 has 2 values, expected 3"):
+        audit.load(bad)
