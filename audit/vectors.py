@@ -104,7 +104,7 @@ class Vectors:
     @property
     def key_to_index(self) -> Mapping[str, int]:
         if "key_to_index" not in self._cache:
-            mapping = {word: i for i, word in enumerate(self.words)}
+            mapping = dict(zip(self.words, range(len(self.words))))  # C-level; a dictcomp is ~3x slower
             if len(mapping) != len(self.words):
                 raise AuditError("the vocabulary has duplicate words; load it with a duplicate policy.")
             self._cache["key_to_index"] = MappingProxyType(mapping)
