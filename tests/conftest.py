@@ -33,3 +33,17 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory):
+    """Tests never read or write the user's cache: the default data dir is a temporary one."""
+    import os
+
+    previous = os.environ.get("AUDIT_DATA_DIR")
+    os.environ["AUDIT_DATA_DIR"] = str(tmp_path_factory.mktemp("audit-data-dir"))
+    yield
+    if previous is None:
+        os.environ.pop("AUDIT_DATA_DIR", None)
+    else:
+        os.environ["AUDIT_DATA_DIR"] = previous

@@ -101,3 +101,15 @@ def test_cli_fetch_and_list(tmp_path, mirror, run_cli):
     assert not (data / "word-sim" / "EN-YP-130.txt").exists()
     code, _, err = run_cli("data", "fetch")
     assert code == 2 and "benchmarks" in err
+
+
+def test_data_list_json_names_every_benchmark(word_sim_dir, tmp_path, run_cli):
+    import json
+
+    out = tmp_path / "list.json"
+    code, _, err = run_cli("data", "list", "--data-dir", word_sim_dir, "--json", out)
+    assert code == 0, err
+    listing = json.loads(out.read_text(encoding="utf-8"))
+    assert listing["kind"] == "data-list"
+    assert len(listing["benchmarks"]) == 13
+    assert {b["status"] for b in listing["benchmarks"]} == {"verified"}

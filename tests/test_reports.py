@@ -39,9 +39,18 @@ def audited(tmp_path_factory, word_sim_dir):
     save_word2vec_text(_vectors(2, words), second)
     out = folder / "out"
     code = main(["all", str(first), str(second), "--names", "evil <b>one</b>", "plain", "--data-dir",
-                 str(word_sim_dir), "--out", str(out)])
+                 str(word_sim_dir), "--out", str(out), "--json", str(folder / "run.json")])
     assert code == 0
     return out
+
+
+def test_all_json_is_the_run_manifest(audited):
+    import json
+
+    written = json.loads((audited.parent / "run.json").read_text(encoding="utf-8"))
+    assert written == json.loads((audited / "results" / "run.json").read_text(encoding="utf-8"))
+    assert written["kind"] == "audit-run"
+    assert [e["name"] for e in written["embeddings"]] == ["evil <b>one</b>", "plain"]
 
 
 def _numbers_in_json(value, found: list) -> list:

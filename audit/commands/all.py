@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.commands.common import add_vector_options, format_table, load_vectors
+from audit.commands.common import add_json_option, add_vector_options, format_table, load_vectors, write_json
 from audit.errors import AuditError
 
 # Fig. 4's word pairs. Homophone panels: the pairs the homophone check found, the paper's
@@ -48,6 +48,7 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for random pairs and MDS (default 0)")
     parser.add_argument("--title", help="report title")
     add_vector_options(parser)
+    add_json_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -62,7 +63,15 @@ def run(args) -> int:
     out = write_run(args.out, audits, options, title=args.title)
     print(summary_table(audits))
     print(f"report: {out / 'index.html'} (Markdown: {out / 'report.md'})")
+    write_run_json(args, out)
     return 0
+
+
+def write_run_json(args, out: Path) -> None:
+    """``--json``: the run manifest (kind ``audit-run``), which names every result file written."""
+    from audit.results import load_result
+    if getattr(args, "json_out", None):
+        write_json(args, load_result(out / "results" / "run.json"))
 
 
 def embedding_names(paths: list[str], names: list[str] | None) -> list[str]:

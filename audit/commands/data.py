@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from audit.commands.common import format_table
+from audit.commands.common import add_json_option, format_table, write_json
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ def _fetch_benchmarks(args) -> int:
     outcomes = fetch_benchmarks(args.data_dir, only=args.only, mirror=args.mirror, force=args.force,
                                 on_file=report)
     print(f"{len(outcomes)} benchmark file(s) present and verified.")
+    write_json(args, {"kind": "data-fetch", "target": "benchmarks",
+                      "files": [{"name": o.name, "action": o.action, "path": str(o.path)} for o in outcomes]})
     return 0
 
 
@@ -71,6 +73,10 @@ def _fetch_librispeech(args) -> int:
         print(f"{o.subset}: {o.action}, {o.transcripts:,} transcript files, {o.archive_bytes:,} archive bytes, "
               f"{check} ({o.path})")
     print(f"corpus root: {root}  (use: audit vocab VECTORS --corpus-root {root})")
+    write_json(args, {"kind": "data-fetch", "target": "librispeech", "root": str(root),
+                      "subsets": [{"subset": o.subset, "action": o.action, "transcripts": o.transcripts,
+                                   "archive_bytes": o.archive_bytes, "md5_verified": o.md5_verified,
+                                   "path": str(o.path)} for o in outcomes]})
     return 0
 
 
@@ -92,12 +98,14 @@ def register(sub) -> None:
     actions = parser.add_subparsers(dest="data_action", metavar="ACTION", parser_class=type(parser))
     lister = actions.add_parser("list", help="show which data files are present and verified")
     _add_data_dir(lister)
+    add_json_option(lister)
     lister.set_defaults(run=run_list)
     fetcher = actions.add_parser("fetch", help="download a dataset into the data dir")
     targets = fetcher.add_subparsers(dest="target", metavar="TARGET", parser_class=type(parser))
     for name, target in FETCH_TARGETS.items():
         target_parser = targets.add_parser(name, help=target.help, description=f"Download {target.help}.")
         _add_data_dir(target_parser)
+        add_json_option(target_parser)
         target.add_options(target_parser)
         target_parser.set_defaults(run=target.fetch)
     fetcher.set_defaults(run=_missing(f"name what to fetch: {', '.join(FETCH_TARGETS)}"))
@@ -124,6 +132,9 @@ def run_list(args) -> int:
     print(f"data dir: {data_dir(args.data_dir)}")
     rows = [["benchmarks", s.name, s.file, s.status, s.path] for s in statuses]
     print(format_table(["dataset", "name", "file", "status", "path"], rows, align="lllll"))
+    write_json(args, {"kind": "data-list", "data_dir": str(data_dir(args.data_dir)),
+                      "benchmarks": [{"name": s.name, "file": s.file, "status": s.status, "path": str(s.path)}
+                                     for s in statuses]})
     missing = sum(s.status != "verified" for s in statuses)
     if missing:
         print(f"{missing} benchmark file(s) missing or not verified: run `audit data fetch benchmarks`.")

@@ -42,6 +42,8 @@ def register(sub) -> None:
                         help="folder with the benchmark files; without it the benchmark section is left out "
                              "unless they are in the default data dir")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="training device (default cpu)")
+    parser.add_argument("--json", metavar="PATH", dest="json_out",
+                        help="also write the run manifest (kind audit-run) as JSON to PATH")
     parser.set_defaults(run=run)
 
 
@@ -66,7 +68,8 @@ def run(args) -> int:
                                     title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
                                           f"({args.size} spoken corpus)",
                                     format=None, limit=None, lowercase=False, duplicates="error",
-                                    nonfinite="reject", allow_pickle=False, cache_dir=str(work / "cache"))
+                                    nonfinite="reject", allow_pickle=False, cache_dir=str(work / "cache"),
+                                    json_out=args.json_out)
     from audit.commands import all as audit_all
     code = audit_all.run(audit_args)
     _step(f"done in {_elapsed(started)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from audit.commands.common import add_json_option, write_json
+
 
 def register(sub) -> None:
     parser = sub.add_parser("report", help="re-render a report from DIR/results/*.json",
@@ -10,6 +12,7 @@ def register(sub) -> None:
     parser.add_argument("directory", metavar="DIR", help="a folder written by `audit all` (or holding results/)")
     parser.add_argument("--format", dest="report_format", choices=("md", "html"),
                         help="write only this format (default: both)")
+    add_json_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -20,4 +23,9 @@ def run(args) -> int:
     files = render_files(args.directory, formats)
     for path in write_files(args.directory, files):
         print(path)
+    if args.json_out:
+        from pathlib import Path
+
+        from audit.results import load_result
+        write_json(args, load_result(Path(args.directory) / "results" / "run.json"))
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from audit.commands.common import add_json_option, write_json
+
 
 def register(sub) -> None:
     from reproductions.speech2vec.config import add_training_arguments   # torch-free
@@ -15,6 +17,7 @@ def register(sub) -> None:
                     "evaluate every epoch with the homophone and benchmark checks. Under torchrun use "
                     "'python -m reproductions.speech2vec.train' with the same options.")
     add_training_arguments(speech2vec)
+    add_json_option(speech2vec)
     speech2vec.set_defaults(run=run)
 
 
@@ -36,4 +39,5 @@ def run(args) -> int:
     last = history.epochs[-1]
     print(f"\nbenchmarks: {last.benchmarks_skipped or f'{len(last.benchmarks)} scored per epoch (history.csv)'}")
     print(f"wrote {args.out}: vectors.txt, epochs/, history.json, history.csv, instances.npz, checkpoints/, config.json")
+    write_json(args, history)
     return 0
