@@ -118,7 +118,7 @@ def detect_format(data: bytes, path: Path | None = None) -> str:
         dim = int(header[1])
         # Text if the first entry reads as a word and dim numbers; anything else is binary.
         line = rest.partition(b"\n")[0].rstrip(b"\r ").split(b" ")
-        if dim > 0 and not (len(line) >= dim + 1 and all(_is_number_bytes(t) for t in line[-dim:])):
+        if dim > 0 and not (len(line) >= dim + 1 and all(_is_number(t) for t in line[-dim:])):
             return "word2vec-bin"
         return "word2vec-text"
     return "glove-text"
@@ -160,14 +160,6 @@ def _decompress(raw: bytes, path: Path) -> tuple[bytes, str | None]:
     except (OSError, EOFError, ValueError):
         raise AuditError(f"{path} is a truncated or damaged compressed file.") from None
     return raw, None
-
-
-def _is_number_bytes(token: bytes) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
@@ -365,7 +357,7 @@ def _raise_invalid_utf8(data: bytes, path: Path):
     raise AuditError(f"{path}: the file is not valid UTF-8.")
 
 
-def _is_number(token: str) -> bool:
+def _is_number(token: str | bytes) -> bool:
     try:
         float(token)
     except ValueError:
