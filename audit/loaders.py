@@ -29,6 +29,7 @@ import hashlib
 import io
 import os
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -76,22 +77,32 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         raise AuditError(f"{path}: cannot be read ({exc.strerror}).") from None
     if not raw:
         raise AuditError(f"{path} is empty.")
-    sha256 = hashlib.sha256(raw).hexdigest()
+    # Hashing releases the GIL: it runs beside the parse, whose Python parts hold it.
+    with ThreadPoolExecutor(1) as pool:
+        hashing = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
+        words, matrix, extra, detected, compression = _read(raw, path, hashing, format=format, limit=limit,
+                                                            allow_pickle=allow_pickle, cache_dir=cache_dir)
+        sha256 = hashing.result()
+    fmt = detected + (f"+{compression}" if compression else "")
+    return _finish(words, matrix, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case,
+                   duplicates=duplicates, nonfinite=nonfinite, extra=extra)
+
+
+def _read(raw: bytes, path: Path, hashing, *, format, limit, allow_pickle, cache_dir):
     data, compression = _decompress(raw, path)
     detected = format or detect_format(data, path)
-
     if detected in ("gensim", "pickle") and not allow_pickle:
         kind = "a gensim native KeyedVectors file, which is a Python pickle" if detected == "gensim" \
             else "a Python pickle"
         raise AuditError(f"{path} is {kind}; {_PICKLE_HINT}.")
-
-    cached = _cache_read(cache_dir, sha256, limit) if cache_dir and detected.endswith("text") else None
+    text = detected in ("word2vec-text", "glove-text")
+    cached = _cache_read(cache_dir, hashing.result(), limit) if cache_dir and text else None
     if cached is not None:
         words, matrix, extra = cached
-    elif detected in ("word2vec-text", "glove-text"):
+    elif text:
         words, matrix, extra = _parse_text(data, path, header=detected == "word2vec-text", limit=limit)
         if cache_dir:
-            _cache_write(cache_dir, sha256, limit, words, matrix, extra)
+            _cache_write(cache_dir, hashing.result(), limit, words, matrix, extra)
     elif detected == "word2vec-bin":
         words, matrix, extra = _parse_word2vec_binary(data, path, limit)
     elif detected == "npz":
@@ -100,10 +111,7 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         words, matrix, extra = _parse_gensim(path, limit)
     else:
         words, matrix, extra = _parse_pickle(data, path, limit)
-
-    fmt = detected + (f"+{compression}" if compression else "")
-    return _finish(words, matrix, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case,
-                   duplicates=duplicates, nonfinite=nonfinite, extra=extra)
+    return words, matrix, extra, detected, compression
 
 
 def detect_format(data: bytes, path: Path | None = None) -> str:
