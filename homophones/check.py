@@ -157,6 +157,10 @@ def check(vectors: Vectors, pairs: PairSet, *, k: int = 3, random_pairs: int | N
     random_stream, control_stream, boot_random, boot_control = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
     found, coverage = _filter(vectors, pairs)
+    if not found:
+        raise AuditError(f"none of the {len(pairs.pairs)} {pairs.source} homophone pairs has both words in the "
+                         f"vocabulary with usable vectors, so there is nothing to audit (mixed-case words? try "
+                         f"--lowercase; or another --pairs source).")
     left, right = _rows(vectors, found)
     similarities = vectors.pair_similarities(left, right)
     n_random = random_pairs or (len(found) or len(pairs))

@@ -66,3 +66,12 @@ def test_bad_input_exits_2_without_output_file(run_cli, phonetic_file, tmp_path,
 def test_missing_vectors_file_is_one_sentence(run_cli, tmp_path):
     code, _, stderr = run_cli("homophones", tmp_path / "nope.txt")
     assert code == 2 and stderr.startswith("audit: ") and stderr.count("\n") == 1
+
+
+def test_no_pair_in_the_vocabulary_is_one_sentence(tmp_path, run_cli):
+    path = tmp_path / "v.txt"
+    path.write_text("zzz 1 2\nyyy 3 4\nxxx 1 1\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    code, _, err = run_cli("homophones", path, "--json", out)
+    assert code == 2 and "nothing to audit" in err and "Traceback" not in err
+    assert not out.exists()
