@@ -35,7 +35,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from audit.corpora import NORMALISATION, SUBSETS, CorpusCounts, count_matrix
+from audit.corpora import SUBSETS, CorpusCounts, count_matrix
 from audit.errors import AuditError
 from audit.results import InputInfo, Result, result_type, today
 from audit.vectors import Vectors

@@ -18,7 +18,7 @@ from audit.results import InputInfo, Result, result_type, today
 from audit.vectors import Vectors
 from homophones.neighbours import TIE_TOLERANCE, scan
 from homophones.pairs import PaperColumns, PairSet, paper_table3
-from homophones.stats import (BOOTSTRAP_RESAMPLES, RANK_CUTOFF, ComparisonTest, RankStats, SimilarityStats,
+from homophones.stats import (BOOTSTRAP_RESAMPLES, ComparisonTest, RankStats, SimilarityStats,
                               compare, rank_stats, similarity_stats)
 from homophones.verdict import VerdictEvidence, VerdictRule, decide
 

@@ -6,7 +6,6 @@ import os
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from audit.corpora import SUBSETS, LibriSpeechCorpus, count_matrix, find_librispeech_dir, parse_subsets

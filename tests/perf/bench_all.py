@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from perfutil import write_text_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
@@ -48,15 +49,7 @@ def vocabulary(n_words: int) -> list[str]:
 
 def generate(path: Path, n_words: int, dim: int) -> None:
     rng = np.random.default_rng(0)
-    words = vocabulary(n_words)
-    matrix = rng.normal(size=(n_words, dim)).astype(np.float32)
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(f"{n_words} {dim}\n")
-        chunk = 20000
-        for start in range(0, n_words, chunk):
-            body = np.char.mod("%.5f", matrix[start:start + chunk])
-            handle.write("\n".join(w + " " + " ".join(row) for w, row in zip(words[start:start + chunk], body)))
-            handle.write("\n")
+    write_text_vectors(path, vocabulary(n_words), rng.normal(size=(n_words, dim)).astype(np.float32), header=True)
 
 
 def timed(command: list[str], repeats: int) -> float:

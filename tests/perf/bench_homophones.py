@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,7 @@ sys.path.insert(0, str(REPO))
 import audit  # noqa: E402
 import homophones  # noqa: E402
 from homophones.check import _control_targets, _rows, _filter  # noqa: E402
+from perfutil import timed, write_text_vectors  # noqa: E402
 
 GOAL_SECONDS = 3.0
 
@@ -40,22 +39,7 @@ def generate(path: Path, n_words: int, dim: int, seed: int = 0) -> None:
     words = [f"w{i}" for i in range(n_words - len(paper_words))]
     for word in paper_words:  # scattered, so no chunk of the scan is special
         words.insert(int(rng.integers(0, len(words) + 1)), word)
-    matrix = rng.normal(scale=0.4, size=(n_words, dim)).astype(np.float32)
-    body = np.char.mod("%.5f", matrix)
-    with open(path, "w", encoding="utf-8") as handle:
-        for start in range(0, n_words, 50_000):
-            chunk = body[start:start + 50_000]
-            handle.write("\n".join(w + " " + " ".join(r) for w, r in zip(words[start:start + 50_000], chunk)))
-            handle.write("\n")
-
-
-def timed(fn, repeat: int):
-    times, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), value
+    write_text_vectors(path, words, rng.normal(scale=0.4, size=(n_words, dim)).astype(np.float32))
 
 
 def core_helper_ranking(vectors, pairs) -> None:

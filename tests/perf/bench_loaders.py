@@ -8,10 +8,8 @@ max abs difference of the values). The goal (issue 2) is a speed-up of at least 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import audit  # noqa: E402
+from perfutil import timed, write_text_vectors  # noqa: E402
 
 # Words that trip parsers with default quoting or NA handling, mixed into the vocabulary.
 TRICKY = ['"', "nan", "null", "NULL", "NA", "None", "true", "#", "1e5", "it's"]
@@ -27,22 +26,7 @@ TRICKY = ['"', "nan", "null", "NULL", "NA", "None", "true", "#", "1e5", "it's"]
 def generate(path: Path, n_words: int, dim: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     words = TRICKY + [f"w{i}" for i in range(n_words - len(TRICKY))]
-    matrix = rng.normal(scale=0.4, size=(n_words, dim)).astype(np.float32)
-    body = np.char.mod("%.5f", matrix)
-    with open(path, "w", encoding="utf-8") as handle:
-        for start in range(0, n_words, 50_000):
-            chunk = body[start:start + 50_000]
-            handle.write("\n".join(w + " " + " ".join(r) for w, r in zip(words[start:start + 50_000], chunk)))
-            handle.write("\n")
-
-
-def timed(fn, repeat: int):
-    times, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), value
+    write_text_vectors(path, words, rng.normal(scale=0.4, size=(n_words, dim)).astype(np.float32))
 
 
 def main() -> None:
