@@ -26,16 +26,14 @@ and overlap by a reverse cumulative sum.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
-from importlib import resources
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from audit.corpora import SUBSETS, CorpusCounts, count_matrix
+from audit.data import paper_not_found_table, paper_vocabulary_table
 from audit.errors import AuditError
 from audit.results import InputInfo, Result, result_type, today
 from audit.vectors import Vectors
@@ -394,25 +392,3 @@ def _table6(benchmark_pairs, details: _Details, table: _SearchTable, best_id: in
 def _member_words(details: _Details, subsets, min_count) -> frozenset[str]:
     return frozenset(details.types[details.members(subsets, min_count)].tolist())
 
-
-def _read_paper_tsv(name: str) -> list[dict[str, str]]:
-    text = resources.files("audit").joinpath("data", name).read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value not in (None, "", "-") else None
-
-
-def paper_vocabulary_table() -> dict[str, dict[str, int | None]]:
-    """Table 5 of the reality-check paper: vocabulary key -> words, official words missing."""
-    return {row["vocabulary"]: {"words": _int_or_none(row["words"]),
-                                "official_words_missing": _int_or_none(row["official_words_missing"])}
-            for row in _read_paper_tsv("speech2vec-vocabulary.tsv")}
-
-
-def paper_not_found_table() -> dict[str, dict[str, int | None]]:
-    """Table 6: benchmark -> pairs not found as the Speech2Vec paper reported / with Libri-Clean."""
-    return {row["benchmark"]: {"paper_reported_not_found": _int_or_none(row["paper_reported_not_found"]),
-                               "libri_clean_all_words_not_found": _int_or_none(row["libri_clean_all_words_not_found"])}
-            for row in _read_paper_tsv("speech2vec-not-found-pairs.tsv")}

@@ -17,6 +17,8 @@ Benchmark words are lowercased by default (recorded); the embedding's words are 
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import itertools
 import os
@@ -134,10 +136,7 @@ def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figure
         name=bench.name, file=bench.spec.file, kind=bench.spec.kind, pairs=len(bench), found=n_found,
         not_found=len(bench) - n_found, spearman=drop, spearman_zero=zero, spearman_mean=mean,
         missing_words=tuple(words[i] for i in missing), file_sha256=bench.sha256,
-        checksum_ok=bench.checksum_ok, paper_claim=figures.paper_claim,
-        rc_sgd_rand_init=figures.rc_sgd_rand_init, rc_sgd_500_epoch=figures.rc_sgd_500_epoch,
-        rc_adam_rand_init=figures.rc_adam_rand_init, rc_adam_500_epoch=figures.rc_adam_500_epoch,
-        paper_not_found=figures.paper_not_found, libri_clean_not_found=figures.libri_clean_not_found)
+        checksum_ok=bench.checksum_ok, **dataclasses.asdict(figures))
 
 
 @functools.lru_cache(maxsize=16)
