@@ -72,3 +72,15 @@ def test_demo_needs_no_shared_data(demo):
     for entry in run["embeddings"]:
         assert "benchmarks" not in entry["results"]
         assert "benchmark" in entry["skipped"]["benchmarks"]
+
+
+def test_demo_tells_the_text_model_from_the_speech_reproduction(demo):
+    """The known cases: a text model is never called phonetic; a speech reproduction is."""
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    verdicts = {}
+    for entry in run["embeddings"]:
+        result = json.loads((demo / "report" / "results" / entry["results"]["homophones"]).read_text())
+        verdicts[entry["name"]] = result["verdict"]
+    assert verdicts["text word2vec"] == "non-phonetic"
+    assert verdicts["Speech2Vec reproduction"] == "phonetic"
+    assert verdicts["reproduction at random init"] == "phonetic"
