@@ -121,6 +121,7 @@ def test_provenance_section_when_asked(tmp_path, run_cli):
     run = json.loads((tmp_path / "out" / "results" / "run.json").read_text())
     result = json.loads((tmp_path / "out" / "results" / run["embeddings"][0]["results"]["provenance"]).read_text())
     markdown = (tmp_path / "out" / "report.md").read_text()
+    assert result["verdict"] == "text-like"   # a text model with an unused seed
     assert "Model provenance" in markdown
     assert f"text.txt: {result['verdict']}." in markdown.replace("\\", "")
     assert (tmp_path / "out" / "figures" / "provenance-bands.svg").is_file()
