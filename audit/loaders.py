@@ -26,9 +26,12 @@ import bz2
 import csv
 import gzip
 import hashlib
+import importlib
 import io
 import os
 import pickle
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +44,8 @@ DUPLICATE_POLICIES = ("error", "keep-first", "keep-last")
 CASE_POLICIES = ("keep", "lower")
 NONFINITE_POLICIES = ("reject", "exclude")
 PARALLEL_PARSE_BYTES = 8 << 20   # text bodies above this are parsed in pieces, one thread each
+_TRANSPOSE_ROWS = 8192
+PIECES_PER_WORKER = 2   # a thread tidies one piece (GIL) while the other parses (no GIL)
 FORMATS = ("word2vec-text", "glove-text", "word2vec-bin", "npz", "gensim", "pickle")
 
 _PICKLE_HINT = ("a pickle can run arbitrary code when it is loaded, so it is only read with "
@@ -71,6 +76,7 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         raise AuditError(f"{path}: no such file.")
     if path.is_dir():
         raise AuditError(f"{path} is a directory, not an embedding file.")
+    _prefetch_pandas(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -86,6 +92,22 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
     fmt = detected + (f"+{compression}" if compression else "")
     return _finish(words, matrix, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case,
                    duplicates=duplicates, nonfinite=nonfinite, extra=extra)
+
+
+def _prefetch_pandas(path: Path) -> None:
+    """Import pandas (the text parser, ~0.3 s) in a thread while the file is read and scanned,
+    unless the file starts like a format that does not need it. The parse's own import then
+    waits for this one (Python's per-module import lock)."""
+    if "pandas" in sys.modules:
+        return
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError:
+        return   # the read below reports it
+    if magic[:4] == b"PK\x03\x04" or magic[:1] == b"\x80":
+        return
+    threading.Thread(target=importlib.import_module, args=("pandas",), name="import-pandas").start()
 
 
 def _read(raw: bytes, path: Path, hashing, *, format, limit, allow_pickle, cache_dir):
@@ -120,12 +142,16 @@ def detect_format(data: bytes, path: Path | None = None) -> str:
         return "npz"
     if data[:1] == b"\x80":
         return "gensim" if b"gensim" in data[:4096] else "pickle"
-    first_line, sep, rest = data.partition(b"\n")
-    header = first_line.strip().split()
+    # Slices of the first two lines only: partitioning the whole content would copy it.
+    first_end = data.find(b"\n")
+    first_end = len(data) if first_end < 0 else first_end
+    header = data[:first_end].strip().split()
     if len(header) == 2 and all(t.isdigit() for t in header):
         dim = int(header[1])
         # Text if the first entry reads as a word and dim numbers; anything else is binary.
-        line = rest.partition(b"\n")[0].rstrip(b"\r ").split(b" ")
+        second_end = data.find(b"\n", first_end + 1)
+        second = data[first_end + 1:len(data) if second_end < 0 else second_end]
+        line = second.rstrip(b"\r ").split(b" ")
         if dim > 0 and not (len(line) >= dim + 1 and all(_is_number(t) for t in line[-dim:])):
             return "word2vec-bin"
         return "word2vec-text"
@@ -186,22 +212,19 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
         if header_dim < 1:
             raise AuditError(f"{path}: the header says dimension {header_dim}.")
     # Trailing spaces at the end of lines (the word2vec C tool writes one) are not fields.
-    # Newline positions tell, in one vectorised pass, about trailing spaces and blank lines.
-    buf = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buf == 10)
-    if (len(newlines) and newlines[0] > 0 and np.any(buf[newlines[newlines > 0] - 1] == 32)) \
-            or (len(buf) and buf[-1] == 32):
+    # One chunked pass gives the newline positions and the space count (the layout checks below).
+    newlines, spaces = _layout(data)
+    if (len(newlines) and newlines[0] > 0 and np.any(np.frombuffer(data, dtype=np.uint8)[newlines[newlines > 0] - 1] == 32)) \
+            or data.endswith(b" "):
         while b" \n" in data:
             data = data.replace(b" \n", b"\n")
         data = data.rstrip(b" ")
-        buf = np.frombuffer(data, dtype=np.uint8)
-        newlines = np.flatnonzero(buf == 10)
-    if len(buf) > 1 and buf[-1] == 10 and buf[-2] == 10:   # blank lines at the very end are harmless
+        newlines, spaces = _layout(data)
+    if data.endswith(b"\n\n"):   # blank lines at the very end are harmless
         data = data.rstrip(b"\n") + b"\n"
-        buf = np.frombuffer(data, dtype=np.uint8)
-        newlines = np.flatnonzero(buf == 10)
-    final_newline = bool(len(buf)) and buf[-1] == 10
-    if len(newlines) == len(buf):   # nothing but newlines
+        newlines, spaces = _layout(data)
+    final_newline = data.endswith(b"\n")
+    if len(newlines) == len(data):   # nothing but newlines
         raise AuditError(f"{path} has no vectors.")
     blank = np.flatnonzero(np.diff(newlines) == 1)
     if (len(newlines) and newlines[0] == 0) or len(blank):
@@ -210,6 +233,7 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
     n_lines = len(newlines) + (0 if final_newline else 1)
     if limit is not None and limit < n_lines:
         data = data[:int(newlines[limit - 1]) + 1]
+        spaces = data.count(b" ")
         n_lines = limit
     if header_dim is not None:
         dim = header_dim
@@ -223,12 +247,29 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
 
     # Fast path: every line holds exactly dim spaces in total, so pandas' C parser reads all
     # lines as regular (a longer line makes it raise; a shorter one would need a longer one).
-    if int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 32)) == n_lines * dim:
-        parsed = _fast_parse(data, dim, n_lines)
+    if spaces == n_lines * dim:
+        parsed = _fast_parse(data, dim, n_lines, newlines)
         if parsed is not None:
-            return parsed[0], parsed[1], {"words_with_spaces": 0, "header_words": header_words}
+            return parsed[0], parsed[1], {"words_with_spaces": 0, "header_words": header_words, "index": parsed[2]}
     words, matrix, spaces = _robust_parse(data, dim, path, first_line_no)
     return words, matrix, {"words_with_spaces": spaces, "header_words": header_words}
+
+
+def _layout(data: bytes, block: int = 8 << 20) -> tuple[np.ndarray, int]:
+    """Newline positions and the number of spaces, in 8 MB blocks: a whole-file comparison
+    would allocate (and page-fault) a temporary as large as the file, 2-3x slower; much smaller
+    blocks take the GIL so often that this pass can no longer run beside pandas' import."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    mask = np.empty(min(block, len(buf)), dtype=bool)
+    parts, spaces = [], 0
+    for start in range(0, len(buf), block):
+        piece = buf[start:start + block]
+        hits = mask[:len(piece)]
+        np.equal(piece, 32, out=hits)
+        spaces += int(np.count_nonzero(hits))
+        np.equal(piece, 10, out=hits)
+        parts.append(np.flatnonzero(hits) + start)
+    return (np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)), spaces
 
 
 def _guess_dim(data: bytes, path: Path) -> int:
@@ -245,58 +286,101 @@ def _guess_dim(data: bytes, path: Path) -> int:
     return dim
 
 
-def _fast_parse(data: bytes, dim: int, n_lines: int):
+def _fast_parse(data: bytes, dim: int, n_lines: int, newlines: np.ndarray):
     """Parse a file whose lines are all regular; None when a line turns out not to be.
 
     Large files are cut at line ends into one piece per core and parsed in threads (pandas'
-    C tokenizer releases the GIL): about 1.8x faster on 2 cores for a 400k x 50 file.
+    C tokenizer releases the GIL): about 1.8x faster on 2 cores for a 400k x 50 file. Each
+    piece writes its rows straight into one C-ordered float32 matrix (no concatenation).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    pieces = _split_at_lines(data, min(os.cpu_count() or 1, 4) if len(data) > PARALLEL_PARSE_BYTES else 1)
-    if len(pieces) == 1:
-        parsed = [_fast_parse_piece(pieces[0], dim)]
+    workers = min(os.cpu_count() or 1, 4) if len(data) > PARALLEL_PARSE_BYTES else 1
+    cuts = _split_at_lines(data, workers * PIECES_PER_WORKER if workers > 1 else 1)
+    view = memoryview(data)
+    # Lines before each cut: cuts fall just after a newline, so count the newlines before them.
+    first_rows = [int(np.searchsorted(newlines, start)) for start, _ in cuts] + [n_lines]
+    matrix = np.empty((n_lines, dim), dtype=np.float32)
+    jobs = [(view[start:end], matrix[first_rows[i]:first_rows[i + 1]]) for i, (start, end) in enumerate(cuts)]
+    def parse(i: int):
+        words = _fast_parse_piece(*jobs[i], dim)
+        # Each thread also indexes its words (this holds the GIL while the other thread parses).
+        return None if words is None else (words, dict(zip(words, range(first_rows[i], first_rows[i] + len(words)))))
+
+    if len(jobs) == 1:
+        parsed = [parse(0)]
     else:
-        with ThreadPoolExecutor(len(pieces)) as pool:
-            parsed = list(pool.map(lambda piece: _fast_parse_piece(piece, dim), pieces))
+        with ThreadPoolExecutor(workers) as pool:
+            parsed = list(pool.map(parse, range(len(jobs))))
     if any(p is None for p in parsed):
         return None
     words = [w for piece_words, _ in parsed for w in piece_words]
     if len(words) != n_lines:
         return None
-    matrix = parsed[0][1] if len(parsed) == 1 else np.concatenate([m for _, m in parsed])
-    return words, matrix
+    index = parsed[0][1]
+    for _, piece_index in parsed[1:]:
+        index.update(piece_index)
+    return words, matrix, index
 
 
-def _split_at_lines(data: bytes, parts: int) -> list[bytes]:
+def _split_at_lines(data: bytes, parts: int) -> list[tuple[int, int]]:
+    """(start, end) offsets of up to ``parts`` pieces of ``data`` cut just after a newline."""
     cuts, start = [], 0
     for k in range(1, parts):
         cut = data.find(b"\n", max(start, len(data) * k // parts))
         if cut < 0:
             break
-        cuts.append(data[start:cut + 1])
+        cuts.append((start, cut + 1))
         start = cut + 1
-    cuts.append(data[start:])
-    return [c for c in cuts if c]
+    cuts.append((start, len(data)))
+    return [(a, b) for a, b in cuts if b > a]
 
 
-def _fast_parse_piece(piece: bytes, dim: int):
+class _ViewReader(io.RawIOBase):
+    """A binary file over a memoryview, so pandas reads a piece without a copy of it first."""
+
+    def __init__(self, view: memoryview):
+        super().__init__()
+        self._view, self._pos = view, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), len(self._view) - self._pos)
+        buffer[:n] = self._view[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+
+def _fast_parse_piece(piece: bytes | memoryview, out: np.ndarray, dim: int):
+    """Parse one piece into ``out`` (its rows of the matrix); its words, or None when a line is
+    not regular (the robust path then names the offending line)."""
     import pandas as pd
 
     try:
         frame = _read_frame(piece, dim)
-        # Parsed as float64 and rounded once to float32, as gensim does.
-        matrix = frame.iloc[:, 1:].to_numpy(dtype=np.float32)
     except (UnicodeDecodeError, ValueError, TypeError, pd.errors.ParserError):
-        return None   # the robust path names the offending line
-    suspects = np.flatnonzero(np.isnan(matrix).any(axis=1))
+        return None
+    if frame.shape != (len(out), dim + 1):
+        return None
+    columns = [frame[j].to_numpy() for j in range(1, dim + 1)]
+    if any(c.dtype.kind not in "fiu" for c in columns):   # a field that is not a number
+        return None
+    # Parsed as float64 and rounded once to float32, as gensim does; written in row blocks so
+    # the column-to-row transposition stays in the cache.
+    for start in range(0, len(out), _TRANSPOSE_ROWS):
+        block = out[start:start + _TRANSPOSE_ROWS]
+        for j, column in enumerate(columns):
+            block[:, j] = column[start:start + _TRANSPOSE_ROWS]
+    suspects = np.flatnonzero(np.isnan(out).any(axis=1))
     if len(suspects):
         # A NaN is either written in the file ("nan") or a field pandas filled for a short
         # line: look at those lines themselves.
-        lines = piece.split(b"\n")
+        lines = bytes(piece).split(b"\n")
         if any(len(lines[i].split(b" ")) != dim + 1 for i in suspects):
             return None
-    return frame[0].tolist(), matrix
+    return frame[0].tolist()
 
 
 def _robust_parse(data: bytes, dim: int, path: Path, first_line_no: int):
@@ -373,14 +457,15 @@ def _is_number(token: str | bytes) -> bool:
     return True
 
 
-def _read_frame(body: bytes, dim: int):
+def _read_frame(body: bytes | memoryview, dim: int):
     """pandas' C parser with quoting off and exactly dim + 1 named columns (a longer line raises)."""
     import pandas as pd
 
     # NA detection is off for the word column ("nan", "NULL" are real words) and limited to
     # the spellings of NaN in the number columns, which the non-finite policy then handles.
     nan_words = {i: ["nan", "NaN", "NAN", "-nan", "+nan", "-NaN"] for i in range(1, dim + 1)}
-    return pd.read_csv(io.BytesIO(body), sep=" ", header=None, names=list(range(dim + 1)),
+    source = io.BufferedReader(_ViewReader(body), 1 << 20) if isinstance(body, memoryview) else io.BytesIO(body)
+    return pd.read_csv(source, sep=" ", header=None, names=list(range(dim + 1)),
                        quoting=csv.QUOTE_NONE, keep_default_na=False, na_values=nan_words, dtype={0: object},
                        engine="c", encoding="utf-8", skip_blank_lines=False, comment=None)
 
@@ -519,8 +604,12 @@ def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfin
     if case == "lower":
         words = [w.lower() for w in words]
     dropped = 0
-    index: dict[str, int] = {}
-    unique = len(set(words)) == len(words)   # C-speed check; the loop below only runs on duplicates
+    index = extra.get("index") if case == "keep" else None   # the text parser builds it beside the parse
+    if index is None:
+        index = dict(zip(words, range(len(words))))   # C speed; the loop below only runs on duplicates
+    unique = len(index) == len(words)
+    if not unique:
+        index = {}
     for i, w in enumerate(() if unique else words):
         if w in index:
             if duplicates == "error":
@@ -542,7 +631,9 @@ def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfin
                         zero_rows=zero_rows, nonfinite_rows=int((~finite_rows).sum()),
                         nonfinite_policy=nonfinite, words_with_spaces=extra.get("words_with_spaces", 0),
                         limit=limit, header_words=extra.get("header_words"))
-    return Vectors(words, matrix, source)
+    if dropped:
+        index = {w: i for i, w in enumerate(words)}
+    return Vectors(words, matrix, source, copy=False, key_to_index=index)
 
 
 # --------------------------------------------------------------------------------- cache

@@ -12,6 +12,8 @@ them are NaN, and they never appear as neighbours and never count in a rank.
 from __future__ import annotations
 
 import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
@@ -20,6 +22,7 @@ import numpy as np
 
 from audit.errors import AuditError
 
+PARALLEL_ELEMENTS = 1 << 22   # matrices above this many values are scaled in threads
 # Similarity blocks are computed a few rows at a time so that the (rows x vocabulary) score
 # block stays under this many bytes: 400,000 words x 160 rows x 4 bytes is about 256 MB.
 DEFAULT_BLOCK_BYTES = 256 * 1024 * 1024
@@ -53,6 +56,25 @@ class SourceInfo:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+def _scale_rows(matrix: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``matrix * scale[:, None]`` in one pass; a large matrix in one block per core, in
+    threads (numpy releases the GIL), which also spreads the new array's page faults."""
+    out = np.empty_like(matrix)
+    workers = min(os.cpu_count() or 1, 4) if matrix.size >= PARALLEL_ELEMENTS else 1
+    bounds = np.linspace(0, len(matrix), workers + 1).astype(int)
+
+    def part(i: int) -> None:
+        rows = slice(bounds[i], bounds[i + 1])
+        np.multiply(matrix[rows], scale[rows, None], out=out[rows])
+
+    if workers == 1:
+        part(0)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(part, range(workers)))
+    return out
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
@@ -68,14 +90,19 @@ class Vectors:
     source: SourceInfo = field(default_factory=SourceInfo)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def __init__(self, words: Sequence[str], matrix: np.ndarray, source: SourceInfo | None = None):
+    def __init__(self, words: Sequence[str], matrix: np.ndarray, source: SourceInfo | None = None, *,
+                 copy: bool = True, key_to_index: Mapping[str, int] | None = None):
+        """``copy=False`` takes over ``matrix`` without copying it when it already is C-ordered
+        float32 (the loaders, which own what they parsed); it becomes read-only. ``key_to_index``:
+        a word -> row dict the caller already built for exactly these words and hands over (the
+        loaders do, to find duplicates)."""
         words = tuple(words)
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
             raise AuditError(f"an embedding matrix must be 2-dimensional, got shape {matrix.shape}.")
         if len(words) != matrix.shape[0]:
             raise AuditError(f"{len(words)} words were given for {matrix.shape[0]} vectors.")
-        matrix = np.array(matrix, dtype=np.float32, copy=True, order="C")
+        matrix = np.array(matrix, dtype=np.float32, copy=True if copy else None, order="C")
         matrix.flags.writeable = False
         if source is None:
             finite = np.isfinite(matrix).all(axis=1)
@@ -86,6 +113,10 @@ class Vectors:
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "_cache", {})
+        if key_to_index is not None:
+            if len(key_to_index) != len(words):
+                raise AuditError("the vocabulary has duplicate words; load it with a duplicate policy.")
+            self._cache["key_to_index"] = MappingProxyType(key_to_index)
 
     # ----------------------------------------------------------------------------- basics
     def __len__(self) -> int:
@@ -148,8 +179,9 @@ class Vectors:
             valid = self.valid
             scale = np.zeros(len(self), dtype=np.float64)
             scale[valid] = 1.0 / self.norms[valid]
-            unit = np.where(valid[:, None], self.matrix, 0).astype(np.float32)
-            unit *= scale[:, None].astype(np.float32)
+            unit = _scale_rows(self.matrix, scale.astype(np.float32))
+            if not valid.all():
+                unit[~valid] = 0   # NaN/inf rows (NaN * 0 is NaN)
             self._cache["unit"] = _read_only(unit)
         return self._cache["unit"]
 

@@ -291,3 +291,11 @@ def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypat
     bad.write_text("a 1 2 3\n" * 50 + "b 1 2\n" + "c 1 2 3 4\n" + "d 1 2 3\n" * 50, encoding="utf-8")
     with pytest.raises(AuditError, match="line 51 has 2 values, expected 3"):
         audit.load(bad)
+    # a word repeated in two different pieces is still a duplicate, with both entries named
+    repeated = tmp_path / "repeated.txt"
+    repeated.write_text("".join(f"w{i} {i} 1\n" for i in range(60)) + "w3 9 9\n", encoding="utf-8")
+    with pytest.raises(AuditError, match=r"'w3' appears more than once \(entries 4 and 61\)"):
+        audit.load(repeated)
+    kept = audit.load(repeated, duplicates="keep-last")
+    assert len(kept) == 60 and kept.vector("w3").tolist() == [9, 9] and kept.index("w59") == 58
+    assert dict(kept.key_to_index) == {w: i for i, w in enumerate(kept.words)}

@@ -10,6 +10,7 @@ from scipy.spatial.distance import cosine
 
 import audit
 from audit.errors import AuditError
+from audit.vectors import Vectors
 from audit.info import InfoResult, describe
 from audit.results import load_result
 
@@ -102,3 +103,29 @@ def test_info_result_round_trips_json(vectors):
     assert again == result
     assert data["source"]["zero_rows"] == 1
     assert again.valid_rows == 499
+
+
+def test_taking_over_a_matrix_without_copying():
+    matrix = np.arange(6, dtype=np.float32).reshape(3, 2)
+    vectors = Vectors(["a", "b", "c"], matrix, copy=False, key_to_index={"a": 0, "b": 1, "c": 2})
+    assert np.shares_memory(vectors.matrix, matrix) and not matrix.flags.writeable
+    assert vectors.index("c") == 2
+    converted = np.arange(6, dtype=np.float64).reshape(3, 2)   # not float32: copied all the same
+    assert not np.shares_memory(Vectors(["a", "b", "c"], converted, copy=False).matrix, converted)
+    with pytest.raises(AuditError, match="duplicate"):
+        Vectors(["a", "a", "c"], matrix, key_to_index={"a": 1, "c": 2})
+
+
+def test_unit_rows_in_threads_match_one_pass(monkeypatch):
+    import audit.vectors as module
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((1001, 7)).astype(np.float32)
+    matrix[5] = 0
+    matrix[9, 2] = np.nan
+    one = Vectors([f"w{i}" for i in range(1001)], matrix).unit
+    monkeypatch.setattr(module, "PARALLEL_ELEMENTS", 10)
+    threaded = Vectors([f"w{i}" for i in range(1001)], matrix).unit
+    assert np.array_equal(one, threaded)
+    assert not threaded[5].any() and not threaded[9].any()
+    expected = matrix[10] / np.linalg.norm(matrix[10].astype(np.float64))
+    assert np.allclose(threaded[10], expected, rtol=1e-6)
