@@ -164,9 +164,9 @@ def check(vectors: Vectors, pairs: PairSet, *, k: int = 3, random_pairs: int | N
     left, right = _rows(vectors, found)
     similarities = vectors.pair_similarities(left, right)
     n_random = random_pairs or (len(found) or len(pairs))
-    random_sims = _random_similarities(vectors, n_random, random_stream)
     control = _control_targets(found, left, right, control_stream)
     control_sims = vectors.pair_similarities(left[control.pair], control.right) if len(control.pair) else np.array([])
+    random_sims = _random_similarities(vectors, n_random, random_stream)
     ranks = _ranks(vectors, found, left, right, control, k)
     rule = VerdictRule()
     evidence = _evidence(found, ranks, control, vectors, rule)
@@ -228,8 +228,8 @@ def _random_similarities(vectors: Vectors, count: int, rng: np.random.Generator)
 
 def _canonical_valid_rows(vectors: Vectors) -> np.ndarray:
     keys = _word_keys(vectors.words)
-    order = None if keys is None else np.argsort(keys, kind="stable")
-    if order is None or np.any(keys[order][1:] == keys[order][:-1]):  # a hash collision: sort the words
+    order = None if keys is None else np.argsort(keys)   # distinct keys: stability is moot
+    if order is None or np.any(np.diff(keys[order]) == 0):  # a hash collision: sort the words
         order = np.argsort(np.array(vectors.words, dtype=object), kind="stable")
     return order[vectors.valid[order]]
 
@@ -240,17 +240,19 @@ def _word_keys(words) -> np.ndarray | None:
     data = "\n".join(words).encode("utf-8")
     buffer = np.frombuffer(data, dtype=np.uint8)
     separators = buffer == 10
-    if int(separators.sum()) != len(words) - 1:
+    if int(np.count_nonzero(separators)) != len(words) - 1:
         return None
-    starts = np.concatenate([[0], np.flatnonzero(separators) + 1])
-    ends = np.concatenate([starts[1:] - 1, [len(buffer)]])
-    if np.any(ends <= starts):
+    starts = np.empty(len(words), dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = np.flatnonzero(separators) + 1
+    spans = np.diff(starts, append=len(buffer) + 1)   # each word's bytes and its separator
+    if np.any(spans < 2):   # an empty word
         return None
-    word_of_byte = np.cumsum(separators)
-    position = np.arange(len(buffer)) - starts[word_of_byte]
-    powers = np.cumprod(np.full(int(position.max()) + 1, 1_000_003, dtype=np.uint64), dtype=np.uint64)
+    # Position of each byte in its word (np.repeat; a cumulative sum over the bytes is 3x slower).
+    position = np.arange(len(buffer), dtype=np.int64) - np.repeat(starts, spans)[:len(buffer)]
+    powers = np.cumprod(np.full(int(spans.max()), 1_000_003, dtype=np.uint64), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        weighted = (buffer.astype(np.uint64) + np.uint64(1)) * powers[position]
+        weighted = np.take(powers, position) * (buffer + np.uint64(1))
     weighted[separators] = 0
     return np.add.reduceat(weighted, starts)
 

@@ -217,7 +217,8 @@ def test_mann_whitney_and_effect_size_agree_with_scipy():
 
 
 @pytest.mark.parametrize("words, block_bytes", [(3000, 4 * 5 * 1100),   # several short chunks
-                                                (12000, 64 * 2 ** 20)])    # long rows: per-row counting
+                                                (12000, 64 * 2 ** 20),     # full-width chunks
+                                                (3001, 4 * 5 * 1100)])     # a last chunk padded to 8
 def test_scan_matches_the_core_helpers(words, block_bytes):
     rng = np.random.default_rng(6)
     matrix = rng.standard_normal((words, 12))
@@ -305,3 +306,28 @@ def test_control_pairs_never_keep_a_partner():
     assert len(control.pair) == 50
     assert np.all(control.right != right[control.pair]) and np.all(control.left_of != left[control.pair])
     assert sorted(control.right.tolist()) == right.tolist()  # a permutation: each partner used once
+
+
+def test_scan_result_does_not_depend_on_the_number_of_threads(monkeypatch):
+    import homophones.neighbours as neighbours
+    rng = np.random.default_rng(8)
+    vectors = Vectors([f"w{i}" for i in range(5003)], rng.standard_normal((5003, 9)))
+    queries = np.array([0, 17, 4000, 5002, 2500])
+    targets = np.array([[1, 2], [3, -1], [5002, 0], [4999, 17], [2501, 4000]])
+    results = []
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(neighbours, "SCAN_WORKERS", workers)
+        results.append(scan(vectors, queries, targets, k=4, block_bytes=4 * 5 * 512))
+    for other in results[1:]:
+        assert np.array_equal(other.ranks, results[0].ranks, equal_nan=True)
+        assert np.array_equal(other.neighbours, results[0].neighbours)
+    # and against brute force: rank = 1 + words strictly more similar (no near ties here)
+    cosine = 1 - cdist(vectors.matrix[queries], vectors.matrix, "cosine")
+    cosine[np.arange(len(queries)), queries] = -np.inf
+    for i, row in enumerate(targets):
+        for slot, target in enumerate(row):
+            if target < 0 or target == queries[i]:
+                assert np.isnan(results[0].ranks[i, slot])
+            else:
+                assert results[0].ranks[i, slot] == 1 + np.sum(cosine[i] > cosine[i, target] + TIE_TOLERANCE)
+        assert list(results[0].neighbours[i]) == list(np.argsort(-cosine[i], kind="stable")[:4])
