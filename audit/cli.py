@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from audit import __version__
@@ -81,5 +82,26 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The console script: :func:`main`, then leave without tearing the interpreter down.
+
+    After a run over a large embedding the process holds hundreds of thousands of Python
+    objects; freeing them one by one at exit costs ~0.2 s of a ~3 s command. Everything the
+    command writes is closed by then (results are written atomically), so flush the standard
+    streams and exit directly.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

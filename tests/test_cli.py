@@ -50,3 +50,37 @@ def test_internal_error_is_exit_1_without_traceback(run_cli, monkeypatch):
         path.write_text("a 1 2\n", encoding="utf-8")
         code, _, err = run_cli("info", path)
     assert code == 1 and "internal error" in err and "Traceback" not in err
+
+
+def _module_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "audit", *map(str, args)], capture_output=True, text=True,
+                          **kwargs)
+
+
+def test_console_entry_flushes_output_and_keeps_the_exit_code(tmp_path):
+    # The entry point leaves with os._exit after flushing: nothing printed may be lost.
+    path = tmp_path / "v.txt"
+    path.write_text("".join(f"w{i} {i % 7} {i % 5 + 1}\n" for i in range(2000)), encoding="utf-8")
+    ok = _module_cli("info", path, "--json", tmp_path / "info.json")
+    assert ok.returncode == 0 and ok.stdout == _in_process_output(path) and ok.stderr == ""
+    assert (tmp_path / "info.json").read_text(encoding="utf-8").endswith("}\n")
+    bad = _module_cli("info", tmp_path / "absent.txt")
+    assert bad.returncode == 2 and bad.stderr.startswith("audit: ") and bad.stderr.count("\n") == 1
+
+
+def _in_process_output(path) -> str:
+    code = f"from audit.cli import main; main(['info', {str(path)!r}])"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_console_entry_into_a_closed_pipe_exits_quietly(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("".join(f"w{i} {i % 7} {i % 5 + 1}\n" for i in range(50)), encoding="utf-8")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"w{i}\tw{i + 1}\n" for i in range(0, 48, 2)), encoding="utf-8")
+    reader = subprocess.Popen(["true"], stdin=subprocess.PIPE)
+    reader.wait()   # the pipe has no reader left: the first write fails
+    writer = subprocess.run([sys.executable, "-m", "audit", "homophones", str(path), "--pairs", str(pairs)],
+                            stdout=reader.stdin, stderr=subprocess.PIPE, text=True)
+    reader.stdin.close()
+    assert writer.returncode == 0 and writer.stderr == ""
