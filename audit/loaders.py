@@ -594,7 +594,10 @@ def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfin
     matrix = np.asarray(matrix, dtype=np.float32)
     if len(words) == 0:
         raise AuditError(f"{path} has no vectors.")
-    finite_rows = np.isfinite(matrix).all(axis=1)
+    # Row norms (the same expression as Vectors.norms, handed over) tell finite and zero rows:
+    # float32 squares summed in float64 cannot overflow, and any inf or NaN makes the norm so.
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float64))
+    finite_rows = np.isfinite(norms)
     nonfinite_rows = int((~finite_rows).sum())
     if nonfinite_rows and nonfinite == "reject":
         first = int(np.flatnonzero(~finite_rows)[0])
@@ -625,7 +628,8 @@ def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfin
         words = [words[i] for i in rows]
         matrix = matrix[rows]
         finite_rows = finite_rows[rows]
-    zero_rows = int((finite_rows & ~np.any(matrix != 0, axis=1)).sum())
+        norms = norms[rows]
+    zero_rows = int((finite_rows & (norms == 0)).sum())
     source = SourceInfo(path=str(path), sha256=sha256, format=fmt, words=len(words), dim=int(matrix.shape[1]),
                         duplicates_dropped=dropped, duplicate_policy=duplicates, case=case,
                         zero_rows=zero_rows, nonfinite_rows=int((~finite_rows).sum()),
@@ -633,7 +637,7 @@ def _finish(words, matrix, *, path, sha256, fmt, limit, case, duplicates, nonfin
                         limit=limit, header_words=extra.get("header_words"))
     if dropped:
         index = {w: i for i, w in enumerate(words)}
-    return Vectors(words, matrix, source, copy=False, key_to_index=index)
+    return Vectors(words, matrix, source, copy=False, key_to_index=index, norms=norms)
 
 
 # --------------------------------------------------------------------------------- cache

@@ -91,11 +91,13 @@ class Vectors:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __init__(self, words: Sequence[str], matrix: np.ndarray, source: SourceInfo | None = None, *,
-                 copy: bool = True, key_to_index: Mapping[str, int] | None = None):
+                 copy: bool = True, key_to_index: Mapping[str, int] | None = None,
+                 norms: np.ndarray | None = None):
         """``copy=False`` takes over ``matrix`` without copying it when it already is C-ordered
         float32 (the loaders, which own what they parsed); it becomes read-only. ``key_to_index``:
         a word -> row dict the caller already built for exactly these words and hands over (the
-        loaders do, to find duplicates)."""
+        loaders do, to find duplicates); ``norms``: the rows' norms computed as :attr:`norms` does
+        (the loaders, which need them to find zero and non-finite rows)."""
         words = tuple(words)
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
@@ -117,6 +119,10 @@ class Vectors:
             if len(key_to_index) != len(words):
                 raise AuditError("the vocabulary has duplicate words; load it with a duplicate policy.")
             self._cache["key_to_index"] = MappingProxyType(key_to_index)
+        if norms is not None:
+            if np.shape(norms) != (len(words),):
+                raise AuditError(f"{np.size(norms)} norms were given for {len(words)} vectors.")
+            self._cache["norms"] = _read_only(np.asarray(norms, dtype=np.float64))
 
     # ----------------------------------------------------------------------------- basics
     def __len__(self) -> int:

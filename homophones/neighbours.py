@@ -190,9 +190,13 @@ class _TopK:
         query = np.concatenate([held_query, query])
         rows = np.concatenate([self.rows[held_query, held_slot], rows])
         sims = np.concatenate([self.sims[held_query, held_slot], sims])
-        text = np.array([self.words[r] for r in rows])
-        order = np.lexsort((text, -sims, query))
+        order = np.lexsort((-sims, query))
         query, rows, sims = query[order], rows[order], sims[order]
+        tied = (query[1:] == query[:-1]) & (sims[1:] == sims[:-1])
+        if tied.any():   # equal similarities: order those by the word itself (rare; costs Python time)
+            text = np.array([self.words[r] for r in rows])
+            order = np.lexsort((text, -sims, query))
+            query, rows, sims = query[order], rows[order], sims[order]
         slot = np.arange(len(query)) - np.searchsorted(query, query, side="left")
         keep = slot < self.k
         self.rows[query[keep], slot[keep]] = rows[keep]

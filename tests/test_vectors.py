@@ -114,6 +114,18 @@ def test_taking_over_a_matrix_without_copying():
     assert not np.shares_memory(Vectors(["a", "b", "c"], converted, copy=False).matrix, converted)
     with pytest.raises(AuditError, match="duplicate"):
         Vectors(["a", "a", "c"], matrix, key_to_index={"a": 1, "c": 2})
+    with pytest.raises(AuditError, match="2 norms were given for 3 vectors"):
+        Vectors(["a", "b", "c"], matrix, norms=np.ones(2))
+
+
+def test_loaded_norms_and_row_counts_match_a_fresh_computation(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("a 3 4\nb 0 0\nc nan 1\nd inf 2\ne 1e-30 0\n", encoding="utf-8")
+    loaded = audit.load(path, nonfinite="exclude")
+    fresh = Vectors(loaded.words, loaded.matrix)
+    np.testing.assert_array_equal(loaded.norms, fresh.norms)
+    assert loaded.source.zero_rows == 1 and loaded.source.nonfinite_rows == 2
+    assert loaded.valid.tolist() == [True, False, False, False, True]
 
 
 def test_unit_rows_in_threads_match_one_pass(monkeypatch):
