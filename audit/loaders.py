@@ -96,17 +96,22 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
 
 def _prefetch_pandas(path: Path) -> None:
     """Import pandas (the text parser, ~0.3 s) in a thread while the file is read and scanned,
-    unless the file starts like a format that does not need it. The parse's own import then
-    waits for this one (Python's per-module import lock)."""
+    when the file's head reads as text (or is compressed, which is text here); binary formats
+    never need it, and their parsers would only compete with the import for the GIL. The
+    parse's own import then waits for this one (Python's per-module import lock)."""
     if "pandas" in sys.modules:
         return
     try:
         with open(path, "rb") as handle:
-            magic = handle.read(4)
+            head = handle.read(1 << 16)
     except OSError:
         return   # the read below reports it
-    if magic[:4] == b"PK\x03\x04" or magic[:1] == b"\x80":
-        return
+    if head[:2] != b"\x1f\x8b" and head[:3] != b"BZh":
+        try:
+            if detect_format(head) not in ("word2vec-text", "glove-text"):
+                return
+        except AuditError:
+            return
     threading.Thread(target=importlib.import_module, args=("pandas",), name="import-pandas").start()
 
 

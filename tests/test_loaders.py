@@ -299,3 +299,31 @@ def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypat
     kept = audit.load(repeated, duplicates="keep-last")
     assert len(kept) == 60 and kept.vector("w3").tolist() == [9, 9] and kept.index("w59") == 58
     assert dict(kept.key_to_index) == {w: i for i, w in enumerate(kept.words)}
+
+
+def test_pandas_is_imported_ahead_only_for_text(tmp_path, reference, monkeypatch):
+    import sys
+    import audit.loaders as loaders
+    started = []
+
+    class Recorder:
+        def __init__(self, target, args, name):
+            self.args = args
+
+        def start(self):
+            started.append(self.args[0])
+
+    monkeypatch.setattr(loaders.threading, "Thread", Recorder)
+    monkeypatch.delitem(sys.modules, "pandas", raising=False)
+    words, matrix = reference
+    text, binary = tmp_path / "v.txt", tmp_path / "v.bin"
+    _keyed(words, matrix).save_word2vec_format(str(text))
+    _keyed(words, matrix).save_word2vec_format(str(binary), binary=True)
+    compressed = tmp_path / "v.txt.gz"
+    compressed.write_bytes(gzip.compress(text.read_bytes()))
+    npz = tmp_path / "v.npz"
+    np.savez(npz, words=np.array(words), matrix=matrix)
+    for path, expected in ((binary, []), (npz, []), (text, ["pandas"]), (compressed, ["pandas"])):
+        started.clear()
+        loaders._prefetch_pandas(path)
+        assert started == expected, path.name
