@@ -238,7 +238,7 @@ def _parse_text(data: bytes, path: Path, *, header: bool, limit: int | None):
     n_lines = len(newlines) + (0 if final_newline else 1)
     if limit is not None and limit < n_lines:
         data = data[:int(newlines[limit - 1]) + 1]
-        spaces = data.count(b" ")
+        newlines, spaces = _layout(data)
         n_lines = limit
     if header_dim is not None:
         dim = header_dim
@@ -299,12 +299,13 @@ def _fast_parse(data: bytes, dim: int, n_lines: int, newlines: np.ndarray):
     piece writes its rows straight into one C-ordered float32 matrix (no concatenation).
     """
     workers = min(os.cpu_count() or 1, 4) if len(data) > PARALLEL_PARSE_BYTES else 1
-    cuts = _split_at_lines(data, workers * PIECES_PER_WORKER if workers > 1 else 1)
+    first_rows = _split_at_lines(newlines, n_lines, workers * PIECES_PER_WORKER if workers > 1 else 1)
+    # Row r starts just after newline r - 1, so the rows give the byte offsets of the pieces.
+    offsets = [0 if r == 0 else int(newlines[r - 1]) + 1 for r in first_rows[:-1]] + [len(data)]
     view = memoryview(data)
-    # Lines before each cut: cuts fall just after a newline, so count the newlines before them.
-    first_rows = [int(np.searchsorted(newlines, start)) for start, _ in cuts] + [n_lines]
     matrix = np.empty((n_lines, dim), dtype=np.float32)
-    jobs = [(view[start:end], matrix[first_rows[i]:first_rows[i + 1]]) for i, (start, end) in enumerate(cuts)]
+    jobs = [(view[offsets[i]:offsets[i + 1]], matrix[first_rows[i]:first_rows[i + 1]])
+            for i in range(len(first_rows) - 1)]
 
     def parse(i: int):
         words = _fast_parse_piece(*jobs[i], dim)
@@ -327,17 +328,12 @@ def _fast_parse(data: bytes, dim: int, n_lines: int, newlines: np.ndarray):
     return words, matrix, index
 
 
-def _split_at_lines(data: bytes, parts: int) -> list[tuple[int, int]]:
-    """(start, end) offsets of up to ``parts`` pieces of ``data`` cut just after a newline."""
-    cuts, start = [], 0
-    for k in range(1, parts):
-        cut = data.find(b"\n", max(start, len(data) * k // parts))
-        if cut < 0:
-            break
-        cuts.append((start, cut + 1))
-        start = cut + 1
-    cuts.append((start, len(data)))
-    return [(a, b) for a, b in cuts if b > a]
+def _split_at_lines(newlines: np.ndarray, n_lines: int, parts: int) -> list[int]:
+    """First row of each of up to ``parts`` pieces of about equal bytes, then ``n_lines``;
+    pieces are cut just after a newline (``newlines``: the newline offsets)."""
+    size = int(newlines[-1]) + 1 if len(newlines) else 0
+    rows = {int(np.searchsorted(newlines, size * k // parts)) + 1 for k in range(1, parts)}
+    return [0, *sorted(r for r in rows if 0 < r < n_lines), n_lines]
 
 
 class _ViewReader(io.RawIOBase):

@@ -285,8 +285,13 @@ def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypat
     _keyed(words, matrix).save_word2vec_format(str(path))
     monkeypatch.setattr(loaders, "PARALLEL_PARSE_BYTES", 10)
     monkeypatch.setattr(loaders.os, "cpu_count", lambda: 3)
-    assert len(loaders._split_at_lines(path.read_bytes(), 3)) == 3
+    data = path.read_bytes()
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    rows = loaders._split_at_lines(newlines, len(newlines), 3)
+    assert len(rows) == 4 and rows[0] == 0 and rows[-1] == len(newlines) and rows == sorted(set(rows))
     _check_same(audit.load(path), words, matrix, "word2vec-text")
+    limited = audit.load(path, limit=7)   # pieces cut from the first seven lines only
+    assert limited.words == tuple(words[:7]) and np.array_equal(limited.matrix, matrix[:7].astype(np.float32))
     bad = tmp_path / "bad.txt"
     bad.write_text("a 1 2 3\n" * 50 + "b 1 2\n" + "c 1 2 3 4\n" + "d 1 2 3\n" * 50, encoding="utf-8")
     with pytest.raises(AuditError, match="line 51 has 2 values, expected 3"):
