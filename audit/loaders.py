@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import importlib
 import io
+import itertools
 import os
 import pickle
 import sys
@@ -307,24 +308,38 @@ def _fast_parse(data: bytes, dim: int, n_lines: int, newlines: np.ndarray):
     jobs = [(view[offsets[i]:offsets[i + 1]], matrix[first_rows[i]:first_rows[i + 1]])
             for i in range(len(first_rows) - 1)]
 
-    def parse(i: int):
+    pieces: list[list[str] | None] = [None] * len(jobs)
+    index: dict[str, int] = {}
+    committed = 0   # pieces 0 .. committed - 1 are in ``index``, in row order
+    commit_lock = threading.Lock()
+
+    def parse(i: int) -> bool:
+        nonlocal committed
         words = _fast_parse_piece(*jobs[i], dim)
-        # Each thread also indexes its words (this holds the GIL while the other thread parses).
-        return None if words is None else (words, dict(zip(words, range(first_rows[i], first_rows[i] + len(words)))))
+        if words is None:
+            return False
+        # The words go into one shared index in row order (deterministic iteration order):
+        # whichever thread completes the next run of pieces inserts them, while the other
+        # thread parses (the insertion holds the GIL; the parse mostly does not). Nothing is
+        # left to merge after the last piece.
+        with commit_lock:
+            pieces[i] = words
+            while committed < len(jobs) and pieces[committed] is not None:
+                first = first_rows[committed]
+                index.update(zip(pieces[committed], range(first, first + len(pieces[committed]))))
+                committed += 1
+        return True
 
     if len(jobs) == 1:
         parsed = [parse(0)]
     else:
         with ThreadPoolExecutor(workers) as pool:
             parsed = list(pool.map(parse, range(len(jobs))))
-    if any(p is None for p in parsed):
+    if not all(parsed):
         return None
-    words = [w for piece_words, _ in parsed for w in piece_words]
+    words = list(itertools.chain.from_iterable(pieces))
     if len(words) != n_lines:
         return None
-    index = parsed[0][1]
-    for _, piece_index in parsed[1:]:
-        index.update(piece_index)
     return words, matrix, index
 
 
