@@ -169,11 +169,16 @@ class _TopK:
         if len(unseeded) and scores.shape[1] > self.k:  # seed with this chunk's own k-th best
             depth = self.k - 1
             kth[unseeded] = np.maximum(kth[unseeded], -np.partition(-scores[unseeded], depth, axis=1)[:, depth])
-        # flatnonzero + divmod is several times faster than a 2-D nonzero on a sparse mask
-        position, local = np.divmod(np.flatnonzero(scores >= kth[:, None]), scores.shape[1])
-        if not len(position):
+        # Only rows whose best score reaches their k-th best can admit a word: a row maximum
+        # (no mask written) finds them, so after the first chunks the comparison below runs
+        # on a few rows instead of all (2x faster per chunk, measured). flatnonzero + divmod is
+        # several times faster than a 2-D nonzero on a sparse mask.
+        rows = np.flatnonzero(scores.max(axis=1) >= kth)
+        if not len(rows):
             return
-        self._admit(position, local + offset, scores[position, local])
+        candidates = scores[rows]
+        position, local = np.divmod(np.flatnonzero(candidates >= kth[rows, None]), scores.shape[1])
+        self._admit(rows[position], local + offset, candidates[position, local])
 
     def merge(self, other: "_TopK") -> None:
         """Fold in the k best of a scan over other rows (the same queries)."""
