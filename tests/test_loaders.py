@@ -6,6 +6,8 @@ import bz2
 import gzip
 import pickle
 
+import time
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -289,7 +291,19 @@ def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypat
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     rows = loaders._split_at_lines(newlines, len(newlines), 3)
     assert len(rows) == 4 and rows[0] == 0 and rows[-1] == len(newlines) and rows == sorted(set(rows))
-    _check_same(audit.load(path), words, matrix, "word2vec-text")
+    loaded = audit.load(path)
+    _check_same(loaded, words, matrix, "word2vec-text")
+    # the pieces' words enter one index in row order, even when the first piece finishes last
+    parse_piece = loaders._fast_parse_piece
+
+    def first_piece_last(piece, out, dim):
+        if bytes(piece[:len(words[0]) + 1]) == words[0].encode() + b" ":
+            time.sleep(0.3)
+        return parse_piece(piece, out, dim)
+
+    monkeypatch.setattr(loaders, "_fast_parse_piece", first_piece_last)
+    assert list(audit.load(path).key_to_index.items()) == [(w, i) for i, w in enumerate(words)]
+    monkeypatch.setattr(loaders, "_fast_parse_piece", parse_piece)
     limited = audit.load(path, limit=7)   # pieces cut from the first seven lines only
     assert limited.words == tuple(words[:7]) and np.array_equal(limited.matrix, matrix[:7].astype(np.float32))
     bad = tmp_path / "bad.txt"
