@@ -253,8 +253,7 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
         seconds[name] = round(time.perf_counter() - start, 3)
         return value
 
-    rng = np.random.default_rng(seed)
-    seeds = rng.integers(0, 2**31 - 1, size=4)  # one independent stream per metric
+    seeds = _metric_seeds(seed)
     sd = timed("same_different", same_different_cosine, unit, label_index, sample_pairs=sample_pairs,
                seed=int(seeds[0]))
     rt = timed("retrieval", retrieval, unit, label_index)
@@ -273,6 +272,22 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
                           speakers=n_speakers, singletons_dropped=dropped, seed=seed, parameters=params,
                           same_different=sd, retrieval=rt, clustering=cl, knn=kn, dtw=dtw,
                           seconds=seconds, date=today())
+
+
+def _metric_seeds(seed: int) -> np.ndarray:
+    """One independent stream per metric: same-different, clustering, kNN, DTW."""
+    return np.random.default_rng(seed).integers(0, 2**31 - 1, size=4)
+
+
+def same_different_ap(embeddings: np.ndarray, labels: np.ndarray, *, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
+                      seed: int = DEFAULT_SEED) -> SameDifferent:
+    """Only the cosine same-different measure of :func:`audit_instances`, on the same pairs (the
+    same labels order and seed stream), for callers that need it often: the reproduction
+    records it every epoch. Words with a single token are kept (they add different-word pairs
+    only); ``audit_instances`` refuses them unless told to drop them."""
+    _, label_index = np.unique(np.asarray(labels), return_inverse=True)
+    return same_different_cosine(unit_rows(np.asarray(embeddings, dtype=np.float32)), label_index,
+                                 sample_pairs=sample_pairs, seed=int(_metric_seeds(seed)[0]))
 
 
 def _handle_singletons(instances: InstanceSet, drop: bool) -> tuple[InstanceSet, int]:

@@ -188,7 +188,8 @@ def training_section(data: ReportData) -> list:
 
 
 def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
-    """Benchmark coefficients and homophone summary numbers per epoch, by metric name."""
+    """Benchmark coefficients, homophone summary numbers and the instances' same-different AP
+    per epoch, by metric name."""
     metrics: dict[str, list] = {}
     for index, epoch in enumerate(epochs):
         values: dict[str, Any] = {}
@@ -202,6 +203,8 @@ def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
                              ("homophone rank (median)", ["homophone_rank_median", "homophone_rank.median"])):
             if first(homophones, paths) is not None:
                 values[label] = first(homophones, paths)
+        if epoch.get("same_different_ap") is not None:   # the encoder's instances, not the word vectors
+            values["same-different AP"] = epoch["same_different_ap"]
         for label, value in values.items():
             metrics.setdefault(label, [None] * len(epochs))[index] = number(value)
     return metrics

@@ -244,6 +244,17 @@ def test_audit_instances_round_trips_json(tmp_path):
     assert acoustic.audit_instances(acoustic.load_instances(path), seed=4).same_different == result.same_different
 
 
+@pytest.mark.parametrize("sample_pairs", [acoustic.DEFAULT_SAMPLE_PAIRS, 200])
+def test_same_different_ap_alone_equals_the_full_audit(sample_pairs):
+    """The reproduction records this every epoch: it must be what `audit acoustic` reports,
+    exhaustive or on the same seeded sample."""
+    embeddings, labels = clustered_tokens(words=7, per_word=6, noise=1.0, seed=12)
+    labels = np.array([f"w{x}" for x in labels])
+    full = acoustic.audit_instances(acoustic.make_instances(embeddings, labels), sample_pairs=sample_pairs, seed=6)
+    alone = acoustic.same_different_ap(embeddings, labels, sample_pairs=sample_pairs, seed=6)
+    assert alone == full.same_different and alone.sampled == (sample_pairs == 200)
+
+
 def test_shuffled_token_order_gives_the_same_scores(tmp_path):
     embeddings, labels = clustered_tokens(words=6, per_word=5, noise=0.8, seed=11)
     a = acoustic.audit_instances(acoustic.make_instances(embeddings, labels))

@@ -38,7 +38,8 @@ def reproduction_dir(tmp_path_factory):
                            "benchmarks": [{"name": "MEN", "pairs": 3000, "found": 20, "spearman": 0.01 * e},
                                           {"name": "WS-353", "pairs": 353, "found": 9, "spearman": 0.02 * e}],
                            "homophones": {"verdict": "inconclusive", "pairs_found": 3, "homophone_mean": 0.5 + 0.1 * e,
-                                          "homophone_std": 0.1, "random_mean": 0.1, "random_std": 0.1}}
+                                          "homophone_std": 0.1, "random_mean": 0.1, "random_std": 0.1},
+                           "same_different_ap": 0.3 + 0.01 * e, "same_different_chance": 0.05}
                           for e in range(3)]}
     (folder / "history.json").write_text(json.dumps(history))
     return folder
@@ -80,7 +81,8 @@ def test_reproduction_folder_gets_learning_curves_and_mds(reproduction_dir, tmp_
     assert "Reproduction training (Fig. 3)" in markdown and "Per-instance embeddings (Fig. 4)" in markdown
     assert "Acoustic word discrimination" in markdown and (out / "figures" / "same-different-pr.svg").is_file()
     # the per-epoch table shows the history's numbers
-    assert "| 2 | 0.3333 | 1,002 | 0.020 | 0.040 | 0.700 | 0.100 |" in markdown
+    assert "| 2 | 0.3333 | 1,002 | 0.020 | 0.040 | 0.700 | 0.100 | 0.320 |" in markdown
+    assert "same-different AP" in markdown
     mds = json.loads((out / "results" / trained["results"]["instance-mds"]).read_text())
     assert [p["label"] for p in mds["panels"]] == ["homophones", "homophones", "different sounds"]
     assert (out / "figures" / "learning-curves-trained.svg").is_file()

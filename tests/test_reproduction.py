@@ -269,6 +269,15 @@ def test_instances_and_vectors_outputs(cache, tmp_path):
     assert np.allclose(vectors.norms, 1, atol=1e-5)
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config["corpus_size"] == "tiny" and config["epochs"] == 1
+    # each epoch records the same-different AP that `audit acoustic` gives its instances
+    from audit.acoustic import audit_instances, load_instances
+    from audit.results import load_result
+    history = load_result(tmp_path / "out" / "history.json")
+    for record, name in ((history.epochs[0], "instances_epoch_000.npz"), (history.epochs[-1], "instances.npz")):
+        audited = audit_instances(load_instances(tmp_path / "out" / name)).same_different
+        assert record.same_different_ap == audited.average_precision and record.same_different_chance == audited.chance
+    assert history.epochs[0].same_different_ap != history.epochs[1].same_different_ap   # the encoder changed
+    assert "same_different_ap" in (tmp_path / "out" / "history.csv").read_text().splitlines()[0]
 
 
 def test_ddp_on_two_cpu_processes(cache, tmp_path):

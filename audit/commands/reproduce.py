@@ -33,9 +33,12 @@ def run(args) -> int:
     for record in history.epochs:
         h = record.homophones
         rows.append([record.epoch, record.loss, record.pairs_per_second, record.seconds, h.verdict if h else "-",
-                     h.homophone_mean if h else None, h.random_mean if h else None])
-    print(format_table(["epoch", "loss", "pairs/s", "seconds", "homophones", "homophone cos", "random cos"],
-                       rows, align="rrrrlrr"))
+                     h.homophone_mean if h else None, h.random_mean if h else None, record.same_different_ap])
+    print(format_table(["epoch", "loss", "pairs/s", "seconds", "homophones", "homophone cos", "random cos",
+                        "same-diff AP"], rows, align="rrrrlrrr"))
+    chance = history.epochs[-1].same_different_chance
+    if chance is not None:   # absent from epochs recorded by older versions
+        print(f"same-diff AP: cosine, the encoder's per-instance embeddings (chance {chance:.4f})")
     last = history.epochs[-1]
     print(f"\nbenchmarks: {last.benchmarks_skipped or f'{len(last.benchmarks)} scored per epoch (history.csv)'}")
     print(f"wrote {args.out}: vectors.txt, epochs/, history.json, history.csv, instances.npz, checkpoints/, config.json")

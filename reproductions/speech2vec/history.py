@@ -52,6 +52,11 @@ class EpochRecord:
     benchmarks_skipped: str = ""    # why the benchmarks were not run (empty when they were)
     homophones: HomophoneSummary | None = None
     homophones_skipped: str = ""
+    # Same-different average precision (cosine) of this epoch's per-instance embeddings, on the
+    # pairs `audit acoustic` scores for the run's instances.npz (seeded sample for large
+    # corpora), and its chance level (share of same-word pairs). None in older histories.
+    same_different_ap: float | None = None
+    same_different_chance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,13 +89,14 @@ class TrainingHistory(Result):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["epoch", "loss", "pairs", "pairs_per_second", "seconds", "homophone_verdict",
-                         "homophone_mean", "random_mean"] + names)
+                         "homophone_mean", "random_mean", "same_different_ap"] + names)
         for record in self.epochs:
             h = record.homophones
             by_name = {b.name: b.spearman for b in record.benchmarks}
             writer.writerow([record.epoch, _num(record.loss), record.pairs, _num(record.pairs_per_second),
                              _num(record.seconds), h.verdict if h else "", _num(h.homophone_mean if h else None),
-                             _num(h.random_mean if h else None)] + [_num(by_name.get(n)) for n in names])
+                             _num(h.random_mean if h else None), _num(record.same_different_ap)]
+                            + [_num(by_name.get(n)) for n in names])
         return buffer.getvalue()
 
 

@@ -193,10 +193,13 @@ def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, out: Path, e
     vectors = _reload(out / relative)
     homophones, homophones_skipped = _homophone_summary(vectors)
     benchmarks, benchmarks_skipped = _benchmark_coefficients(vectors, benchmark_dir)
+    same_different = _same_different(embeddings, data)
     return EpochRecord(epoch=epoch, loss=loss, pairs=pairs,
                        pairs_per_second=pairs / seconds if seconds > 0 else float("nan"), seconds=seconds,
                        vectors=relative, benchmarks=benchmarks, benchmarks_skipped=benchmarks_skipped,
-                       homophones=homophones, homophones_skipped=homophones_skipped)
+                       homophones=homophones, homophones_skipped=homophones_skipped,
+                       same_different_ap=same_different.average_precision,
+                       same_different_chance=same_different.chance)
 
 
 def _reload(path: Path):
@@ -205,11 +208,22 @@ def _reload(path: Path):
     return load(path)
 
 
+def instance_labels(data: TrainingData) -> np.ndarray:
+    """The word of every instance (the ``labels`` of instances.npz)."""
+    return np.array(data.words, dtype=str)[data.word_index]
+
+
 def save_instances(path: Path, embeddings: np.ndarray, data: TrainingData) -> None:
     tmp = path.with_name(f".{path.stem}.part.npz")
-    np.savez(tmp, embeddings=embeddings.astype(np.float32),
-             labels=np.array([data.words[i] for i in data.word_index], dtype=str), speakers=data.speakers.astype(str))
+    np.savez(tmp, embeddings=embeddings.astype(np.float32), labels=instance_labels(data),
+             speakers=data.speakers.astype(str))
     os.replace(tmp, path)
+
+
+def _same_different(embeddings: np.ndarray, data: TrainingData):
+    """What `audit acoustic` would report as same-different AP for this epoch's instances."""
+    from audit.acoustic import same_different_ap
+    return same_different_ap(embeddings, instance_labels(data))
 
 
 def _homophone_summary(vectors):
@@ -356,7 +370,8 @@ def _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log)
     verdict = (f"homophones {record.homophones.verdict} ({record.homophones.homophone_mean:.2f} vs random "
                f"{record.homophones.random_mean:.2f})") if record.homophones else "homophones skipped"
     loss = "random init" if epoch == 0 else f"loss {record.loss:.4f}, {record.pairs_per_second:,.0f} pairs/s"
-    log(f"epoch {epoch}: {loss}; {verdict}")
+    log(f"epoch {epoch}: {loss}; {verdict}; same-different AP {record.same_different_ap:.3f} "
+        f"(chance {record.same_different_chance:.3f})")
     return history
 
 
