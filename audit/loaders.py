@@ -288,6 +288,13 @@ def _guess_dim(data: bytes, path: Path) -> int:
     counts = np.bincount([line.count(b" ") for line in head])
     dim = int(counts.argmax())
     if dim < 1:
+        try:
+            data[:1 << 16].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < (1 << 16) - 4:   # not merely a character cut at the end of the slice
+                raise AuditError(f"{path} is not an embedding file this tool reads: line "
+                                 f"{_line_of_offset(data, exc.start)} is not UTF-8 text, and it is not "
+                                 f"word2vec binary, .npz or a pickle either.") from None
         raise AuditError(f"{path}: the lines hold no numbers after the word.")
     return dim
 
@@ -516,7 +523,14 @@ def _parse_word2vec_binary(data: bytes, path: Path, limit: int | None):
     count = n_words if limit is None else min(n_words, limit)
     row_bytes = 4 * dim
     words: list[str] = []
-    matrix = np.empty((count, dim), dtype=np.float32)
+    # Each entry is at least a non-empty word, a space and dim floats: rows are allocated only
+    # for the entries the file can hold (a damaged header may promise absurd sizes, even a
+    # dimension like 10**30); the loop below names how many complete entries there were.
+    fit = min(count, len(body) // (row_bytes + 2))
+    if fit == 0 and count:
+        raise AuditError(f"{path} is truncated: the header promises {n_words} words of {dim} dimensions "
+                         f"but not one complete entry follows.")
+    matrix = np.empty((fit, dim), dtype=np.float32)
     pos = 0
     for i in range(count):
         while pos < len(body) and body[pos] in (10, 13):   # newline after the previous vector
@@ -525,6 +539,8 @@ def _parse_word2vec_binary(data: bytes, path: Path, limit: int | None):
         if space < 0 or space + 1 + row_bytes > len(body):
             raise AuditError(f"{path} is truncated: the header promises {n_words} words but "
                              f"only {i} complete entries were found.")
+        if space == pos:
+            raise AuditError(f"{path}: entry {i + 1} has an empty word (is it really word2vec binary?).")
         try:
             words.append(body[pos:space].decode("utf-8"))
         except UnicodeDecodeError:

@@ -175,6 +175,14 @@ BAD_TEXT = {
     "duplicates": (b"a 1 2\na 3 4\n", "appears more than once"),
     "invalid_utf8": (b"a 1 2\n\xff\xfe 3 4\n", "line 2 is not valid UTF-8"),
     "blank_line": (b"a 1 2\n\nb 3 4\n", "line 2 is empty"),
+    # random bytes: neither text nor any binary format
+    "not_text": (b"w" + bytes(np.random.default_rng(0).integers(128, 256, 3000, dtype=np.uint8)), "is not UTF-8 text"),
+    # headers promising what no file of this size can hold (read as word2vec binary)
+    "absurd_dimension": (b"2 1000000000000000000000000000000\na 1\n", "not one complete entry follows"),
+    "header_only": (b"3 2\n", "not one complete entry follows"),
+    "truncated_binary": (b"10 3\n" + b"".join(b"w%d " % i + np.array([1, 2, 3], "<f4").tobytes() + b"\n"
+                                               for i in range(4)), "only 4 complete entries were found"),
+    "binary_empty_word": (b"1 2\n " + np.array([1, 2], "<f4").tobytes() + b"\n", "entry 1 has an empty word"),
 }
 
 
