@@ -68,20 +68,11 @@ class InstanceSet:
 def load_instances(path: str | os.PathLike) -> InstanceSet:
     """Read an instances ``.npz`` (``embeddings``, ``labels``, optional ``speakers``), strictly."""
     from audit.datadir import sha256_file
+    from audit.npzfile import read_npz
 
     path = Path(path)
-    if not path.is_file():
-        raise AuditError(f"{path} is not a file.")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise AuditError(f"{path} holds pickled object arrays; store labels and speakers as "
-                             "plain string arrays.") from None
-        raise AuditError(f"{path} is not a readable .npz file ({exc}).") from None
-    except (OSError, EOFError) as exc:
-        raise AuditError(f"{path} is not a readable .npz file ({exc}).") from None
+    arrays = read_npz(path, what="the instances file",
+                      pickled_hint="store labels and speakers as plain string arrays")
     info = InputInfo(path=str(path), sha256=sha256_file(path), format="instances-npz", words=0, dim=0,
                      name=path.name)
     return make_instances(arrays.get("embeddings"), arrays.get("labels"), arrays.get("speakers"),

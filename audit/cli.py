@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "run", None):
             parser.print_help()
             return 2
+        from audit.commands.common import check_json_targets
+        check_json_targets(args)
         return int(args.run(args) or 0)
     except AuditError as exc:
         print(f"audit: {exc}", file=sys.stderr)

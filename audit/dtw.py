@@ -86,15 +86,11 @@ def _ranges(lengths: np.ndarray) -> np.ndarray:
 def load_frame_store(path: str | os.PathLike) -> FrameSegments:
     """Read the keys this module needs from a frame store ``.npz``; bad files raise AuditError."""
     from audit.datadir import sha256_file
+    from audit.npzfile import read_npz
 
     path = Path(path)
-    if not path.is_file():
-        raise AuditError(f"the frame store {path} is not a file.")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in _STORE_KEYS if k in data.files}
-    except (OSError, ValueError, EOFError):
-        raise AuditError(f"{path} is not a readable frame store (.npz without pickled objects).") from None
+    arrays = read_npz(path, what="the frame store", keys=_STORE_KEYS,
+                      pickled_hint="a frame store holds numbers and plain strings only")
     missing = [k for k in ("frames", "offsets", "word_ids", "vocabulary") if k not in arrays]
     if missing:
         raise AuditError(f"{path} is not a frame store: it lacks {missing[0]!r}.")

@@ -271,6 +271,8 @@ def test_shuffled_token_order_gives_the_same_scores(tmp_path):
     ("pickled", "object arrays"),
     ("singleton", "single token"),
     ("zero", "zero or not finite"),
+    ("text", "is not an .npz archive"),
+    ("truncated", "is not a readable .npz archive"),
 ])
 def test_bad_input_is_one_sentence(tmp_path, case, message):
     embeddings, labels = clustered_tokens(words=3, per_word=3)
@@ -286,6 +288,11 @@ def test_bad_input_is_one_sentence(tmp_path, case, message):
     elif case == "zero":
         embeddings[2] = 0
         write_instances(path, embeddings, labels)
+    elif case == "text":   # np.load would take it for a pickle and say so
+        path.write_text("a 1 2\nb 3 4\n", encoding="utf-8")
+    elif case == "truncated":
+        write_instances(path, embeddings, labels)
+        path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(AuditError, match=message):
         acoustic.audit_instances(acoustic.load_instances(path))
 

@@ -110,6 +110,12 @@ def test_frame_store_round_trip_and_word_filter(tmp_path):
     np.savez(tmp_path / "bad.npz", frames=seg.frames, offsets=seg.offsets)
     with pytest.raises(AuditError, match="lacks 'word_ids'"):
         dtw.load_frame_store(tmp_path / "bad.npz")
+    (tmp_path / "text.npz").write_text("not an archive\n", encoding="utf-8")
+    with pytest.raises(AuditError, match="the frame store .* is not an .npz archive"):
+        dtw.load_frame_store(tmp_path / "text.npz")
+    np.savez(tmp_path / "pickled.npz", frames=np.array([object()], dtype=object))
+    with pytest.raises(AuditError, match="holds pickled object arrays"):
+        dtw.load_frame_store(tmp_path / "pickled.npz")
 
 
 def test_audit_instances_adds_dtw_baseline():

@@ -75,3 +75,11 @@ def test_no_pair_in_the_vocabulary_is_one_sentence(tmp_path, run_cli):
     code, _, err = run_cli("homophones", path, "--json", out)
     assert code == 2 and "nothing to audit" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("target, message", [("missing-folder/result.json", "does not exist"),
+                                             (".", "is a directory")])
+def test_unwritable_json_target_fails_before_any_work(run_cli, phonetic_file, tmp_path, target, message):
+    code, stdout, stderr = run_cli("homophones", phonetic_file, "--json", tmp_path / target)
+    assert code == 2 and message in stderr and stderr.count("\n") == 1
+    assert stdout == ""   # nothing audited, nothing printed

@@ -38,6 +38,23 @@ def load_vectors(args: argparse.Namespace, path: str):
                 cache_dir=args.cache_dir)
 
 
+JSON_TARGETS = (("json_out", "--json"), ("raw_json", "--raw-json"))
+
+
+def check_json_targets(args: argparse.Namespace) -> None:
+    """Fail before any work when a JSON output path cannot be written (a folder, or a file in a
+    folder that does not exist), instead of after printing a long audit."""
+    for attribute, option in JSON_TARGETS:
+        target = getattr(args, attribute, None)
+        if not target:
+            continue
+        path = Path(target)
+        if path.is_dir():
+            raise AuditError(f"{option} {target} is a directory; give a file path.")
+        if not path.parent.is_dir():
+            raise AuditError(f"cannot write {option} {target}: the folder {path.parent} does not exist.")
+
+
 def write_json(args: argparse.Namespace, result) -> None:
     """Write ``--json`` if asked; the folder must exist (no partial files either way)."""
     target = getattr(args, "json_out", None)
