@@ -118,6 +118,7 @@ def learning_curves(epochs: Sequence[int], loss: Sequence[float | None],
                     metrics: Mapping[str, Sequence[float | None]]) -> str:
     """Loss and each tracked metric against the training epoch (the paper's Fig. 3)."""
     import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context(_RC):
         panels = 1 + len(metrics)
@@ -125,11 +126,16 @@ def learning_curves(epochs: Sequence[int], loss: Sequence[float | None],
         rows = math.ceil(panels / columns)
         figure = _new_figure(2.3 * columns, 1.9 * rows)
         axes = figure.subplots(rows, columns, squeeze=False).ravel()
+        first, last = (min(epochs), max(epochs)) if len(epochs) else (0, 1)
+        pad = max(0.05 * (last - first), 0.5 if first == last else 0.05)
+        span = (first - pad, last + pad)
         for ax, (label, values) in zip(axes, [("loss", loss), *metrics.items()]):
             y = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
             ax.plot(list(epochs), y, marker=".", linewidth=1.2)
             ax.set_title(_plain(label), fontsize=8)
             ax.set_xlabel("epoch", fontsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
+            ax.set_xlim(*span)   # the same epochs on every panel (the loss has none at epoch 0)
         for ax in axes[panels:]:
             ax.set_visible(False)
         return _svg(figure)
