@@ -179,12 +179,16 @@ def training_section(data: ReportData) -> list:
         if not blocks:
             blocks.append(Heading("Reproduction training (Fig. 3)", anchor="training"))
         rows = [[_n(numbers[i], 0), _n(loss[i], 4), _n(first(ep, ["pairs_per_second"]), 0)]
-                + [_n(values[i]) for values in metrics.values()] for i, ep in enumerate(epochs)]
+                + [_n(values[i], 4 if name == SAME_DIFFERENT else 3) for name, values in metrics.items()]
+                for i, ep in enumerate(epochs)]
         blocks.append(Table(["epoch", "loss", "pairs/s", *metrics], rows,
                             caption=f"{e.name}: per-epoch loss, speed and evaluation (epoch 0 = random init)."))
         blocks.append(Figure(f"learning-curves-{_slug(e.name)}", figures.learning_curves(numbers, loss, metrics),
                              f"{e.name}: learning curves (x: epoch; y: loss or the metric)."))
     return blocks
+
+
+SAME_DIFFERENT = "same-different AP"   # shown with four decimals: epochs can differ in the fourth
 
 
 def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
@@ -204,7 +208,7 @@ def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
             if first(homophones, paths) is not None:
                 values[label] = first(homophones, paths)
         if epoch.get("same_different_ap") is not None:   # the encoder's instances, not the word vectors
-            values["same-different AP"] = epoch["same_different_ap"]
+            values[SAME_DIFFERENT] = epoch["same_different_ap"]
         for label, value in values.items():
             metrics.setdefault(label, [None] * len(epochs))[index] = number(value)
     return metrics
@@ -246,11 +250,13 @@ def acoustic_section(data: ReportData) -> list:
         return []
     results = [e.results["acoustic"] for e in having]
     rows = [["tokens", *[_n(r.get("tokens")) for r in results]], ["words", *[_n(r.get("words")) for r in results]],
-            ["same-different AP (cosine)", *[_n(get(r, "same_different.average_precision")) for r in results]],
-            ["same-different chance", *[_n(get(r, "same_different.chance")) for r in results]],
-            ["same-different AP (MFCC DTW)", *[_n(get(r, "dtw.same_different.average_precision")) for r in results]],
-            ["QbE mAP", *[_n(get(r, "retrieval.mean_average_precision")) for r in results]],
-            ["QbE MRR", *[_n(get(r, "retrieval.mean_reciprocal_rank")) for r in results]]]
+            # four decimals: a trained encoder and its random init can differ in the fourth
+            ["same-different AP (cosine)", *[_n(get(r, "same_different.average_precision"), 4) for r in results]],
+            ["same-different chance", *[_n(get(r, "same_different.chance"), 4) for r in results]],
+            ["same-different AP (MFCC DTW)", *[_n(get(r, "dtw.same_different.average_precision"), 4)
+                                               for r in results]],
+            ["QbE mAP", *[_n(get(r, "retrieval.mean_average_precision"), 4) for r in results]],
+            ["QbE MRR", *[_n(get(r, "retrieval.mean_reciprocal_rank"), 4) for r in results]]]
     ks = list(dict.fromkeys(k for r in results for k in (get(r, "retrieval.recall_at") or {})))
     rows += [[f"QbE recall@{k}", *[_n(get(r, "retrieval.recall_at", {}).get(k)) for r in results]] for k in ks]
     rows += [["k-means silhouette (cosine)", *[_n(get(r, "clustering.silhouette_kmeans")) for r in results]],

@@ -81,7 +81,7 @@ def test_reproduction_folder_gets_learning_curves_and_mds(reproduction_dir, tmp_
     assert "Reproduction training (Fig. 3)" in markdown and "Per-instance embeddings (Fig. 4)" in markdown
     assert "Acoustic word discrimination" in markdown and (out / "figures" / "same-different-pr.svg").is_file()
     # the per-epoch table shows the history's numbers
-    assert "| 2 | 0.3333 | 1,002 | 0.020 | 0.040 | 0.700 | 0.100 | 0.320 |" in markdown
+    assert "| 2 | 0.3333 | 1,002 | 0.020 | 0.040 | 0.700 | 0.100 | 0.3200 |" in markdown
     assert "same-different AP" in markdown
     mds = json.loads((out / "results" / trained["results"]["instance-mds"]).read_text())
     assert [p["label"] for p in mds["panels"]] == ["homophones", "homophones", "different sounds"]

@@ -33,7 +33,8 @@ def run(args) -> int:
     for record in history.epochs:
         h = record.homophones
         rows.append([record.epoch, record.loss, record.pairs_per_second, record.seconds, h.verdict if h else "-",
-                     h.homophone_mean if h else None, h.random_mean if h else None, record.same_different_ap])
+                     h.homophone_mean if h else None, h.random_mean if h else None,
+                     None if record.same_different_ap is None else f"{record.same_different_ap:.4f}"])
     print(format_table(["epoch", "loss", "pairs/s", "seconds", "homophones", "homophone cos", "random cos",
                         "same-diff AP"], rows, align="rrrrlrrr"))
     chance = history.epochs[-1].same_different_chance

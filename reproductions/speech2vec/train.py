@@ -370,8 +370,8 @@ def _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log)
     verdict = (f"homophones {record.homophones.verdict} ({record.homophones.homophone_mean:.2f} vs random "
                f"{record.homophones.random_mean:.2f})") if record.homophones else "homophones skipped"
     loss = "random init" if epoch == 0 else f"loss {record.loss:.4f}, {record.pairs_per_second:,.0f} pairs/s"
-    log(f"epoch {epoch}: {loss}; {verdict}; same-different AP {record.same_different_ap:.3f} "
-        f"(chance {record.same_different_chance:.3f})")
+    log(f"epoch {epoch}: {loss}; {verdict}; same-different AP {record.same_different_ap:.4f} "
+        f"(chance {record.same_different_chance:.4f})")
     return history
 
 
