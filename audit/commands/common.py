@@ -45,24 +45,26 @@ def check_json_targets(args: argparse.Namespace) -> None:
     """Fail before any work when a JSON output path cannot be written (a folder, or a file in a
     folder that does not exist), instead of after printing a long audit."""
     for attribute, option in JSON_TARGETS:
-        target = getattr(args, attribute, None)
-        if not target:
-            continue
-        path = Path(target)
-        if path.is_dir():
-            raise AuditError(f"{option} {target} is a directory; give a file path.")
-        if not path.parent.is_dir():
-            raise AuditError(f"cannot write {option} {target}: the folder {path.parent} does not exist.")
+        if getattr(args, attribute, None):
+            check_json_target(getattr(args, attribute), option)
+
+
+def check_json_target(target, option: str = "--json") -> None:
+    path = Path(target)
+    if path.is_dir():
+        raise AuditError(f"{option} {target} is a directory; give a file path.")
+    if not path.parent.is_dir():
+        raise AuditError(f"cannot write {option} {target}: the folder {path.parent} does not exist.")
 
 
 def write_json(args: argparse.Namespace, result) -> None:
-    """Write ``--json`` if asked; the folder must exist (no partial files either way)."""
+    """Write ``--json`` if asked (checked again here: the folder may have changed since the
+    start); atomic, so no partial file either way."""
     target = getattr(args, "json_out", None)
     if not target:
         return
     from audit.results import write_json_atomic
-    if Path(target).is_dir():
-        raise AuditError(f"--json {target} is a directory; give a file path.")
+    check_json_target(target)
     write_json_atomic(target, result)
 
 
