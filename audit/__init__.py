@@ -1,13 +1,14 @@
 """embedding-audit: reproducibility audits for published word embeddings.
 
-The core (this package minus :mod:`audit.cli` and :mod:`audit.commands`) imports none of the
-sibling packages and never imports torch, so auditing a file stays light.
+Layers, lowest first: ``audit.core`` <- {``audit.speech``, ``audit.corpora``, ``reports``} <-
+{``audit.checks``, ``homophones``, ``benchmarks``} <- ``reproductions`` <- ``audit.pipeline`` <-
+``audit.cli``. The top level re-exports the core's entry points: ``load``, ``Vectors``, ``AuditError``.
 """
 
 __version__ = "0.1.0"
 
-from audit.errors import AuditError  # noqa: E402
-from audit.vectors import SourceInfo, Vectors  # noqa: E402
-from audit.loaders import load  # noqa: E402
+from audit.core.errors import AuditError  # noqa: E402
+from audit.core.vectors import SourceInfo, Vectors  # noqa: E402
+from audit.core.loaders import load  # noqa: E402
 
 __all__ = ["AuditError", "SourceInfo", "Vectors", "load", "__version__"]

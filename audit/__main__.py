@@ -1,3 +1,3 @@
-from audit.cli import entry
+from audit.cli.main import entry
 
 entry()

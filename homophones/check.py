@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.errors import AuditError
-from audit.results import InputInfo, Result, result_type, today
-from audit.vectors import Vectors
+from audit.core.errors import AuditError
+from audit.core.results import InputInfo, Result, result_type, today
+from audit.core.vectors import Vectors
 from homophones.neighbours import TIE_TOLERANCE, scan
 from homophones.pairs import PaperColumns, PairSet, paper_table3
 from homophones.stats import (BOOTSTRAP_RESAMPLES, ComparisonTest, RankStats, SimilarityStats,

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.vectors import Vectors
+from audit.core.vectors import Vectors
 
 # float32 dot products of unit vectors carry rounding error of about dim * 6e-8 at worst;
 # 1e-5 covers 300 dimensions with room to spare and is far below any meaningful cosine gap.

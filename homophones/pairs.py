@@ -12,15 +12,15 @@ import math
 import re
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Mapping
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
+from audit.core.paper import read_table
 from homophones.variants import is_spelling_variant, variant_source
 
-PAPER_307_FILE = "paper_307.tsv"
-PAPER_TABLE3_FILE = "paper_table3.tsv"
+PAPER_307_FILE = "homophones-307.tsv"
+PAPER_TABLE3_FILE = "homophones-table3.tsv"
 PAPER_PAIR_COUNT = 307
 
 # CMUdict entries that are not plain words: a plain word is letters with at most one inner
@@ -90,12 +90,8 @@ def _paper_float(cell: str) -> float:
 
 def paper_307() -> PairSet:
     """The reality-check paper's 307 pairs with its three similarity columns (package data)."""
-    text = resources.files("homophones").joinpath("data", PAPER_307_FILE).read_text(encoding="utf-8")
-    lines = [line for line in text.split("\n") if line and not line.startswith("#")]
-    header, body = lines[0].split("\t"), lines[1:]
     pairs = []
-    for line in body:
-        cells = dict(zip(header, line.split("\t")))
+    for cells in read_table(PAPER_307_FILE):
         paper = PaperColumns(_paper_float(cells["paper_raw_wav2vec"]), _paper_float(cells["paper_official_50d"]),
                              _paper_float(cells["paper_reproduced_50d"]))
         pairs.append(HomophonePair(cells["word1"], cells["word2"], cells["spelling_variant"] == "1", paper=paper))
@@ -107,12 +103,8 @@ def paper_307() -> PairSet:
 
 def paper_table3() -> list[dict]:
     """The paper's Table 3 rows: word, partner, neighbours and homophone rank, official and reproduced."""
-    text = resources.files("homophones").joinpath("data", PAPER_TABLE3_FILE).read_text(encoding="utf-8")
-    lines = [line for line in text.split("\n") if line and not line.startswith("#")]
-    header = lines[0].split("\t")
     rows = []
-    for line in lines[1:]:
-        cells = dict(zip(header, line.split("\t")))
+    for cells in read_table(PAPER_TABLE3_FILE):
         rows.append({"word": cells["word"], "partner": cells["partner"],
                      "official_neighbours": cells["official_neighbours"].split(" "),
                      "official_homophone_rank": int(cells["official_homophone_rank"]),

@@ -6,7 +6,7 @@ two words' spoken segments come from a corpus in LibriSpeech layout with word al
 embedded eSpeak NG corpus by default), and two similarities are measured:
 
 - ``mfcc_dtw`` (always): 1 - the path-length-normalised DTW cost of the two segments' MFCC
-  frames with cosine frame distance (:mod:`audit.dtw`), i.e. the mean cosine similarity of
+  frames with cosine frame distance (:mod:`audit.speech.dtw`), i.e. the mean cosine similarity of
   the aligned frames; 1 means the same frames in the same order;
 - ``wav2vec2`` (with a local model directory): cosine of the two segments' wav2vec 2.0 last
   hidden states, mean-pooled over time.
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from audit.errors import AuditError
-from audit.results import Result, result_type, today
+from audit.core.errors import AuditError
+from audit.core.results import Result, result_type, today
 
 DEFAULT_MAX_INSTANCES = 8
 SAMPLE_RATE = 16000
@@ -92,7 +92,7 @@ def raw_similarity(pairs, segments, *, corpus_root: str | os.PathLike | None = N
                    seed: int = 0) -> RawSimilarityResult:
     """Raw similarity of each pair of ``pairs`` (a :class:`homophones.PairSet`) spoken in ``segments``.
 
-    ``segments`` is a frame store (:class:`audit.dtw.FrameSegments`, or any object with its
+    ``segments`` is a frame store (:class:`audit.speech.dtw.FrameSegments`, or any object with its
     arrays plus ``utterances``, ``utterance_ids``, ``starts``, ``ends`` when wav2vec2 is used);
     ``corpus_root`` is the corpus whose audio the store was cut from (needed for wav2vec2).
     """
@@ -185,7 +185,7 @@ def _pair_means(plans, values: np.ndarray) -> list[float]:
 
 
 def _dtw_similarities(segments, plans) -> np.ndarray:
-    from audit.dtw import dtw_costs, unit_frames
+    from audit.speech.dtw import dtw_costs, unit_frames
     first = np.concatenate([p[0] for p in plans])
     second = np.concatenate([p[1] for p in plans])
     return 1.0 - dtw_costs(unit_frames(np.asarray(segments.frames)), np.asarray(segments.offsets), first, second)

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 
 FORMATS = ("md", "html")
 

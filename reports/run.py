@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from audit.errors import AuditError
-from audit.results import Result, result_type
+from audit.core.errors import AuditError
+from audit.core.results import Result, result_type
 
 MANIFEST_NAME = "run.json"
 

@@ -25,7 +25,7 @@ def word_sim_dir(shared_data) -> Path:
 @pytest.fixture
 def run_cli(capsys):
     """Run the CLI in-process: returns (exit code, stdout, stderr)."""
-    from audit.cli import main
+    from audit.cli.main import main
 
     def run(*argv: str):
         code = main([str(a) for a in argv])

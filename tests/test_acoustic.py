@@ -10,9 +10,9 @@ import pytest
 from sklearn import metrics as skm
 from sklearn.neighbors import KNeighborsClassifier
 
-from audit import acoustic
-from audit.errors import AuditError
-from audit.results import load_result
+from audit.checks import acoustic
+from audit.core.errors import AuditError
+from audit.core.results import load_result
 
 
 def clustered_tokens(words=12, per_word=5, dim=8, noise=0.6, seed=0):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from audit import acoustic, dtw
-from audit.errors import AuditError
+from audit.checks import acoustic
+from audit.speech import dtw
+from audit.core.errors import AuditError
 
 
 def reference_dtw(x, y):
@@ -86,7 +87,7 @@ def spoken_toy(words=5, tokens=4, seed=2):
 def test_dtw_same_different_equals_sklearn_on_all_pairs():
     sequences, labels = spoken_toy()
     seg = segments_of(sequences, labels)
-    result = dtw.dtw_same_different(seg, sample_pairs=10**6)
+    result = acoustic.dtw_same_different(seg, sample_pairs=10**6)
     i, j = np.triu_indices(len(labels), 1)
     scores = [-reference_dtw(sequences[a], sequences[b])[0] / reference_dtw(sequences[a], sequences[b])[1]
               for a, b in zip(i, j)]
@@ -105,7 +106,7 @@ def test_frame_store_round_trip_and_word_filter(tmp_path):
              vocabulary=seg.vocabulary, speaker_ids=np.zeros(len(labels), np.int32), speakers=np.array(["s"]))
     loaded = dtw.load_frame_store(path)
     assert np.array_equal(loaded.frames, seg.frames) and len(loaded.sha256) == 64
-    only_two = dtw.dtw_same_different(loaded, words=np.array(["W0", "w2"]))
+    only_two = acoustic.dtw_same_different(loaded, words=np.array(["W0", "w2"]))
     assert only_two.segments == 6 and only_two.words == 2
     np.savez(tmp_path / "bad.npz", frames=seg.frames, offsets=seg.offsets)
     with pytest.raises(AuditError, match="lacks 'word_ids'"):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from audit.alignments import (WordSpan, format_alignment_line, parse_alignment_line, read_librispeech_alignments,
+from audit.speech.alignments import (WordSpan, format_alignment_line, parse_alignment_line, read_librispeech_alignments,
                               read_textgrid, write_librispeech_alignments)
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 
 # A line in the release's format (words, then end times; empty word = silence).
 LINE = '84-121123-0000 ",GO,,DO,YOU,HEAR," "0.490,0.890,1.270,1.380,1.490,1.890,2.280"'

@@ -18,8 +18,8 @@ import pytest
 import scipy.stats
 
 from audit import AuditError, Vectors
-from audit.loaders import save_word2vec_text
-from audit.results import load_result
+from audit.core.loaders import save_word2vec_text
+from audit.core.results import load_result
 from benchmarks import (REGISTRY, average_ranks, benchmark_pairs, evaluate, load_benchmark, parse_pairs,
                         speech2vec_figures, spearman)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from audit import Vectors
-from audit.loaders import save_word2vec_text
+from audit.core.loaders import save_word2vec_text
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium; "
@@ -32,7 +32,7 @@ def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, word_sim_dir):
-    from audit.cli import main
+    from audit.cli.main import main
 
     folder = tmp_path_factory.mktemp("browser")
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from audit import __version__
-from audit.cli import COMMAND_MODULES, build_parser
+from audit.cli.main import COMMAND_MODULES, build_parser
 
 
 def test_version_and_every_command_is_registered(run_cli, capsys):
@@ -30,19 +30,19 @@ def test_unknown_command_is_one_sentence(run_cli):
 
 
 def test_registering_commands_imports_no_torch():
-    code = ("import sys; from audit.cli import build_parser; build_parser(); "
+    code = ("import sys; from audit.cli.main import build_parser; build_parser(); "
             "print('torch' in sys.modules, 'homophones' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
 
 def test_internal_error_is_exit_1_without_traceback(run_cli, monkeypatch):
-    import audit.info
+    import audit.checks.info
 
     def broken(vectors):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(audit.info, "describe", broken)
+    monkeypatch.setattr(audit.checks.info, "describe", broken)
     from pathlib import Path
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +69,7 @@ def test_console_entry_flushes_output_and_keeps_the_exit_code(tmp_path):
 
 
 def _in_process_output(path) -> str:
-    code = f"from audit.cli import main; main(['info', {str(path)!r}])"
+    code = f"from audit.cli.main import main; main(['info', {str(path)!r}])"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
 

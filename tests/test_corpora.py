@@ -1,4 +1,4 @@
-"""audit.corpora (LibriSpeech layout, counts, cache) and audit.synthetic (known counts)."""
+"""audit.corpora.librispeech (LibriSpeech layout, counts, cache) and support.synthetic (known counts)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.corpora import SUBSETS, LibriSpeechCorpus, count_matrix, find_librispeech_dir, parse_subsets
-from audit.errors import AuditError
-from audit.synthetic import design_counts, synthetic_words, write_corpus
+from audit.corpora.librispeech import SUBSETS, LibriSpeechCorpus, count_matrix, find_librispeech_dir, parse_subsets
+from audit.core.errors import AuditError
+from support.synthetic import design_counts, synthetic_words, write_corpus
 
 
 def _write_transcript(root: Path, subset: str, speaker: int, chapter: int, lines: list[str]) -> Path:
@@ -78,7 +78,7 @@ def test_parse_subsets():
 
 # ------------------------------------------------------------------------------ cache
 def test_cache_is_used_and_keyed_by_content(tiny_root, tmp_path, monkeypatch):
-    import audit.corpora as corpora
+    import audit.corpora.librispeech as corpora
 
     cache = tmp_path / "cache"
     corpus = LibriSpeechCorpus(tiny_root)
@@ -204,7 +204,7 @@ def test_transcripts_are_listed_in_numeric_order(tmp_path):
 
 
 def test_settled_files_are_trusted_by_stat_and_a_write_still_recounts(tiny_root, tmp_path, monkeypatch):
-    import audit.corpora as corpora
+    import audit.corpora.librispeech as corpora
 
     monkeypatch.setattr(corpora, "_RACY_SECONDS", -3600.0)   # treat the files just written as settled
     cache = tmp_path / "cache"

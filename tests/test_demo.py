@@ -16,7 +16,7 @@ pytest.importorskip("librosa", reason="the demo computes MFCCs with librosa")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from audit.cli import main
+    from audit.cli.main import main
 
     folder = tmp_path_factory.mktemp("demo")
     patch = pytest.MonkeyPatch()

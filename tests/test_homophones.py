@@ -11,9 +11,9 @@ import pytest
 from scipy.spatial.distance import cdist
 from scipy.stats import mannwhitneyu
 
-from audit.errors import AuditError
-from audit.results import load_result
-from audit.vectors import Vectors
+from audit.core.errors import AuditError
+from audit.core.results import load_result
+from audit.core.vectors import Vectors
 from homophones import check, load_pairs
 from homophones.neighbours import TIE_TOLERANCE, scan
 from homophones.pairs import HomophonePair, PairSet

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from audit.loaders import save_word2vec_text
-from audit.vectors import Vectors
+from audit.core.loaders import save_word2vec_text
+from audit.core.vectors import Vectors
 from homophones import load_pairs
 
 

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 from homophones import load_pairs
 from homophones.pairs import SOURCES, paper_table3
 from homophones.variants import EXTRA_SPELLING_VARIANTS, is_spelling_variant

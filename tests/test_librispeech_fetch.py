@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.corpora import LibriSpeechCorpus
-from audit.errors import AuditError
-from audit.librispeech_fetch import MARKER, OFFICIAL_MD5, fetch_transcripts
+from audit.corpora.librispeech import LibriSpeechCorpus
+from audit.core.errors import AuditError
+from audit.corpora.fetch import MARKER, OFFICIAL_MD5, fetch_transcripts
 
 TRANSCRIPTS = {
     "dev-clean": {("84", "121123"): "84-121123-0000 GO DO YOU HEAR\n84-121123-0001 DON'T GO\n",

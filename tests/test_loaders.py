@@ -13,8 +13,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 import audit
-from audit.errors import AuditError
-from audit.loaders import detect_format, save_npz, save_word2vec_text
+from audit.core.errors import AuditError
+from audit.core.loaders import detect_format, save_npz, save_word2vec_text
 
 TRICKY = ['"', "nan", "NaN", "null", "NULL", "NA", "None", "true", "#", "1e5", "'", "it's", "café", "日本"]
 
@@ -289,7 +289,7 @@ def test_nan_written_in_the_file_is_told_apart_from_a_missing_value(tmp_path):
 
 
 def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypatch):
-    import audit.loaders as loaders
+    import audit.core.loaders as loaders
     words, matrix = reference
     path = tmp_path / "v.txt"
     _keyed(words, matrix).save_word2vec_format(str(path))
@@ -330,7 +330,7 @@ def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypat
 
 def test_pandas_is_imported_ahead_only_for_text(tmp_path, reference, monkeypatch):
     import sys
-    import audit.loaders as loaders
+    import audit.core.loaders as loaders
     started = []
 
     class Recorder:

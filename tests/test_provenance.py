@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audit.corpora import LibriSpeechCorpus
-from audit.errors import AuditError
-from audit.loaders import save_word2vec_text
-from audit.reference_models import (TextModelConfig, read_transcripts, reference_seeds, speech_references,
+from audit.corpora.librispeech import LibriSpeechCorpus
+from audit.core.errors import AuditError
+from audit.core.loaders import save_word2vec_text
+from audit.checks.provenance.reference_models import (TextModelConfig, read_transcripts, reference_seeds, speech_references,
                                     train_text_model)
-from audit.results import load_result
-from audit.vectors import Vectors
+from audit.core.results import load_result
+from audit.core.vectors import Vectors
 
 EPOCHS = 50
 MIN_COUNT = 4                 # the reproduction's vocabulary filter (the paper's), used by both families
@@ -31,7 +31,7 @@ REPRODUCTION_EPOCHS = 1
 
 
 def transcript_sentences(root: Path) -> list[list[str]]:
-    """Transcript words read straight from the files (independently of audit.corpora)."""
+    """Transcript words read straight from the files (independently of audit.corpora.librispeech)."""
     sentences = []
     for path in sorted(root.rglob("*.trans.txt")):
         for line in path.read_text(encoding="utf-8").split("\n"):
@@ -41,10 +41,10 @@ def transcript_sentences(root: Path) -> list[list[str]]:
 
 
 def text_view(root: Path, scratch: Path) -> Path:
-    """A root that audit.corpora reads: the spoken corpus's subset under a standard subset name.
+    """A root that audit.corpora.librispeech reads: the spoken corpus's subset under a standard subset name.
 
     The embedded corpus writes its audio and transcripts to the subset ``train-espeak``, which
-    audit.corpora (the seven LibriSpeech subsets only) does not accept; a symlink presents the
+    audit.corpora.librispeech (the seven LibriSpeech subsets only) does not accept; a symlink presents the
     same transcripts as ``train-clean-100`` without copying them.
     """
     try:
@@ -61,7 +61,7 @@ def text_view(root: Path, scratch: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    from reproductions.speech2vec.spoken_corpus import build_corpus
+    from audit.corpora.spoken import build_corpus
 
     base = tmp_path_factory.mktemp("provenance")
     root = build_corpus(base / "corpus", size="tiny", seed=0)

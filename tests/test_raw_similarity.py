@@ -15,8 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from audit.errors import AuditError
-from audit.results import load_result
+from audit.core.errors import AuditError
+from audit.core.results import load_result
 
 WORDS = ("ate", "eight", "meat", "meet", "sea", "see", "banana", "window", "thirteen", "cat")
 HOMOPHONES = (("ate", "eight"), ("meat", "meet"), ("sea", "see"), ("absent", "abscent"))
@@ -34,10 +34,10 @@ def spoken(tmp_path_factory):
     import soundfile
     from scipy.signal import resample_poly
 
-    from audit.alignments import WordSpan, write_librispeech_alignments
-    from audit.dtw import load_frame_store
-    from reproductions.speech2vec.espeak import synthesise
-    from reproductions.speech2vec.features import build_frame_store
+    from audit.speech.alignments import WordSpan, write_librispeech_alignments
+    from audit.speech.dtw import load_frame_store
+    from audit.corpora.espeak import synthesise
+    from audit.speech.features import build_frame_store
 
     root = tmp_path_factory.mktemp("spoken")
     for number, voice in enumerate(VOICES):

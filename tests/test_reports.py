@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from audit import Vectors
-from audit.loaders import save_word2vec_text
+from audit.core.loaders import save_word2vec_text
 
 EVIL_WORD = "<img src=x onerror=alert(1)>"
 HOMOPHONE_WORDS = ["ate", "eight", "meat", "meet", "sea", "see", "tale", "tail", "know", "no", "peace", "piece"]
@@ -25,7 +25,7 @@ def _vectors(seed: int, words: list[str], dim: int = 16) -> Vectors:
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory, word_sim_dir):
     """One `audit all` run over two small embeddings, one with a hostile word and file name."""
-    from audit.cli import main
+    from audit.cli.main import main
 
     folder = tmp_path_factory.mktemp("reports")
     words = HOMOPHONE_WORDS + [EVIL_WORD, "tiger", "cat", "car", "train"] + [f"filler{i}" for i in range(150)]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from audit import Vectors
-from audit.loaders import save_word2vec_text
+from audit.core.loaders import save_word2vec_text
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_mds_coordinates_are_sklearns(reproduction_dir):
     from sklearn.manifold import MDS
     from sklearn.metrics import pairwise_distances
 
-    from reports.mds import instance_mds
+    from audit.checks.mds import instance_mds
 
     result = instance_mds(reproduction_dir / "instances.npz", [("homophones", "ate", "eight")], seed=5)
     with np.load(reproduction_dir / "instances.npz") as archive:
@@ -90,8 +90,8 @@ def test_reproduction_folder_gets_learning_curves_and_mds(reproduction_dir, tmp_
 
 
 def test_vocabulary_section_from_a_corpus(tmp_path, run_cli):
-    pytest.importorskip("audit.vocab")
-    from audit.synthetic import write_corpus
+    pytest.importorskip("audit.checks.vocab")
+    from support.synthetic import write_corpus
 
     counts = {"train-clean-100": {"alpha": 6, "beta": 5, "gamma": 4}, "train-clean-360": {"alpha": 1, "delta": 7},
               "train-other-500": {"epsilon": 9}}
@@ -107,9 +107,9 @@ def test_vocabulary_section_from_a_corpus(tmp_path, run_cli):
 
 
 def test_provenance_section_when_asked(tmp_path, run_cli):
-    pytest.importorskip("audit.resemblance")
-    from audit.reference_models import TextModelConfig, read_transcripts, train_text_model
-    from audit.synthetic import design_counts, write_corpus
+    pytest.importorskip("audit.checks.provenance.resemblance")
+    from audit.checks.provenance.reference_models import TextModelConfig, read_transcripts, train_text_model
+    from support.synthetic import design_counts, write_corpus
 
     counts = design_counts(seed=1, shared_words=150, tail_words=50, max_min_count=5,
                            subsets=("train-clean-100", "dev-clean"))

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 from reproductions.speech2vec.config import PAPER_CONFIG, TrainConfig
 from reproductions.speech2vec.data import TrainingData, epoch_batches, epoch_pairs, keep_probabilities
 from reproductions.speech2vec.embed import word_vectors
@@ -201,7 +201,7 @@ def test_config_file_then_command_line_overrides(tmp_path):
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """Shared with test_spoken_corpus.py: the tiny corpus is synthesised once per session."""
-    from reproductions.speech2vec.spoken_corpus import build_corpus
+    from audit.corpora.spoken import build_corpus
     folder = tmp_path_factory.getbasetemp() / "speech2vec-cache"
     build_corpus(folder / "corpora" / "espeak-tiny-seed0", size="tiny", seed=0)
     return folder
@@ -235,7 +235,7 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 def test_resume_after_a_kill_equals_an_uninterrupted_run_and_seeds_repeat(cache, tmp_path):
-    from audit.results import load_result
+    from audit.core.results import load_result
     whole = run(cache, tmp_path / "whole", 2)
     run(cache, tmp_path / "killed", 1)                     # "killed" after its first epoch
     with pytest.raises(AuditError, match="already holds a training run"):
@@ -259,7 +259,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run_and_seeds_repeat(cache,
 
 
 def test_instances_and_vectors_outputs(cache, tmp_path):
-    from audit.loaders import load
+    from audit.core.loaders import load
     run(cache, tmp_path / "out", 1)
     vectors = load(tmp_path / "out" / "vectors.txt")
     with np.load(tmp_path / "out" / "instances_epoch_000.npz") as instances:
@@ -270,8 +270,8 @@ def test_instances_and_vectors_outputs(cache, tmp_path):
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config["corpus_size"] == "tiny" and config["epochs"] == 1
     # each epoch records the same-different AP that `audit acoustic` gives its instances
-    from audit.acoustic import audit_instances, load_instances
-    from audit.results import load_result
+    from audit.checks.acoustic import audit_instances, load_instances
+    from audit.core.results import load_result
     history = load_result(tmp_path / "out" / "history.json")
     for record, name in ((history.epochs[0], "instances_epoch_000.npz"), (history.epochs[-1], "instances.npz")):
         audited = audit_instances(load_instances(tmp_path / "out" / name)).same_different

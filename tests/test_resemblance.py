@@ -9,12 +9,12 @@ import pytest
 from scipy.linalg import orthogonal_procrustes
 from scipy.stats import rankdata, spearmanr
 
-from audit.errors import AuditError
-from audit.resemblance import (DECISION_RULE, PairScores, ProvenanceResult, ReferenceInfo, ResemblanceParams,
+from audit.core.errors import AuditError
+from audit.checks.provenance.resemblance import (DECISION_RULE, PairScores, ProvenanceResult, ReferenceInfo, ResemblanceParams,
                                _judge_measure, compare, jaccard_rows, judge, procrustes_fit, shared_vocabulary,
                                spearman_of_ranks)
-from audit.results import InputInfo, load_result
-from audit.vectors import Vectors
+from audit.core.results import InputInfo, load_result
+from audit.core.vectors import Vectors
 
 
 def words(n: int) -> list[str]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audit.alignments import read_librispeech_alignments
-from reproductions.speech2vec import spoken_corpus
-from reproductions.speech2vec.features import FrameStore, build_frame_store, iter_utterances, mfcc_frames
-from reproductions.speech2vec.spoken_corpus import SIZES, build_corpus, corpus_sentences, homophone_words
+from audit.speech.alignments import read_librispeech_alignments
+from audit.corpora import spoken as spoken_corpus
+from audit.speech.features import FrameStore, build_frame_store, iter_utterances, mfcc_frames
+from audit.corpora.spoken import SIZES, build_corpus, corpus_sentences, homophone_words
 
 
 def tiny_corpus(tmp_path_factory):
@@ -69,7 +69,7 @@ def test_alignments_are_exact_word_boundaries(corpus):
 def test_text_and_audio_are_deterministic_for_a_seed():
     assert corpus_sentences(SIZES["tiny"], 0) == corpus_sentences(SIZES["tiny"], 0)
     assert corpus_sentences(SIZES["tiny"], 0) != corpus_sentences(SIZES["tiny"], 1)
-    from reproductions.speech2vec.espeak import fresh_synthesiser, synthesise
+    from audit.corpora.espeak import fresh_synthesiser, synthesise
     synthesise("something else first")   # the process-wide instance's state must not matter
     speaker = {"voice": "en-us", "rate": 170, "pitch": 50}
     first = spoken_corpus._utterance_audio(fresh_synthesiser(), ["meat", "meet"], speaker, np.random.default_rng(5))
@@ -79,7 +79,7 @@ def test_text_and_audio_are_deterministic_for_a_seed():
 
 def test_homophones_are_spoken_alike():
     """eSpeak says ate/eight with the same duration (FACTS.md: 0.306 s each)."""
-    from reproductions.speech2vec.espeak import synthesise
+    from audit.corpora.espeak import synthesise
     ate, rate = synthesise("ate", voice="en-us")
     eight, _ = synthesise("eight", voice="en-us")
     assert abs(len(ate) - len(eight)) / rate < 0.005
@@ -136,7 +136,7 @@ class _nothing:
 
 
 def test_bad_corpus_roots(tmp_path):
-    from audit.errors import AuditError
+    from audit.core.errors import AuditError
     with pytest.raises(AuditError, match="is not a folder"):
         list(iter_utterances(tmp_path / "missing"))
     with pytest.raises(AuditError, match="no LibriSpeech layout"):
@@ -147,8 +147,8 @@ def test_real_corpus_path_reads_wav_alignment_files_and_textgrids(tmp_path):
     """A LibriSpeech-layout folder: alignment.txt for one utterance, an MFA TextGrid for another,
     none for a third (skipped); 8 kHz wav is resampled to 16 kHz."""
     import soundfile
-    from audit.errors import AuditError
-    from reproductions.speech2vec.features import find_subsets
+    from audit.core.errors import AuditError
+    from audit.speech.features import find_subsets
     chapter = tmp_path / "LibriSpeech" / "dev-clean" / "84" / "121"
     chapter.mkdir(parents=True)
     tone = (0.3 * np.sin(np.arange(16000) * 0.05)).astype(np.float32)

@@ -9,10 +9,10 @@ import pytest
 from scipy.spatial.distance import cosine
 
 import audit
-from audit.errors import AuditError
-from audit.vectors import Vectors
-from audit.info import InfoResult, describe
-from audit.results import load_result
+from audit.core.errors import AuditError
+from audit.core.vectors import Vectors
+from audit.checks.info import InfoResult, describe
+from audit.core.results import load_result
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_loaded_norms_and_row_counts_match_a_fresh_computation(tmp_path):
 
 
 def test_unit_rows_in_threads_match_one_pass(monkeypatch):
-    import audit.vectors as module
+    import audit.core.vectors as module
     rng = np.random.default_rng(3)
     matrix = rng.standard_normal((1001, 7)).astype(np.float32)
     matrix[5] = 0

@@ -1,21 +1,23 @@
-"""audit.vocab.provenance against plain-Python set arithmetic and corpora with known answers."""
+"""audit.checks.vocab.provenance against plain-Python set arithmetic and corpora with known answers."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from audit.corpora import SUBSETS, LibriSpeechCorpus
-from audit.errors import AuditError
-from audit.results import load_result
-from audit.synthetic import design_counts, write_corpus
-from audit.vectors import Vectors
-from audit.vocab import CLEAN_500H, ProvenanceResult, paper_not_found_table, paper_vocabulary_table, provenance
+from audit.corpora.librispeech import SUBSETS, LibriSpeechCorpus
+from audit.core.errors import AuditError
+from audit.core.results import load_result
+from support.synthetic import design_counts, write_corpus
+from audit.core.vectors import Vectors
+from audit.checks.vocab import CLEAN_500H, ProvenanceResult, paper_not_found_table, paper_vocabulary_table, provenance
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +212,7 @@ def test_bad_arguments():
 
 
 def test_vocab_imports_neither_benchmarks_nor_torch():
-    code = ("import sys, audit.vocab, audit.corpora, audit.synthetic, audit.librispeech_fetch; "
+    code = ("import sys, audit.checks.vocab, audit.corpora.librispeech, support.synthetic, audit.corpora.fetch; "
             "bad = [m for m in ('benchmarks', 'torch', 'homophones', 'reports', 'reproductions') if m in sys.modules]; "
             "assert not bad, bad")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audit.corpora import SUBSETS
-from audit.loaders import save_word2vec_text
-from audit.synthetic import design_counts, write_corpus
-from audit.vectors import Vectors
+from audit.corpora.librispeech import SUBSETS
+from audit.core.loaders import save_word2vec_text
+from support.synthetic import design_counts, write_corpus
+from audit.core.vectors import Vectors
 
 # Real words, so that some benchmark pairs are found: put into train-clean-100 only, 6 times.
 REAL_WORDS = ("car", "automobile", "gem", "jewel", "journey", "voyage", "boy", "lad", "coast", "shore")

@@ -8,14 +8,8 @@ from __future__ import annotations
 
 import math
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 from reproductions.speech2vec.history import BenchmarkCoefficient, HomophoneSummary
-
-
-def paper_pairs():
-    """The paper's 307 homophone pairs (objects with ``word1`` and ``word2``)."""
-    from homophones import load_pairs
-    return load_pairs("paper-307").pairs
 
 
 def homophone_summary(vectors) -> tuple[HomophoneSummary | None, str]:

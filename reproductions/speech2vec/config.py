@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("cpu", "cuda")

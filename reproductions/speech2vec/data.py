@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.errors import AuditError
-from reproductions.speech2vec.features import FrameStore
+from audit.core.errors import AuditError
+from audit.speech.features import FrameStore
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from audit.vectors import Vectors
+from audit.core.vectors import Vectors
 from reproductions.speech2vec.data import TrainingData
 
 

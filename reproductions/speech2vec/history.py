@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.results import Result, result_type
+from audit.core.results import Result, result_type
 
 
 @dataclass(frozen=True)

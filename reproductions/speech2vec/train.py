@@ -27,12 +27,12 @@ from typing import Callable
 import numpy as np
 import torch
 
-from audit.errors import AuditError
-from audit.results import today, write_json_atomic
+from audit.core.errors import AuditError
+from audit.core.results import today, write_json_atomic
 from reproductions.speech2vec.config import WEIGHT_DEFINING, TrainConfig, add_training_arguments, config_from_args
 from reproductions.speech2vec.data import TrainingData, epoch_batches, epoch_pairs, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
-from reproductions.speech2vec.features import FrameStore, build_frame_store, store_key
+from audit.speech.features import FrameStore, build_frame_store, store_key
 from reproductions.speech2vec.history import CorpusInfo, EpochRecord, TrainingHistory
 from reproductions.speech2vec.model import Speech2Vec
 
@@ -73,7 +73,7 @@ class Processes:
 # ------------------------------------------------------------------------------ data
 def prepare_frame_store(cfg: TrainConfig, cache_dir: Path, log: Callable[[str], None]) -> Path:
     """Build (or reuse) the corpus and its frame store; returns the store's path."""
-    from reproductions.speech2vec.spoken_corpus import build_corpus
+    from audit.corpora.spoken import build_corpus
     if cfg.corpus_root:
         root = Path(cfg.corpus_root)
     else:
@@ -182,7 +182,7 @@ def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg:
 def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, out: Path, epoch: int, cfg: TrainConfig,
                    benchmark_dir, loss: float, pairs: int, seconds: float) -> EpochRecord:
     """Embed every instance, write this epoch's vectors (and instances at epoch 0), run the checks."""
-    from audit.loaders import save_word2vec_text
+    from audit.core.loaders import save_word2vec_text
     embeddings = instance_embeddings(model, data, frames, batch_size=cfg.eval_batch_size)
     vectors = word_vectors(embeddings, data.word_index, data.words)
     relative = f"epochs/epoch_{epoch:03d}.txt"
@@ -204,7 +204,7 @@ def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, out: Path, e
 
 def _reload(path: Path):
     """The written file, so results record its path and sha256 like any audited file."""
-    from audit.loaders import load
+    from audit.core.loaders import load
     return load(path)
 
 
@@ -222,7 +222,7 @@ def save_instances(path: Path, embeddings: np.ndarray, data: TrainingData) -> No
 
 def _same_different(embeddings: np.ndarray, data: TrainingData):
     """What `audit acoustic` would report as same-different AP for this epoch's instances."""
-    from audit.acoustic import same_different_ap
+    from audit.checks.acoustic import same_different_ap
     return same_different_ap(embeddings, instance_labels(data))
 
 
@@ -275,7 +275,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
           benchmark_dir: str | os.PathLike | None = None, resume: bool = False, quiet: bool = False
           ) -> TrainingHistory:
     """Train for ``cfg.epochs`` epochs (continuing a checkpointed run with ``resume``)."""
-    from audit.datadir import data_dir as resolve_data_dir
+    from audit.core.datadir import data_dir as resolve_data_dir
     out = Path(out)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

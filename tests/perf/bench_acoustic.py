@@ -34,7 +34,7 @@ def generate(words: int, per_word: int, dim: int, seed: int = 0):
 
 
 def generate_frames(labels: np.ndarray, seed: int = 1):
-    from audit.dtw import FrameSegments
+    from audit.speech.dtw import FrameSegments
     rng = np.random.default_rng(seed)
     vocabulary, word_ids = np.unique(labels, return_inverse=True)
     templates = rng.standard_normal((len(vocabulary), 15, 13)).astype(np.float32)
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args()
 
-    from audit import acoustic
+    from audit.checks import acoustic
     embeddings, labels, speakers = generate(args.words, args.per_word, args.dim)
     frames = generate_frames(labels)
     instances = acoustic.make_instances(embeddings, labels, speakers)
@@ -83,7 +83,7 @@ def baselines(acoustic, instances, result, frames, dtw_pairs) -> None:
     from sklearn.cluster import kmeans_plusplus
     from sklearn.neighbors import KNeighborsClassifier
 
-    from audit.dtw import dtw_costs, unit_frames
+    from audit.speech.dtw import dtw_costs, unit_frames
     _, label_index = np.unique(instances.labels, return_inverse=True)
     unit = acoustic.unit_rows(instances.embeddings)
     k = int(label_index.max()) + 1

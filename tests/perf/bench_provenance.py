@@ -21,9 +21,9 @@ import numpy as np
 
 
 def synthetic_family(words: int, dim: int, members: int, seed: int):
-    from audit.resemblance import ReferenceInfo
-    from audit.results import InputInfo
-    from audit.vectors import Vectors
+    from audit.checks.provenance.resemblance import ReferenceInfo
+    from audit.core.results import InputInfo
+    from audit.core.vectors import Vectors
 
     rng = np.random.default_rng(seed)
     base = rng.standard_normal((words, dim)).astype(np.float32)
@@ -43,7 +43,7 @@ def baseline_pair(first, second, params) -> tuple[float, float, float]:
     from scipy.stats import spearmanr
     from sklearn.neighbors import NearestNeighbors
 
-    # The same seeded samples as audit.resemblance: drawn over the shared words in sorted order.
+    # The same seeded samples as audit.checks.provenance.resemblance: drawn over the shared words in sorted order.
     order_by_word = np.argsort(np.array(first.words))
     first, second = first.take(order_by_word), second.take(order_by_word)
     rng = np.random.default_rng(params.seed)
@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
 
-    from audit.resemblance import ResemblanceParams, judge
+    from audit.checks.provenance.resemblance import ResemblanceParams, judge
 
     params = ResemblanceParams()
     family = synthetic_family(args.words, args.dim, args.references + 1, seed=0)

@@ -12,6 +12,7 @@ and the search done with one Python set per candidate (timed on a sample, scaled
 from __future__ import annotations
 
 import argparse
+import sys
 import shutil
 import statistics
 import tempfile
@@ -21,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from audit.corpora import SUBSETS, LibriSpeechCorpus
-from audit.synthetic import synthetic_words, write_corpus
-from audit.vocab import provenance
+from audit.corpora.librispeech import SUBSETS, LibriSpeechCorpus
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.synthetic import synthetic_words, write_corpus
+from audit.checks.vocab import provenance
 
 HOURS = {"train-clean-100": 100.6, "train-clean-360": 363.6, "dev-clean": 5.4, "test-clean": 5.4,
          "train-other-500": 496.7, "dev-other": 5.3, "test-other": 5.1}

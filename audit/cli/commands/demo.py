@@ -1,0 +1,162 @@
+"""`audit demo [--out DIR]`: the main job on embedded data only, end to end.
+
+1. builds the embedded spoken corpus (eSpeak NG speech for text a dependency ships);
+2. trains a short Speech2Vec reproduction on it (the reproduction's trainer);
+3. trains a gensim word2vec text model on the same transcripts;
+4. audits the text model, the reproduction and the reproduction at random init side by side
+   (homophones, vocabulary provenance against the corpus, acoustic metrics, learning curves,
+   MDS of spoken instances), and writes the comparison report.
+
+Expected story: the text model is non-phonetic, the reproduction phonetic. Nothing is
+downloaded; the benchmark section appears only when a data dir holds the benchmark files
+(``--data-dir``). Corpus and trained models go to ``--work-dir`` (default: the data cache),
+so a second run reuses the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from audit.core.errors import AuditError
+
+SIZES = ("tiny", "small", "medium")
+TEXT_MODEL_NAME = "text word2vec"
+REPRODUCTION_NAME = "Speech2Vec reproduction"
+RANDOM_INIT_NAME = "reproduction at random init"
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("demo", help="build a spoken corpus, train speech and text models, audit both",
+                            description="The main job on embedded data only: build the synthetic spoken corpus, "
+                                        "train a short Speech2Vec reproduction and a gensim word2vec text model on "
+                                        "the same transcripts, audit both (and the random-init reproduction) and "
+                                        "write the comparison report.")
+    parser.add_argument("--out", default="audit-demo", metavar="DIR", help="report folder (default: audit-demo)")
+    parser.add_argument("--size", choices=SIZES, default="small", help="corpus size (default: small)")
+    parser.add_argument("--epochs", type=int, default=3, help="reproduction epochs (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for corpus, training and checks (default 0)")
+    parser.add_argument("--work-dir", metavar="DIR", help="where the corpus and models go (default: the data cache)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder with the benchmark files; without it the benchmark section is left out "
+                             "unless they are in the default data dir")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="training device (default cpu)")
+    parser.add_argument("--json", metavar="PATH", dest="json_out",
+                        help="also write the run manifest (kind audit-run) as JSON to PATH")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if args.epochs < 1:
+        raise AuditError("--epochs must be at least 1.")
+    from audit.core.datadir import data_dir
+
+    work = Path(args.work_dir) if args.work_dir else data_dir(None) / "demo" / f"{args.size}-seed{args.seed}"
+    started = time.perf_counter()
+    corpus = _build_corpus(work, args)
+    reproduction = _train_reproduction(work, args)
+    text_model = _train_text_model(corpus, work / "text-word2vec.txt", args)
+    random_init = reproduction / "epochs" / "epoch_000.txt"
+    if not random_init.is_file():
+        raise AuditError(f"the reproduction wrote no random-init vectors at {random_init}.")
+    _step(f"[4/4] auditing the three embeddings ({_elapsed(started)})")
+    audit_args = argparse.Namespace(vectors=[str(text_model), str(reproduction / "vectors.txt"), str(random_init)],
+                                    names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME],
+                                    out=args.out, data_dir=args.data_dir, corpus_root=str(corpus), seed=args.seed,
+                                    pairs="paper-307", provenance=False,
+                                    title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
+                                          f"({args.size} spoken corpus)",
+                                    format=None, limit=None, lowercase=False, duplicates="error",
+                                    nonfinite="reject", allow_pickle=False, cache_dir=str(work / "cache"),
+                                    json_out=args.json_out)
+    from audit.cli.commands import all as audit_all
+    code = audit_all.run(audit_args)
+    _step(f"done in {_elapsed(started)}")
+    return code
+
+
+def _step(message: str) -> None:
+    from audit.cli.commands.all import progress
+    progress(message)
+
+
+def _elapsed(started: float) -> str:
+    seconds = time.perf_counter() - started
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _build_corpus(work: Path, args) -> Path:
+    """The corpus where the trainer looks for it: ``WORK/corpora/espeak-SIZE-seedSEED``."""
+    from audit.corpora.spoken import build_corpus
+
+    root = work / "corpora" / f"espeak-{args.size}-seed{args.seed}"
+    _step(f"[1/4] building the {args.size} spoken corpus in {root} (reused when already built)")
+    return build_corpus(root, size=args.size, seed=args.seed, progress=lambda message: _step(f"  {message}"))
+
+
+def _train_reproduction(work: Path, args) -> Path:
+    """Train the reproduction, or reuse a finished run of the same settings in the work dir."""
+    import shutil
+
+    from reproductions.speech2vec.config import TrainConfig
+    from reproductions.speech2vec.train import train
+
+    out = work / f"speech2vec-{args.epochs}-epochs"
+    if _finished_run(out, args.epochs):
+        _step(f"[2/4] reusing the finished {args.epochs}-epoch reproduction in {out}")
+        return out
+    _step(f"[2/4] training the Speech2Vec reproduction for {args.epochs} epoch(s) into {out}")
+    if out.exists():
+        shutil.rmtree(out)   # the demo's own unfinished run: start it again
+    config = TrainConfig(corpus_size=args.size, corpus_seed=args.seed, epochs=args.epochs, seed=args.seed,
+                         device=args.device)
+    train(config, out, cache_dir=work, benchmark_dir=args.data_dir)
+    return out
+
+
+def _finished_run(out: Path, epochs: int) -> bool:
+    import json
+
+    needed = [out / "history.json", out / "vectors.txt", out / "instances.npz", out / "epochs" / "epoch_000.txt"]
+    if not all(path.is_file() for path in needed):
+        return False
+    try:
+        records = json.loads((out / "history.json").read_text(encoding="utf-8")).get("epochs") or []
+    except ValueError:
+        return False
+    return bool(records) and records[-1].get("epoch") == epochs
+
+
+def _transcript_sentences(corpus: Path) -> list[list[str]]:
+    """Every transcript line of the corpus, lowercased and split, in file order."""
+    sentences = []
+    for path in sorted((corpus / "LibriSpeech").glob("*/*/*/*.trans.txt")):
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            _, _, text = line.partition(" ")
+            if text.strip():
+                sentences.append(text.lower().split())
+    if not sentences:
+        raise AuditError(f"the corpus {corpus} has no transcripts.")
+    return sentences
+
+
+def _train_text_model(corpus: Path, path: Path, args) -> Path:
+    """Skip-gram word2vec on the transcripts, with the reproduction's dimension, window and min count."""
+    from gensim.models import Word2Vec
+
+    from audit import Vectors
+    from audit.core.loaders import save_word2vec_text
+    from reproductions.speech2vec.config import TrainConfig
+
+    defaults = TrainConfig()
+    _step(f"[3/4] training a gensim word2vec text model on the same transcripts into {path}")
+    sentences = _transcript_sentences(corpus)
+    # one worker: gensim is deterministic for a seed only single-threaded
+    model = Word2Vec(sentences, vector_size=defaults.embedding_dim, window=defaults.window,
+                     min_count=defaults.min_count, sg=1, sample=defaults.subsample, seed=args.seed, workers=1,
+                     epochs=20)
+    words = list(model.wv.index_to_key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_word2vec_text(Vectors(words, model.wv.vectors), path)
+    return path

@@ -1,0 +1,98 @@
+"""Options and helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from audit.core.errors import AuditError
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", metavar="PATH", dest="json_out",
+                        help="also write the result as JSON to PATH")
+
+
+def add_vector_options(parser: argparse.ArgumentParser) -> None:
+    """The loader options every command that reads an embedding file accepts."""
+    group = parser.add_argument_group("reading the embedding file")
+    group.add_argument("--format", choices=("word2vec-text", "glove-text", "word2vec-bin", "npz", "gensim",
+                                            "pickle"), help="skip detection and read this format")
+    group.add_argument("--limit", type=int, metavar="N", help="read only the first N words")
+    group.add_argument("--lowercase", action="store_true", help="lowercase the embedding's words")
+    group.add_argument("--duplicates", default="error", choices=("error", "keep-first", "keep-last"),
+                       help="what to do with a word that appears twice (default: error)")
+    group.add_argument("--nonfinite", default="reject", choices=("reject", "exclude"),
+                       help="NaN/inf values: reject the file (default) or load the rows and exclude "
+                            "them from every similarity")
+    group.add_argument("--allow-pickle", action="store_true",
+                       help="allow reading pickles (gensim native files, pickled dicts); a pickle can run code")
+    group.add_argument("--cache-dir", metavar="DIR",
+                       help="keep a parsed binary copy of text files here, keyed by sha256")
+
+
+def load_vectors(args: argparse.Namespace, path: str):
+    from audit.core.loaders import load
+    return load(path, format=args.format, limit=args.limit, case="lower" if args.lowercase else "keep",
+                duplicates=args.duplicates, nonfinite=args.nonfinite, allow_pickle=args.allow_pickle,
+                cache_dir=args.cache_dir)
+
+
+JSON_TARGETS = (("json_out", "--json"), ("raw_json", "--raw-json"))
+
+
+def check_json_targets(args: argparse.Namespace) -> None:
+    """Fail before any work when a JSON output path cannot be written (a folder, or a file in a
+    folder that does not exist), instead of after printing a long audit."""
+    for attribute, option in JSON_TARGETS:
+        if getattr(args, attribute, None):
+            check_json_target(getattr(args, attribute), option)
+
+
+def check_json_target(target, option: str = "--json") -> None:
+    path = Path(target)
+    if path.is_dir():
+        raise AuditError(f"{option} {target} is a directory; give a file path.")
+    if not path.parent.is_dir():
+        raise AuditError(f"cannot write {option} {target}: the folder {path.parent} does not exist.")
+
+
+def write_json(args: argparse.Namespace, result) -> None:
+    """Write ``--json`` if asked (checked again here: the folder may have changed since the
+    start); atomic, so no partial file either way."""
+    target = getattr(args, "json_out", None)
+    if not target:
+        return
+    from audit.core.results import write_json_atomic
+    check_json_target(target)
+    write_json_atomic(target, result)
+
+
+def format_table(headers: list[str], rows: list[list], align: str | None = None) -> str:
+    """A plain-text table; ``align`` has one of 'l'/'r' per column (default: text left, numbers right)."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    if align is None:
+        align = "".join("r" if rows and isinstance(rows[0][i], (int, float)) else "l" for i in range(len(headers)))
+    def fmt(row):
+        return "  ".join(c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, align)).rstrip()
+    lines = [fmt(headers), "  ".join("-" * w for w in widths)]
+    lines += [fmt(r) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:
+            return "-"
+        return f"{value:.4g}" if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3) else f"{value:.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

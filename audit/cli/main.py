@@ -1,0 +1,109 @@
+"""The ``audit`` command: a thin layer over the library.
+
+Each subcommand lives in a module of :mod:`audit.cli.commands` that exposes ``register(subparsers)``
+(adding its parser and ``set_defaults(run=...)``) and keeps heavy imports inside ``run``.
+Exit codes: 0 done, 2 bad input or usage (one sentence on stderr), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+from audit import __version__
+from audit.core.errors import AuditError
+
+# Order here is the order in `audit --help`.
+COMMAND_MODULES = (
+    "audit.cli.commands.info",
+    "audit.cli.commands.homophones",
+    "audit.cli.commands.benchmarks",
+    "audit.cli.commands.vocab",
+    "audit.cli.commands.provenance",
+    "audit.cli.commands.acoustic",
+    "audit.cli.commands.reproduce",
+    "audit.cli.commands.all",
+    "audit.cli.commands.report",
+    "audit.cli.commands.demo",
+    "audit.cli.commands.data",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so usage errors get our one-sentence format."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise AuditError(f"{message} (see '{self.prog} --help').")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="audit", description="Reproducibility audits for published word embeddings.")
+    parser.add_argument("--version", action="version", version=f"audit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    parser = build_parser()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 2
+        from audit.cli.common import check_json_targets
+        check_json_targets(args)
+        return int(args.run(args) or 0)
+    except AuditError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`audit ... | head`): not an error of ours; silence the flush at exit.
+        import os
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("audit: interrupted.", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("audit: out of memory; try --limit to read fewer words.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # an internal error: a bug, not bad input
+        if debug:
+            raise
+        print(f"audit: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
+              file=sys.stderr)
+        return 1
+
+
+def entry() -> None:
+    """The console script: :func:`main`, then leave without tearing the interpreter down.
+
+    After a run over a large embedding the process holds hundreds of thousands of Python
+    objects; freeing them one by one at exit costs ~0.2 s of a ~3 s command. Everything the
+    command writes is closed by then (results are written atomically), so flush the standard
+    streams and exit directly.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    logging.shutdown()
+    os._exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

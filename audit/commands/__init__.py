@@ -1,1 +1,0 @@
-"""Subcommands of the ``audit`` CLI, one module each (see :mod:`audit.cli`)."""

@@ -1,0 +1,75 @@
+"""Where data lives, and a checksummed download into it.
+
+Lookup order for the data directory: an explicit argument (``--data-dir``), else the
+``AUDIT_DATA_DIR`` environment variable, else the platform user cache directory
+(``platformdirs.user_cache_dir('embedding-audit')``).
+
+Downloads are written to ``NAME.part``, hashed while streaming, and renamed to ``NAME`` only
+when complete and (when a checksum is known) verified; a failed or mismatching download leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from audit.core.errors import AuditError
+
+ENV_VAR = "AUDIT_DATA_DIR"
+APP_NAME = "embedding-audit"
+CHUNK = 1 << 20
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The data directory (not created)."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60.0,
+             progress: Callable[[int, int | None], None] | None = None) -> Path:
+    """Fetch ``url`` to ``dest`` atomically, verifying ``sha256`` when given."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+            total = response.headers.get("Content-Length")
+            total = int(total) if total and total.isdigit() else None
+            done = 0
+            for chunk in iter(lambda: response.read(CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        part.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise AuditError(f"could not download {url} ({reason}).") from None
+    got = digest.hexdigest()
+    if sha256 and got != sha256:
+        part.unlink(missing_ok=True)
+        raise AuditError(f"the download of {url} has sha256 {got[:12]}..., expected {sha256[:12]}...; "
+                         f"nothing was kept.")
+    os.replace(part, dest)
+    return dest

@@ -1,0 +1,2 @@
+"""Corpora in LibriSpeech layout: transcripts and counts, the transcript fetch, and the embedded
+spoken corpus synthesised with eSpeak NG."""

@@ -1,0 +1,1 @@
+"""Builders used only by tests and benchmarks (importable as ``support`` from ``tests/``)."""
