@@ -3,7 +3,7 @@
 Two tables of the reality-check paper: Table 7 (the Speech2Vec paper's claimed Spearman per
 benchmark and the reality check's reproduction), shipped here as package data, and Table 6 (pairs
 not found, as reported by Speech2Vec and with all LibriSpeech clean words), read from the one copy
-in :mod:`audit.data` that the vocabulary audit also shows. They are facts quoted from the paper,
+in :mod:`audit.core.paper` that the vocabulary audit also shows. They are facts quoted from the paper,
 never recomputed here.
 """
 
@@ -47,7 +47,7 @@ def speech2vec_figures() -> dict[str, Speech2VecFigures]:
         if row["file"] != spec.file:
             raise ValueError(f"{CLAIMS_FILE}: {spec.name} is listed with file {row['file']}, not {spec.file}")
         values[spec.name].update({column: float(row[column]) for column in _CLAIM_COLUMNS})
-    from audit.data import paper_not_found_table
+    from audit.core.paper import paper_not_found_table
 
     for benchmark, row in paper_not_found_table().items():
         spec = REGISTRY[benchmark]

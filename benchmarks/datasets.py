@@ -21,8 +21,8 @@ from typing import Iterable
 
 import numpy as np
 
-from audit.datadir import data_dir as resolve_data_dir
-from audit.errors import AuditError
+from audit.core.datadir import data_dir as resolve_data_dir
+from audit.core.errors import AuditError
 from benchmarks.registry import REGISTRY, BenchmarkSpec
 
 SUBFOLDER = "word-sim"

@@ -27,10 +27,10 @@ from typing import Iterable
 
 import numpy as np
 
-from audit.datadir import data_dir as resolve_data_dir
-from audit.errors import AuditError
-from audit.results import InputInfo, Result, result_type, today
-from audit.vectors import Vectors
+from audit.core.datadir import data_dir as resolve_data_dir
+from audit.core.errors import AuditError
+from audit.core.results import InputInfo, Result, result_type, today
+from audit.core.vectors import Vectors
 from benchmarks.claims import SOURCE as COMPARISON_SOURCE
 from benchmarks.claims import speech2vec_figures
 from benchmarks.datasets import Benchmark, load_benchmarks

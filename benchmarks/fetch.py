@@ -1,6 +1,6 @@
 """Downloading the benchmark files into the data dir, and saying what is there.
 
-``fetch_benchmarks`` writes to DATA_DIR/word-sim through :func:`audit.datadir.download`
+``fetch_benchmarks`` writes to DATA_DIR/word-sim through :func:`audit.core.datadir.download`
 (``.part`` file, sha256 checked, then renamed), so a bad checksum leaves nothing behind.
 ``benchmark_status`` reports, per benchmark, where its file is and whether it verifies.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from audit.datadir import data_dir as resolve_data_dir
-from audit.datadir import download, sha256_file
-from audit.errors import AuditError
+from audit.core.datadir import data_dir as resolve_data_dir
+from audit.core.datadir import download, sha256_file
+from audit.core.errors import AuditError
 from benchmarks.datasets import SUBFOLDER, candidate_dirs
 from benchmarks.registry import REGISTRY, BenchmarkSpec
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping
 
-from audit.errors import AuditError
+from audit.core.errors import AuditError
 
 CANONICAL_BASE_URL = "https://raw.githubusercontent.com/mfaruqui/eval-word-vectors/master/data/word-sim/"
 KINDS = ("similarity", "relatedness")
