@@ -5,9 +5,8 @@ Layers, lowest first: ``audit.core`` <- {``audit.speech``, ``audit.corpora``, ``
 ``audit.cli``. The top level re-exports the core's entry points: ``load``, ``Vectors``, ``AuditError``.
 """
 
-__version__ = "0.1.0"
-
 from audit.core.errors import AuditError  # noqa: E402
+from audit.core.results import __version__  # noqa: E402
 from audit.core.vectors import SourceInfo, Vectors  # noqa: E402
 from audit.core.loaders import load  # noqa: E402
 

@@ -46,15 +46,26 @@ def check_json_targets(args: argparse.Namespace) -> None:
     folder that does not exist), instead of after printing a long audit."""
     for attribute, option in JSON_TARGETS:
         if getattr(args, attribute, None):
-            check_json_target(getattr(args, attribute), option)
+            check_json_target(getattr(args, attribute), option, inputs=input_paths(args))
 
 
-def check_json_target(target, option: str = "--json") -> None:
-    path = Path(target)
-    if path.is_dir():
-        raise AuditError(f"{option} {target} is a directory; give a file path.")
-    if not path.parent.is_dir():
-        raise AuditError(f"cannot write {option} {target}: the folder {path.parent} does not exist.")
+INPUT_ATTRIBUTES = ("vectors", "instances", "frames", "pairs", "agwe", "claims", "config")
+
+
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """Every file path the command reads, so that no output can overwrite one of them."""
+    paths = []
+    for attribute in INPUT_ATTRIBUTES:
+        value = getattr(args, attribute, None)
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and item:
+                paths.append(item)
+    return paths
+
+
+def check_json_target(target, option: str = "--json", inputs=()) -> None:
+    from audit.core.files import check_output_file
+    check_output_file(target, inputs=inputs, what=option)
 
 
 def write_json(args: argparse.Namespace, result) -> None:
@@ -64,8 +75,7 @@ def write_json(args: argparse.Namespace, result) -> None:
     if not target:
         return
     from audit.core.results import write_json_atomic
-    check_json_target(target)
-    write_json_atomic(target, result)
+    write_json_atomic(target, result, inputs=input_paths(args), what="--json")
 
 
 def format_table(headers: list[str], rows: list[list], align: str | None = None) -> str:

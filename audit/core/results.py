@@ -23,13 +23,14 @@ from typing import Any, Mapping
 import numpy as np
 
 from audit.core.errors import AuditError
+from audit.core.files import atomic_write_json, read_json
 
 SCHEMA_VERSION = 1
+__version__ = "0.1.0"   # the package version (audit.__version__ is this one)
 _REGISTRY: dict[str, type] = {}
 
 
 def tool_version() -> str:
-    from audit import __version__
     return __version__
 
 
@@ -97,10 +98,7 @@ def load_result(source: str | os.PathLike | Mapping[str, Any]) -> Result:
     if isinstance(source, Mapping):
         data = source
     else:
-        try:
-            data = json.loads(Path(source).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise AuditError(f"{source} is not a readable result JSON file.") from None
+        data = read_json(source, what="result file")
     kind = data.get("kind") if isinstance(data, Mapping) else None
     if kind not in _REGISTRY:
         raise AuditError(f"unknown result kind {kind!r}.")
@@ -111,21 +109,11 @@ def registered_kinds() -> dict[str, type]:
     return dict(_REGISTRY)
 
 
-def write_json_atomic(path: str | os.PathLike, data: Result | Mapping[str, Any]) -> Path:
-    """Write JSON next to its final name and rename, so no partial file is ever left."""
-    path = Path(path)
+def write_json_atomic(path: str | os.PathLike, data: Result | Mapping[str, Any], *,
+                      inputs=(), what: str = "output") -> Path:
+    """Write a result (or a JSON-shaped mapping) with :func:`audit.core.files.atomic_write_json`."""
     payload = data.to_dict() if isinstance(data, Result) else _encode(data)
-    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if path.parent and not path.parent.exists():
-        raise AuditError(f"cannot write {path}: the folder {path.parent} does not exist.")
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise AuditError(f"cannot write {path} ({exc.strerror}).") from None
-    return path
+    return atomic_write_json(path, payload, inputs=inputs, what=what)
 
 
 # ------------------------------------------------------------------------------- encoding

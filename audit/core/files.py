@@ -1,0 +1,112 @@
+"""Output files, written safely: whole or not at all, and never onto something not ours to replace.
+
+Every file the tool writes goes through :func:`atomic_write`: the content is written to a
+uniquely named hidden file beside the target (``.NAME.XXXX.part``), then renamed over the
+target, so a reader never sees a half-written file and a failure leaves nothing behind.
+
+:func:`check_output_file` states what may be replaced: a new path in an existing folder, or an
+existing regular file that is not one of the command's inputs. A symbolic link, a folder, a
+FIFO or a device is refused (renaming over a link would replace the link, not the file it
+names, and writing through it could reach anything), and so is a target that is an input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from audit.core.errors import AuditError
+
+
+def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
+                      what: str = "output") -> Path:
+    """Refuse a target that cannot be replaced safely; return it as a Path."""
+    path = Path(path)
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        status = None
+    except OSError as exc:
+        raise AuditError(f"cannot write {what} {path} ({exc.strerror}).") from None
+    if status is not None:
+        if stat.S_ISLNK(status.st_mode):
+            raise AuditError(f"{what} {path} is a symbolic link; give the path of a regular file instead.")
+        if stat.S_ISDIR(status.st_mode):
+            raise AuditError(f"{what} {path} is a directory; give a file path.")
+        if not stat.S_ISREG(status.st_mode):
+            raise AuditError(f"{what} {path} is not a regular file (a pipe, socket or device); "
+                             f"give a file path.")
+        for source in inputs:
+            if _same_file(path, source):
+                raise AuditError(f"{what} {path} is one of the inputs; it would be overwritten.")
+    if not path.parent.is_dir():
+        raise AuditError(f"cannot write {what} {path}: the folder {path.parent} does not exist.")
+    return path
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binary: bool = True,
+                 inputs: Iterable[str | os.PathLike] = (), what: str = "output") -> Path:
+    """Call ``write(handle)`` on a temporary file beside ``path``, then rename it into place."""
+    path = check_output_file(path, inputs=inputs, what=what)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise AuditError(f"cannot write {what} {path} ({exc.strerror}).") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)   # mkstemp makes it private; an output file is not
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise AuditError(f"cannot write {what} {path} ({exc.strerror or exc}).") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, **options) -> Path:
+    """Write UTF-8 text atomically (see :func:`atomic_write` for ``inputs`` and ``what``)."""
+    return atomic_write(path, lambda handle: handle.write(text), binary=False, **options)
+
+
+def atomic_write_json(path: str | os.PathLike, payload: Any, **options) -> Path:
+    """Write a JSON document (indent 2, UTF-8, no NaN) atomically."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return atomic_write_text(path, text, **options)
+
+
+def atomic_write_npz(path: str | os.PathLike, arrays: dict, *, compressed: bool = False, **options) -> Path:
+    """Write an .npz archive of ``arrays`` atomically (no pickled objects: plain arrays only)."""
+    import numpy as np
+    save = np.savez_compressed if compressed else np.savez
+    return atomic_write(path, lambda handle: save(handle, **arrays), **options)
+
+
+def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
+    """The parsed JSON document at ``path``; a missing or malformed file is one sentence."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        raise AuditError(f"{what} {path} does not exist.") from None
+    except IsADirectoryError:
+        raise AuditError(f"{what} {path} is a directory, not a file.") from None
+    except OSError as exc:
+        raise AuditError(f"cannot read {what} {path} ({exc.strerror}).") from None
+    except (UnicodeDecodeError, ValueError):
+        raise AuditError(f"{what} {path} is not valid UTF-8 JSON.") from None
