@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from audit.core.errors import AuditError
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -39,6 +39,7 @@ from typing import Callable, Mapping, Sequence
 
 from audit.corpora.librispeech import SUBSETS, TRANSCRIPT_SUFFIX
 from audit.core.errors import AuditError
+from audit.core.files import atomic_write_json
 
 OFFICIAL_BASE_URL = "https://www.openslr.org/resources/12/"
 # OpenSLR resource 12's md5sum.txt, as quoted by Kaldi-derived LibriSpeech recipes; not
@@ -134,9 +135,7 @@ def _fetch_subset(base: Path, subset: str, url: str, expected_md5: str | None, t
         marker = {"subset": subset, "url": url, "bytes": reader.bytes, "md5": reader.md5.hexdigest(),
                   "md5_verified": expected_md5 is not None, "transcripts": written,
                   "date": _dt.date.today().isoformat()}
-        tmp = base / subset / f"{MARKER}.part"
-        tmp.write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, base / subset / MARKER)
+        atomic_write_json(base / subset / MARKER, marker, what="fetch marker")
     except OSError as exc:
         raise AuditError(f"could not write the transcripts of {subset} under {base} ({exc.strerror}).") from None
     finally:

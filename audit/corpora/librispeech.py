@@ -38,6 +38,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from audit.core.errors import AuditError
+from audit.core.files import atomic_write_npz, atomic_write_text
 
 # Table 4 order of the reality-check paper (clean subsets first); iteration follows it.
 SUBSETS = ("train-clean-100", "train-clean-360", "dev-clean", "test-clean",
@@ -344,11 +345,9 @@ def _read_text(path: Path) -> str | None:
 def _write_text(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        tmp.write_text(text + "\n", encoding="ascii")
-        os.replace(tmp, path)
-    except OSError as exc:
-        logging.getLogger(__name__).warning("could not write the word-count cache %s (%s)", path, exc.strerror)
+        atomic_write_text(path, text + "\n", what="word-count cache")
+    except (OSError, AuditError) as exc:
+        logging.getLogger(__name__).warning("could not write the word-count cache %s (%s)", path, exc)
 
 
 def _count_contents(subset: str, contents: list[tuple[str, bytes]], fingerprint: str) -> SubsetCounts:
@@ -388,10 +387,8 @@ def _cache_write(path: Path, counts: SubsetCounts) -> None:
             "utterances": counts.utterances, "normalisation": NORMALISATION_VERSION}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.part.npz")
-        np.savez(tmp, words=np.array(counts.words, dtype=str), counts=counts.counts,
-                 meta=np.array(json.dumps(meta)))
-        os.replace(tmp, path)
-    except OSError as exc:
+        atomic_write_npz(path, {"words": np.array(counts.words, dtype=str), "counts": counts.counts,
+                                "meta": np.array(json.dumps(meta))}, what="word-count cache")
+    except (OSError, AuditError) as exc:
         # The counts are right either way; a read-only cache only costs a recount next time.
         logging.getLogger(__name__).warning("could not write the word-count cache %s (%s)", path, exc.strerror)

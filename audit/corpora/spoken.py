@@ -32,6 +32,7 @@ import numpy as np
 
 from audit.speech.alignments import WordSpan, write_librispeech_alignments
 from audit.core.errors import AuditError
+from audit.core.files import atomic_write_json
 from audit.core.paper import read_table
 
 SUBSET = "train-espeak"
@@ -87,9 +88,7 @@ def build_corpus(root: str | os.PathLike, *, size: str = "small", seed: int = 0,
     speakers = _speakers(SIZES[size].speakers, seed)
     counts = _write_utterances(subset_dir, sentences, speakers, seed, progress)
     manifest = {"parameters": parameters, "speakers": {str(k): v for k, v in speakers.items()}, **counts}
-    tmp = manifest_path.with_name(f".{MANIFEST}.part")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, manifest_path)
+    atomic_write_json(manifest_path, manifest, what="corpus manifest")
     return root
 
 
