@@ -5,12 +5,18 @@ The served files mix LF and CRLF endings and some lack a final newline; all of t
 accepted, and anything else (a line with other than three fields, a score that is not a
 finite number) is an error naming the file and line.
 
+Duplicate pairs: a file may list the same (word1, word2) pair twice (WS-353 rates money/cash
+9.15 and 9.08). The reference scripts (wordvectors.org, the reality check) key pairs by
+(word1, word2) after lowercasing, so the last line wins; ``duplicates="last"`` reads a file that
+way (WS-353: 352 pairs), ``"keep"`` keeps every line. Reversed pairs (b, a) are distinct keys.
+
 Parsed files are cached per process, keyed by path, size and modification time, because the
 reproduction trainer evaluates every epoch and re-reading 13 files each time would dominate.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -27,6 +33,9 @@ from benchmarks.registry import REGISTRY, BenchmarkSpec
 
 SUBFOLDER = "word-sim"
 FETCH_HINT = "run `audit data fetch benchmarks` or pass --data-dir DIR"
+# "last": a pair listed twice keeps its last line (the reference scripts' dict keyed by
+# (word1, word2)); "keep": every line is a pair.
+DUPLICATE_POLICIES = {"last": "duplicate pairs: last wins", "keep": "duplicate pairs: every line kept"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +49,8 @@ class Benchmark:
     left: np.ndarray      # str array, read-only
     right: np.ndarray     # str array, read-only
     scores: np.ndarray    # float64, read-only
+    duplicates: str = "keep"      # a key of DUPLICATE_POLICIES
+    duplicate_pairs: int = 0      # lines of the file that repeat an earlier line's (word1, word2)
 
     @property
     def name(self) -> str:
@@ -101,18 +112,26 @@ def locate(spec: BenchmarkSpec, data_dir: str | os.PathLike | None = None) -> Pa
                      f"{FETCH_HINT}.")
 
 
-def load_benchmark(name: str, data_dir: str | os.PathLike | None = None, lowercase: bool = True) -> Benchmark:
-    """Read one benchmark (by display name, any case, or file name) from the data dir."""
+def load_benchmark(name: str, data_dir: str | os.PathLike | None = None, lowercase: bool = True,
+                   duplicates: str = "keep") -> Benchmark:
+    """Read one benchmark (by display name, any case, or file name) from the data dir.
+
+    ``duplicates``: "keep" every line (the file as written), or "last": a (word1, word2) pair
+    listed more than once keeps only its last line, as the reference scripts score it.
+    """
+    if duplicates not in DUPLICATE_POLICIES:
+        raise AuditError(f"unknown duplicate-pair policy {duplicates!r} (known: {', '.join(DUPLICATE_POLICIES)}).")
     spec = REGISTRY[name]
     path = locate(spec, data_dir).resolve()
     stat = path.stat()
-    return _load_cached(spec, str(path), stat.st_size, stat.st_mtime_ns, bool(lowercase))
+    bench = _load_cached(spec, str(path), stat.st_size, stat.st_mtime_ns, bool(lowercase))
+    return _last_wins(bench) if duplicates == "last" else bench
 
 
 def load_benchmarks(data_dir: str | os.PathLike | None = None, only: str | Iterable[str] | None = None,
-                    lowercase: bool = True) -> tuple[Benchmark, ...]:
+                    lowercase: bool = True, duplicates: str = "keep") -> tuple[Benchmark, ...]:
     """The selected benchmarks (all by default), in registry order."""
-    return tuple(load_benchmark(spec.name, data_dir, lowercase) for spec in REGISTRY.select(only))
+    return tuple(load_benchmark(spec.name, data_dir, lowercase, duplicates) for spec in REGISTRY.select(only))
 
 
 def benchmark_pairs(data_dir: str | os.PathLike | None = None, only: str | Iterable[str] | None = None,
@@ -138,7 +157,20 @@ def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lower
         right = [w.lower() for w in right]
     return Benchmark(spec=spec, path=path, sha256=hashlib.sha256(raw).hexdigest(), lowercase=lowercase,
                      left=_frozen(np.array(left, dtype=str)), right=_frozen(np.array(right, dtype=str)),
-                     scores=_frozen(np.array(scores, dtype=np.float64)))
+                     scores=_frozen(np.array(scores, dtype=np.float64)),
+                     duplicate_pairs=len(scores) - len(set(zip(left, right))))
+
+
+@functools.lru_cache(maxsize=64)
+def _last_wins(bench: Benchmark) -> Benchmark:
+    """``bench`` with each (word1, word2) pair once, at its last line's score, in file order of
+    those last lines (cached per benchmark object, so the evaluation's word index stays cached)."""
+    last: dict[tuple[str, str], int] = {}
+    for line, key in enumerate(zip(bench.left.tolist(), bench.right.tolist())):
+        last[key] = line
+    kept = np.sort(np.fromiter(last.values(), dtype=np.int64, count=len(last)))
+    return dataclasses.replace(bench, left=_frozen(bench.left[kept]), right=_frozen(bench.right[kept]),
+                               scores=_frozen(bench.scores[kept]), duplicates="last")
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

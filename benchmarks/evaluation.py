@@ -13,6 +13,11 @@ A benchmark with no pair found has no coefficient under any policy: null, never 
 identical vectors (a word with itself; two missing words under ``mean``) has cosine exactly 1,
 so rounding noise cannot break its ties.
 Benchmark words are lowercased by default (recorded); the embedding's words are never changed.
+
+Duplicate pairs: by default a (word1, word2) pair listed twice is scored once, at its last
+line's score, as the reference scripts (wordvectors.org, the reality check) do by keying pairs
+in a dict; ``duplicates="keep"`` scores every line. Each benchmark records how many lines
+repeat an earlier pair (WS-353: 1, money/cash) and ``pairs`` counts the pairs scored.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 from benchmarks.claims import SOURCE as COMPARISON_SOURCE
 from benchmarks.claims import speech2vec_figures
-from benchmarks.datasets import Benchmark, load_benchmarks
+from benchmarks.datasets import DUPLICATE_POLICIES, Benchmark, load_benchmarks
 from benchmarks.registry import REGISTRY
 from benchmarks.spearman import spearman
 
@@ -59,6 +64,7 @@ class BenchmarkScore:
     missing_words: tuple[str, ...]  # distinct benchmark words without a usable vector, sorted
     file_sha256: str
     checksum_ok: bool               # the file is byte-for-byte the registered one
+    duplicate_pairs: int = 0        # lines of the file repeating an earlier (word1, word2) pair
     paper_claim: float | None = None
     rc_sgd_rand_init: float | None = None
     rc_sgd_500_epoch: float | None = None
@@ -82,6 +88,7 @@ class SimilarityResult(Result):
     data_dir: str
     comparison_source: str
     date: str
+    duplicates: str = DUPLICATE_POLICIES["last"]   # how a pair listed twice was scored
 
     def by_name(self, name: str) -> BenchmarkScore:
         wanted = REGISTRY[name].name
@@ -92,9 +99,13 @@ class SimilarityResult(Result):
 
 
 def evaluate(vectors: Vectors, *, data_dir: str | os.PathLike | None = None,
-             only: str | Iterable[str] | None = None, lowercase: bool = True) -> SimilarityResult:
-    """Score ``vectors`` on the selected benchmarks (all 13 by default)."""
-    benchmarks = load_benchmarks(data_dir, only, lowercase)
+             only: str | Iterable[str] | None = None, lowercase: bool = True,
+             duplicates: str = "last") -> SimilarityResult:
+    """Score ``vectors`` on the selected benchmarks (all 13 by default).
+
+    ``duplicates``: "last" (default, the reference convention: a pair listed twice keeps its
+    last score) or "keep" (every line of the file is a pair)."""
+    benchmarks = load_benchmarks(data_dir, only, lowercase, duplicates)
     words, pair_rows = _word_index(benchmarks)
     rows = _rows_of(vectors, words)
     unit, usable = _unit_rows(vectors, rows)
@@ -108,7 +119,7 @@ def evaluate(vectors: Vectors, *, data_dir: str | os.PathLike | None = None,
     return SimilarityResult(input=InputInfo.of(vectors), results=tuple(scores), lowercase=bool(lowercase),
                             policies=dict(POLICIES), mean_vector=MEAN_VECTOR,
                             data_dir=str(resolve_data_dir(data_dir)), comparison_source=COMPARISON_SOURCE,
-                            date=today())
+                            date=today(), duplicates=DUPLICATE_POLICIES[duplicates])
 
 
 def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figures) -> BenchmarkScore:
@@ -136,7 +147,7 @@ def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figure
         name=bench.name, file=bench.spec.file, kind=bench.spec.kind, pairs=len(bench), found=n_found,
         not_found=len(bench) - n_found, spearman=drop, spearman_zero=zero, spearman_mean=mean,
         missing_words=tuple(words[i] for i in missing), file_sha256=bench.sha256,
-        checksum_ok=bench.checksum_ok, **dataclasses.asdict(figures))
+        checksum_ok=bench.checksum_ok, duplicate_pairs=bench.duplicate_pairs, **dataclasses.asdict(figures))
 
 
 @functools.lru_cache(maxsize=16)

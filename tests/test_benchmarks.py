@@ -231,12 +231,67 @@ def test_importing_the_checks_stays_light():
 
 
 # ----------------------------------------------------------------------------- real files
+def dict_keyed_pairs(path):
+    """The reference scripts' reading of a benchmark file (wordvectors.org's all_wordsim.py, the
+    reality check): each line lowercased and split; pairs keyed by (word1, word2), so a pair
+    listed twice keeps its last score."""
+    pairs = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                word1, word2, value = line.strip().lower().split()
+                pairs[(word1, word2)] = float(value)
+    return pairs
+
+
+def test_default_rho_equals_a_dict_keyed_reimplementation_on_all_13(word_sim_dir):
+    """The reference convention: duplicate pairs, last wins (WS-353's money/cash: 9.15, then 9.08)."""
+    words = sorted({w for pairs in benchmark_pairs(word_sim_dir).values() for a, b, _ in pairs for w in (a, b)})
+    kept = [w for i, w in enumerate(words) if i % 7 or w in ("money", "cash")]  # money/cash must be scored
+    vectors = Vectors(kept, np.random.default_rng(11).standard_normal((len(kept), 16)))
+    result = evaluate(vectors, data_dir=word_sim_dir)
+    assert result.duplicates == "duplicate pairs: last wins"
+    for score in result.results:
+        pairs = dict_keyed_pairs(word_sim_dir / REGISTRY[score.name].file)
+        gold, auto = [], []
+        for (a, b), value in pairs.items():
+            if a in vectors and b in vectors:
+                u, v = vectors.vector(a).astype(float), vectors.vector(b).astype(float)
+                gold.append(value)
+                auto.append(float(u @ v / math.sqrt((u @ u) * (v @ v))))
+        assert (score.pairs, score.found) == (len(pairs), len(gold)), score.name
+        assert score.spearman == pytest.approx(scipy.stats.spearmanr(gold, auto).statistic, abs=1e-9), score.name
+        assert score.duplicate_pairs == (1 if score.name == "WS-353" else 0)
+    ws353 = result.by_name("WS-353")
+    assert (ws353.pairs, ws353.duplicate_pairs) == (352, 1)
+    # keeping both lines is still available, and it is a different number
+    both = evaluate(vectors, data_dir=word_sim_dir, only="WS-353", duplicates="keep")
+    assert both.duplicates == "duplicate pairs: every line kept"
+    assert (both.results[0].pairs, both.results[0].duplicate_pairs) == (353, 1)
+    assert abs(both.results[0].spearman - ws353.spearman) > 1e-6
+    assert [s.spearman for s in evaluate(vectors, data_dir=word_sim_dir, only="MEN", duplicates="keep").results] \
+        == [result.by_name("MEN").spearman]  # no duplicates: the policies agree
+
+
+def test_last_wins_keeps_the_last_score_and_file_order(tmp_path):
+    folder = write_benchmark(tmp_path / "dup", "EN-RG-65.txt",
+                             "car automobile 3.9\ngem jewel 3.8\nCar Automobile 1.0\nautomobile car 2.0\n")
+    last = load_benchmark("RG-65", folder, duplicates="last")
+    assert last.pairs() == [("gem", "jewel", 3.8), ("car", "automobile", 1.0), ("automobile", "car", 2.0)]
+    assert last.duplicate_pairs == 1 and load_benchmark("RG-65", folder).duplicate_pairs == 1
+    assert len(load_benchmark("RG-65", folder)) == 4                      # the file as written
+    assert load_benchmark("RG-65", folder, lowercase=False, duplicates="last").duplicate_pairs == 0
+    assert load_benchmark("RG-65", folder, duplicates="last") is last     # cached: the word index stays cached
+    with pytest.raises(AuditError, match="duplicate-pair policy"):
+        load_benchmark("RG-65", folder, duplicates="first")
+
+
 def test_drop_policy_agrees_with_wordvectors_org_on_every_benchmark(word_sim_dir):
     vectors = random_vectors_for(word_sim_dir, keep_every=2)  # ~1/4 of pairs found: both policies busy, quick
     result = evaluate(vectors, data_dir=word_sim_dir)
     assert [s.name for s in result.results] == PAPER_ORDER
     for score in result.results:
-        bench = load_benchmark(score.name, word_sim_dir)
+        bench = load_benchmark(score.name, word_sim_dir, duplicates="last")
         gold, auto = [], []
         for a, b, value in bench.pairs():
             if a in vectors and b in vectors:
@@ -285,8 +340,14 @@ def test_cli_prints_the_table_and_writes_json(word_sim_dir, tmp_path, run_cli):
                              "--json", out_json)
     assert code == 0, err
     assert "MC-30" in out and "WS-353" in out and "MEN" not in out and "0.850" in out  # the paper's claim
+    assert "Duplicate pairs: last wins (lines repeating a pair: WS-353 1)" in out
     saved = load_result(out_json)
     assert [s.name for s in saved.results] == ["MC-30", "WS-353"]
+    assert [(s.pairs, s.duplicate_pairs) for s in saved.results] == [(30, 0), (352, 1)]
+    code, out, _ = run_cli("benchmarks", path, "--data-dir", word_sim_dir, "--only", "WS-353",
+                           "--duplicate-pairs", "keep")
+    assert code == 0 and "Duplicate pairs: every line kept (lines repeating a pair: WS-353 1)" in out
+    assert " 353 " in out.splitlines()[2]
     assert saved.results[0].spearman == pytest.approx(
         evaluate(vectors, data_dir=word_sim_dir, only="MC-30").results[0].spearman, abs=1e-6)
     code, out, _ = run_cli("benchmarks", path, "--data-dir", word_sim_dir, "--only", "MC-30", "--oov", "zero")

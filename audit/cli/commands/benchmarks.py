@@ -24,6 +24,10 @@ def register(sub) -> None:
     parser.add_argument("--only", metavar="NAME,...", help="evaluate only these benchmarks (e.g. MEN,SimLex-999)")
     parser.add_argument("--keep-benchmark-case", action="store_true",
                         help="do not lowercase the benchmark words (they are lowercased by default)")
+    parser.add_argument("--duplicate-pairs", choices=("last", "keep"), default="last",
+                        help="a (word1, word2) pair listed twice (WS-353's money/cash): score it once at its "
+                             "last line's score, as wordvectors.org and the reality check do (default), or "
+                             "keep every line")
     add_vector_options(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
@@ -33,7 +37,8 @@ def run(args) -> int:
     from benchmarks import evaluate
 
     vectors = load_vectors(args, args.vectors)
-    result = evaluate(vectors, data_dir=args.data_dir, only=args.only, lowercase=not args.keep_benchmark_case)
+    result = evaluate(vectors, data_dir=args.data_dir, only=args.only, lowercase=not args.keep_benchmark_case,
+                      duplicates=args.duplicate_pairs)
     print(render_table(result, args.oov))
     write_json(args, result)
     return 0
@@ -53,6 +58,9 @@ def render_table(result, oov: str = "all") -> str:
                  f"Benchmark words {'lowercased' if result.lowercase else 'kept as written'}.")
     lines.append("Missing words: drop = pair left out (wordvectors.org), zero = cosine 0, "
                  f"mean = word replaced by the {result.mean_vector}.")
+    repeated = [f"{s.name} {s.duplicate_pairs}" for s in result.results if s.duplicate_pairs]
+    lines.append(f"{result.duplicates.capitalize()} (lines repeating a pair: {', '.join(repeated) or 'none'}); "
+                 "pairs = pairs scored.")
     lines.append("S2V claim: the Speech2Vec paper; RC: the reality check's reproduction (500 epochs); "
                  "not found: Speech2Vec's reported count and the count with all LibriSpeech clean words.")
     mismatched = [s.file for s in result.results if not s.checksum_ok]
