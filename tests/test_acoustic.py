@@ -11,6 +11,7 @@ from sklearn import metrics as skm
 from sklearn.neighbors import KNeighborsClassifier
 
 from audit.checks import acoustic
+from audit.checks.acoustic import _retrieval
 from audit.core.errors import AuditError
 from audit.core.results import load_result
 
@@ -310,9 +311,9 @@ def test_rank_counting_paths_agree(monkeypatch):
     thresholds = np.where(rng.random((30, 6)) < 0.8, scores[:, :6], np.inf)
     want = np.array([[np.sum(scores[r] >= t) for t in thresholds[r]] for r in range(30)])
     for share, sort_above in ((0.0, 99), (1.0, 99), (0.0, 0)):  # full passes, candidate binning, row sort
-        monkeypatch.setattr(acoustic, "CANDIDATE_SHARE", share)
-        monkeypatch.setattr(acoustic, "SORT_ABOVE_SLOTS", sort_above)
-        assert np.array_equal(acoustic._count_at_least(scores, thresholds), want)
+        monkeypatch.setattr(_retrieval, "CANDIDATE_SHARE", share)
+        monkeypatch.setattr(_retrieval, "SORT_ABOVE_SLOTS", sort_above)
+        assert np.array_equal(_retrieval._count_at_least(scores, thresholds), want)
 
 
 def test_retrieval_with_uneven_word_sizes_equals_loops(monkeypatch):
@@ -322,7 +323,7 @@ def test_retrieval_with_uneven_word_sizes_equals_loops(monkeypatch):
     u = (rng.integers(-1, 2, size=(len(labels), 5)) + 2 * np.eye(6, 5, dtype=int)[labels]).astype(np.float32)
     want = retrieval_by_loops(u, labels)
     for sort_above in (24, 0):
-        monkeypatch.setattr(acoustic, "SORT_ABOVE_SLOTS", sort_above)
+        monkeypatch.setattr(_retrieval, "SORT_ABOVE_SLOTS", sort_above)
         got = acoustic.retrieval(u, labels, block_rows=8)
         assert got.mean_average_precision == pytest.approx(want[0], abs=1e-6)
         assert got.mean_reciprocal_rank == pytest.approx(want[1], abs=1e-6)

@@ -1,0 +1,56 @@
+"""Instance-level audits of acoustic word embeddings: one vector per spoken word token.
+
+The metrics of the acoustic-word-embedding literature (seed papers 000, 001, 003, 004):
+
+- same-different average precision (001): every pair of tokens is scored by cosine and the
+  pairs of the same word are the positives; AP is the area under that precision-recall curve.
+  Chance is the share of same-word pairs. For large inputs all same-word pairs are scored and
+  the different-word pairs are a seeded uniform sample, weighted back to their population
+  count, so the estimate stays unbiased and is recorded as sampled;
+- query-by-example retrieval (003): every token queries all the others; mean average
+  precision, mean reciprocal rank and recall@k (share of the query word's other tokens in the
+  top k). Tied scores count against the query (a relevant item is ranked below every item
+  that scores the same), so identical vectors never flatter a model;
+- clustering (003): k-means with k = number of words on the unit-normalised embeddings,
+  silhouette (cosine) of the k-means clusters and of the true words, ARI and AMI against the
+  words;
+- kNN word classification (004): k = 1 and 5, cosine, majority vote (ties go to the smaller
+  word index, as scikit-learn does), trained on some speakers and tested on held-out speakers
+  when speakers are given, else on a seeded token split.
+
+Everything works on the unit-normalised float32 embeddings in blocks of query rows, so memory
+stays bounded. No torch here.
+
+Laid out as scikit-learn lays out its metrics: one private module per family (``_instances``
+the input, ``_same_different``, ``_retrieval``, ``_clustering``, ``_knn``, ``_dtw_baseline``,
+and ``_check`` the whole check and its result); the public names are re-exported here.
+"""
+
+from audit.checks.acoustic._base import BLOCK_ROWS, DEFAULT_SEED, unit_rows
+from audit.checks.acoustic._check import (AcousticParameters, AcousticResult, audit_instances,
+                                          same_different_ap)
+from audit.checks.acoustic._clustering import (KMEANS_MAX_ITER, Clustering, adjusted_mutual_info,
+                                               clustering, cosine_silhouette, kmeans_assign,
+                                               kmeans_plusplus)
+from audit.checks.acoustic._dtw_baseline import DtwBaseline, dtw_same_different
+from audit.checks.acoustic._instances import InstanceSet, load_instances, make_instances
+from audit.checks.acoustic._knn import (KNN_KS, KNN_TEST_FRACTION, KnnClassification, knn_classification,
+                                        knn_predict, split_train_test)
+from audit.checks.acoustic._retrieval import (CANDIDATE_SHARE, RETRIEVAL_KS, SORT_ABOVE_SLOTS, Retrieval,
+                                              query_ranks, retrieval)
+from audit.checks.acoustic._same_different import (CURVE_POINTS, DEFAULT_SAMPLE_PAIRS, SameDifferent,
+                                                   average_precision, choose_pairs, cosine_of_pairs,
+                                                   pair_counts, same_different_cosine,
+                                                   same_different_from_scores, same_word_pairs,
+                                                   sample_pairs_uniform)
+
+__all__ = [
+    "AcousticParameters", "AcousticResult", "BLOCK_ROWS", "CANDIDATE_SHARE", "CURVE_POINTS", "Clustering",
+    "DEFAULT_SAMPLE_PAIRS", "DEFAULT_SEED", "DtwBaseline", "InstanceSet", "KMEANS_MAX_ITER", "KNN_KS",
+    "KNN_TEST_FRACTION", "KnnClassification", "RETRIEVAL_KS", "Retrieval", "SORT_ABOVE_SLOTS", "SameDifferent",
+    "adjusted_mutual_info", "audit_instances", "average_precision", "choose_pairs", "clustering",
+    "cosine_of_pairs", "cosine_silhouette", "dtw_same_different", "kmeans_assign", "kmeans_plusplus",
+    "knn_classification", "knn_predict", "load_instances", "make_instances", "pair_counts", "query_ranks",
+    "retrieval", "same_different_ap", "same_different_cosine", "same_different_from_scores", "same_word_pairs",
+    "sample_pairs_uniform", "split_train_test", "unit_rows",
+]

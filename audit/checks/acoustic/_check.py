@@ -1,0 +1,138 @@
+"""The acoustic check: every instance-level metric of one set of token embeddings, one result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from audit.checks.acoustic._base import DEFAULT_SEED, unit_rows
+from audit.checks.acoustic._clustering import KMEANS_MAX_ITER, Clustering, clustering
+from audit.checks.acoustic._dtw_baseline import DtwBaseline, dtw_same_different
+from audit.checks.acoustic._instances import InstanceSet, make_instances
+from audit.checks.acoustic._knn import KNN_KS, KNN_TEST_FRACTION, KnnClassification, knn_classification
+from audit.checks.acoustic._retrieval import RETRIEVAL_KS, Retrieval, retrieval
+from audit.checks.acoustic._same_different import DEFAULT_SAMPLE_PAIRS, SameDifferent, same_different_cosine
+from audit.core.errors import AuditError
+from audit.core.results import InputInfo, Result, result_type, today
+
+
+@dataclass(frozen=True)
+class AcousticParameters:
+    sample_pairs: int
+    dtw_pairs: int
+    retrieval_ks: tuple[int, ...]
+    knn_ks: tuple[int, ...]
+    knn_test_fraction: float
+    kmeans_max_iter: int
+    drop_singletons: bool
+
+
+@result_type("acoustic")
+@dataclass(frozen=True)
+class AcousticResult(Result):
+    input: InputInfo
+    tokens: int
+    words: int
+    speakers: int | None
+    singletons_dropped: int
+    seed: int
+    parameters: AcousticParameters
+    same_different: SameDifferent
+    retrieval: Retrieval
+    clustering: Clustering
+    knn: KnnClassification
+    dtw: DtwBaseline | None
+    seconds: dict[str, float]
+    date: str
+
+    def summary_rows(self) -> list[tuple[str, object, object]]:
+        """(metric, value, chance or reference) rows for a table."""
+        sd, rt, cl, kn = self.same_different, self.retrieval, self.clustering, self.knn
+        rows = [("same-different AP (cosine)", sd.average_precision, sd.chance)]
+        if self.dtw is not None:
+            rows.append(("same-different AP (MFCC DTW)", self.dtw.same_different.average_precision,
+                         self.dtw.same_different.chance))
+        rows += [("QbE mAP", rt.mean_average_precision, None), ("QbE MRR", rt.mean_reciprocal_rank, None)]
+        rows += [(f"QbE recall@{k}", v, None) for k, v in rt.recall_at.items()]
+        rows += [("k-means silhouette (cosine)", cl.silhouette_kmeans, None),
+                 ("word silhouette (cosine)", cl.silhouette_words, None),
+                 ("k-means ARI", cl.adjusted_rand, 0.0), ("k-means AMI", cl.adjusted_mutual_info, 0.0)]
+        rows += [(f"kNN accuracy k={k} ({kn.split} split)", v, None) for k, v in kn.accuracy.items()]
+        return rows
+
+
+# ----------------------------------------------------------------------------- the check
+def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
+                    dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED, drop_singletons: bool = False,
+                    knn_test_fraction: float = KNN_TEST_FRACTION,
+                    kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
+    """Every instance-level metric; ``frames`` (:class:`audit.speech.dtw.FrameSegments`) adds the DTW baseline.
+
+    The DTW baseline scores ``dtw_pairs`` pairs of the frame store's segments of the audited
+    words (a DTW pair costs thousands of times a cosine, hence its own, smaller budget).
+    """
+    if sample_pairs < 2 or dtw_pairs < 2:
+        raise AuditError("the pair budgets (--sample-pairs, --dtw-pairs) must be at least 2.")
+    instances, dropped = _handle_singletons(instances, drop_singletons)
+    words, label_index = np.unique(instances.labels, return_inverse=True)
+    if len(words) < 2:
+        raise AuditError("the instances hold fewer than 2 distinct words, so no metric can tell words apart.")
+    unit = unit_rows(instances.embeddings)
+    seconds: dict[str, float] = {}
+
+    def timed(name, fn, *args, **kwargs):
+        start = time.perf_counter()
+        value = fn(*args, **kwargs)
+        seconds[name] = round(time.perf_counter() - start, 3)
+        return value
+
+    seeds = _metric_seeds(seed)
+    sd = timed("same_different", same_different_cosine, unit, label_index, sample_pairs=sample_pairs,
+               seed=int(seeds[0]))
+    rt = timed("retrieval", retrieval, unit, label_index)
+    cl = timed("clustering", clustering, unit, label_index, seed=int(seeds[1]), max_iter=kmeans_max_iter)
+    kn = timed("knn", knn_classification, unit, label_index, instances.speakers, seed=int(seeds[2]),
+               test_fraction=knn_test_fraction)
+    dtw = None
+    if frames is not None:
+        dtw = timed("dtw", dtw_same_different, frames, sample_pairs=dtw_pairs, seed=int(seeds[3]), words=words)
+    n_speakers = None if instances.speakers is None else int(len(np.unique(instances.speakers)))
+    params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS, knn_ks=KNN_KS,
+                                knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
+                                drop_singletons=drop_singletons)
+    return AcousticResult(input=instances.input, tokens=instances.tokens, words=int(len(words)),
+                          speakers=n_speakers, singletons_dropped=dropped, seed=seed, parameters=params,
+                          same_different=sd, retrieval=rt, clustering=cl, knn=kn, dtw=dtw,
+                          seconds=seconds, date=today())
+
+
+def _metric_seeds(seed: int) -> np.ndarray:
+    """One independent stream per metric: same-different, clustering, kNN, DTW."""
+    return np.random.default_rng(seed).integers(0, 2**31 - 1, size=4)
+
+
+def same_different_ap(embeddings: np.ndarray, labels: np.ndarray, *, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
+                      seed: int = DEFAULT_SEED) -> SameDifferent:
+    """Only the cosine same-different measure of :func:`audit_instances`, on the same pairs (the
+    same labels order and seed stream), for callers that need it often: the reproduction
+    records it every epoch. Words with a single token are kept (they add different-word pairs
+    only); ``audit_instances`` refuses them unless told to drop them."""
+    _, label_index = np.unique(np.asarray(labels), return_inverse=True)
+    return same_different_cosine(unit_rows(np.asarray(embeddings, dtype=np.float32)), label_index,
+                                 sample_pairs=sample_pairs, seed=int(_metric_seeds(seed)[0]))
+
+
+def _handle_singletons(instances: InstanceSet, drop: bool) -> tuple[InstanceSet, int]:
+    words, counts = np.unique(instances.labels, return_counts=True)
+    single = words[counts < 2]
+    if not len(single):
+        return instances, 0
+    if not drop:
+        raise AuditError(f"{len(single)} word(s) have a single token (e.g. {single[0]!r}), so they have no "
+                         "same-word pair; drop them with --drop-singletons.")
+    keep = ~np.isin(instances.labels, single)
+    speakers = None if instances.speakers is None else instances.speakers[keep]
+    kept = make_instances(instances.embeddings[keep], instances.labels[keep], speakers, info=instances.input)
+    return kept, int((~keep).sum())
