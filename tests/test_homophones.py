@@ -18,7 +18,8 @@ from homophones import check, load_pairs
 from homophones.neighbours import TIE_TOLERANCE, scan
 from homophones.pairs import HomophonePair, PairSet
 from homophones.stats import compare, rank_stats, similarity_stats
-from homophones.verdict import INCONCLUSIVE, NON_PHONETIC, PHONETIC, VerdictEvidence, VerdictRule, decide
+from homophones.verdict import (INCONCLUSIVE, NON_PHONETIC, PARTLY_PHONETIC, PHONETIC, VerdictEvidence, VerdictRule,
+                                decide)
 
 
 @pytest.fixture(scope="module")
@@ -115,23 +116,102 @@ def test_gensim_text_model_is_non_phonetic_on_cmudict_pairs(text_model):
     assert result.verdict == NON_PHONETIC
 
 
-def test_verdict_rule_boundaries():
+def rule_verdict(pairs: int, share: float, lift: float, rule: VerdictRule = VerdictRule()) -> str:
+    """The verdict for hand-set evidence (share and lift given exactly, control share = share - lift)."""
+    from homophones.stats import RankStats
+
+    ranks = {"n": 2 * pairs, "median": 5.0, "mean": 5.0, "cutoff": 10, "median_share_of_vocabulary": 0.1,
+             "candidates": 100}
+    evidence = VerdictEvidence(pairs, RankStats(share_within_cutoff=share, **ranks),
+                               RankStats(share_within_cutoff=share - lift, **ranks), lift)
+    return decide(evidence, rule)[0]
+
+
+def below(value: float) -> float:
+    """The largest float below ``value``: one side of a border, ``value`` itself the other."""
+    return float(np.nextafter(value, -np.inf))
+
+
+def test_verdict_rule_thresholds_are_the_documented_ones():
     rule = VerdictRule()
+    assert (rule.min_pairs, rule.phonetic_min_share, rule.phonetic_min_lift, rule.non_phonetic_max_share,
+            rule.non_phonetic_max_lift, rule.partly_phonetic_min_lift) == (10, 0.5, 0.3, 0.2, 0.1, 0.2)
+    for words in ("share >= 0.5 and lift >= 0.3: phonetic", "share < 0.2, or share < 0.5 and lift < 0.1",
+                  "share < 0.5 and lift >= 0.2: partly-phonetic"):
+        assert words in rule.text
 
-    def verdict(pairs, share, control_share):
-        ranks = {"n": 2 * pairs, "median": 5.0, "mean": 5.0, "cutoff": 10, "median_share_of_vocabulary": 0.1,
-                 "candidates": 100}
-        from homophones.stats import RankStats
-        evidence = VerdictEvidence(pairs, RankStats(share_within_cutoff=share, **ranks),
-                                   RankStats(share_within_cutoff=control_share, **ranks), share - control_share)
-        return decide(evidence, rule)[0]
 
-    assert verdict(9, 1.0, 0.0) == INCONCLUSIVE          # too few pairs
-    assert verdict(50, 0.6, 0.1) == PHONETIC
-    assert verdict(50, 0.6, 0.45) == INCONCLUSIVE        # tiny vocabulary: chance puts words within 10
-    assert verdict(50, 0.1, 0.0) == NON_PHONETIC
-    assert verdict(50, 0.35, 0.3) == NON_PHONETIC        # no better than the control
-    assert verdict(50, 0.35, 0.1) == INCONCLUSIVE        # partly phonetic
+@pytest.mark.parametrize("pairs, share, lift, expected", [
+    # min_pairs = 10: evidence enough or not (inconclusive = too little evidence)
+    (9, 1.0, 1.0, INCONCLUSIVE), (10, 1.0, 1.0, PHONETIC),
+    # phonetic share 0.5 (lift 0.35): at the border phonetic, just below it only partly
+    (50, 0.5, 0.35, PHONETIC), (50, below(0.5), 0.35, PARTLY_PHONETIC),
+    # phonetic lift 0.3 (share 0.6): at the border phonetic; below it chance explains the share
+    (50, 0.6, 0.3, PHONETIC), (50, 0.6, below(0.3), INCONCLUSIVE),
+    # non-phonetic share 0.2 (no control hits, lift = share): at 0.2 partly, below it non-phonetic
+    (50, 0.2, 0.2, PARTLY_PHONETIC), (50, below(0.2), below(0.2), NON_PHONETIC),
+    # non-phonetic lift 0.1 (share 0.3): below it non-phonetic, at it not (between the patterns)
+    (50, 0.3, below(0.1), NON_PHONETIC), (50, 0.3, 0.1, INCONCLUSIVE),
+    # ... and that lift rule needs share < 0.5: at 0.5 a small lift is inconclusive, not non-phonetic
+    (50, 0.5, 0.05, INCONCLUSIVE), (50, below(0.5), 0.05, NON_PHONETIC),
+    # partly-phonetic lift 0.2 (share 0.3): at the border partly, just below it inconclusive
+    (50, 0.3, 0.2, PARTLY_PHONETIC), (50, 0.3, below(0.2), INCONCLUSIVE),
+    # partly-phonetic needs share < 0.5: at 0.5 with a lift short of 0.3 it is inconclusive
+    (50, 0.5, 0.25, INCONCLUSIVE), (50, below(0.5), 0.25, PARTLY_PHONETIC),
+    # the issue's GloVe with 40% of the paper's pairs merged: share 40.7%, control 0.6%
+    (300, 0.407, 0.401, PARTLY_PHONETIC),
+])
+def test_verdict_rule_borders(pairs, share, lift, expected):
+    assert rule_verdict(pairs, share, lift) == expected
+
+
+def test_each_threshold_is_read_from_the_rule():
+    """Moving one threshold moves only its border: the rule reads the fields, not constants."""
+    import dataclasses
+
+    rule = VerdictRule()
+    assert rule_verdict(50, 0.3, 0.15, dataclasses.replace(rule, partly_phonetic_min_lift=0.15)) == PARTLY_PHONETIC
+    assert rule_verdict(50, 0.3, 0.15, rule) == INCONCLUSIVE
+    assert rule_verdict(50, 0.45, 0.35, dataclasses.replace(rule, phonetic_min_share=0.45)) == PHONETIC
+    assert rule_verdict(50, 0.25, 0.2, dataclasses.replace(rule, non_phonetic_max_share=0.3)) == NON_PHONETIC
+    assert rule_verdict(50, 0.3, 0.15, dataclasses.replace(rule, non_phonetic_max_lift=0.2)) == NON_PHONETIC
+    assert rule_verdict(50, 0.6, 0.25, dataclasses.replace(rule, phonetic_min_lift=0.25)) == PHONETIC
+    assert rule_verdict(10, 0.6, 0.5, dataclasses.replace(rule, min_pairs=11)) == INCONCLUSIVE
+
+
+def test_partly_phonetic_reason_names_the_lift_and_the_shortfall():
+    from homophones.stats import RankStats
+
+    ranks = {"n": 100, "median": 40.0, "mean": 90.0, "cutoff": 10, "median_share_of_vocabulary": 0.01,
+             "candidates": 4000}
+    evidence = VerdictEvidence(50, RankStats(share_within_cutoff=0.4, **ranks),
+                               RankStats(share_within_cutoff=0.01, **ranks), 0.39)
+    verdict, reason = decide(evidence, VerdictRule())
+    assert verdict == PARTLY_PHONETIC
+    assert "lift 39.0 points" in reason and "fewer than the 50.0%" in reason and "40.0% of homophone ranks" in reason
+
+
+def test_a_space_with_some_homophones_merged_is_partly_phonetic(paper_pairs):
+    """40% of the paper's pairs share a direction (as if merged), the rest are unrelated words:
+    far above the control, below the phonetic share."""
+    rng = np.random.default_rng(7)
+    dim, rows, words = 40, [], []
+    merged = set(rng.choice(len(paper_pairs.pairs), size=int(0.4 * len(paper_pairs.pairs)), replace=False))
+    seen = {}
+    for index, pair in enumerate(paper_pairs.pairs):
+        base = rng.standard_normal(dim)
+        for word in (pair.word1, pair.word2):
+            if word in seen:
+                continue
+            seen[word] = True
+            words.append(word)
+            rows.append(base + 0.05 * rng.standard_normal(dim) if index in merged else rng.standard_normal(dim))
+    words += [f"filler{i}" for i in range(2000)]
+    rows += list(rng.standard_normal((2000, dim)))
+    result = check(Vectors(words, np.array(rows)), paper_pairs)
+    share, control = result.evidence.homophone.share_within_cutoff, result.evidence.control.share_within_cutoff
+    assert 0.2 <= share < 0.5 and share - control >= 0.2
+    assert result.verdict == PARTLY_PHONETIC
 
 
 def test_few_pairs_found_is_inconclusive(paper_pairs):
