@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 from homophones.neighbours import TIE_TOLERANCE, scan
@@ -23,6 +23,8 @@ from homophones.stats import (BOOTSTRAP_RESAMPLES, ComparisonTest, RankStats, Si
 from homophones.verdict import VerdictEvidence, VerdictRule, decide
 
 MAX_LISTED_MISSING = 1000
+MAX_RANDOM_PAIRS = 1_000_000        # random pairs drawn at most (time and memory grow with it)
+MAX_BOOTSTRAP_RESAMPLES = 100_000
 KNN_EXAMPLES = 10
 WORD_KEY_BLOCK = 1 << 14   # words hashed per block in _word_keys
 
@@ -150,18 +152,27 @@ def check(vectors: Vectors, pairs: PairSet, *, k: int = 3, random_pairs: int | N
           seed: int = 0, bootstrap_resamples: int = BOOTSTRAP_RESAMPLES) -> HomophoneResult:
     """Audit how ``vectors`` place the homophone ``pairs``; see :class:`HomophoneResult`."""
     if k < 1:
-        raise AuditError("k must be at least 1.")
+        raise ParameterError("k", "must be at least 1.")
     if random_pairs is not None and random_pairs < 1:
-        raise AuditError("the number of random pairs must be at least 1.")
-    if seed < 0:
-        raise AuditError("the seed must be a non-negative integer.")
+        raise ParameterError("random_pairs", "must be at least 1 (the number of random pairs).")
+    if random_pairs is not None and random_pairs > MAX_RANDOM_PAIRS:
+        raise ParameterError("random_pairs", f"is {random_pairs:,}; at most {MAX_RANDOM_PAIRS:,} random pairs are "
+                                             f"drawn (time and memory grow with the number).")
+    if not 1 <= bootstrap_resamples <= MAX_BOOTSTRAP_RESAMPLES:
+        raise ParameterError("bootstrap_resamples", f"must be between 1 and {MAX_BOOTSTRAP_RESAMPLES:,}.")
+    if not 0 <= seed < 2 ** 63:
+        raise ParameterError("seed", "must be a non-negative integer below 2**63.")
     random_stream, control_stream, boot_random, boot_control = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
     found, coverage = _filter(vectors, pairs)
     if not found:
         raise AuditError(f"none of the {len(pairs.pairs)} {pairs.source} homophone pairs has both words in the "
                          f"vocabulary with usable vectors, so there is nothing to audit (mixed-case words? try "
-                         f"--lowercase; or another --pairs source).")
+                         f"a lowercased vocabulary; or another pair source).")
+    usable = int(np.count_nonzero(vectors.valid))
+    if k > usable - 1:
+        raise ParameterError("k", f"is {k:,}, more than the {usable - 1:,} other usable words a word can have as "
+                                  f"neighbours in this vocabulary.")
     left, right = _rows(vectors, found)
     similarities = vectors.pair_similarities(left, right)
     n_random = random_pairs or (len(found) or len(pairs))

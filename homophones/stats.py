@@ -10,6 +10,7 @@ import numpy as np
 
 RANK_CUTOFF = 10
 BOOTSTRAP_RESAMPLES = 1000
+BOOTSTRAP_BLOCK_VALUES = 1 << 22   # resample counts held at once (values per sample x resamples)
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,15 @@ def compare(homophone, other, against: str, rng: np.random.Generator,
         nan = math.nan
         return ComparisonTest(against, name, "greater", nan, nan, nan, nan, nan, resamples, n1, n2)
     u, p_value = mann_whitney_greater(first, second)
-    # Resampling with replacement = multinomial counts over the original values.
-    first_counts = _resample_counts(n1, resamples, rng)
-    second_counts = _resample_counts(n2, resamples, rng)
-    boot = 2 * _u_statistics(first, second, first_counts, second_counts) / (n1 * n2) - 1
+    # Resampling with replacement = multinomial counts over the original values, drawn in
+    # blocks of resamples so the count matrices stay bounded (one block for usual sizes).
+    block = max(1, BOOTSTRAP_BLOCK_VALUES // max(n1, n2))
+    boot = np.empty(resamples)
+    for start in range(0, resamples, block):
+        size = min(block, resamples - start)
+        first_counts = _resample_counts(n1, size, rng)
+        second_counts = _resample_counts(n2, size, rng)
+        boot[start:start + size] = 2 * _u_statistics(first, second, first_counts, second_counts) / (n1 * n2) - 1
     low, high = np.percentile(boot, [2.5, 97.5])
     return ComparisonTest(against, name, "greater", u, p_value, 2 * u / (n1 * n2) - 1, float(low), float(high),
                           resamples, n1, n2)

@@ -205,7 +205,7 @@ def test_max_min_count_bounds_the_search(marked):
 def test_bad_arguments():
     with pytest.raises(AuditError, match="vocabulary is empty"):
         provenance([], {"dev-clean": {"a": 1}})
-    with pytest.raises(AuditError, match="max-min-count"):
+    with pytest.raises(AuditError, match="max_min_count"):
         provenance(["a"], {"dev-clean": {"a": 1}}, max_min_count=0)
     with pytest.raises(AuditError, match="has no words"):
         provenance(["a"], {"dev-clean": {"a": 1}, "dev-other": {}})

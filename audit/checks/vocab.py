@@ -34,7 +34,7 @@ import numpy as np
 
 from audit.corpora.librispeech import SUBSETS, CorpusCounts, count_matrix
 from audit.core.paper import paper_not_found_table, paper_vocabulary_table
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 
@@ -49,6 +49,7 @@ STANDARD_CANDIDATES = (
 EMBEDDING_ROW_KEY = "official_released_embeddings"
 BENCHMARK_NORMALISATION = "benchmark words lowercased; a pair is not found when either word is not in the vocabulary"
 _BLOCK_ROWS = 1 << 15  # rows of the capped-sum block: 32k types x 127 unions x 4 bytes = 16 MB
+MAX_CANDIDATES = 5_000_000  # (union, min count) candidates searched at most: ~40 MB per int64 array of them
 
 
 # ------------------------------------------------------------------------------ result types
@@ -158,11 +159,17 @@ def provenance(words: Vectors | Iterable[str], corpus_counts: CorpusCounts | Map
     each with up to ``examples`` missing and extra words.
     """
     if max_min_count < 1:
-        raise AuditError("--max-min-count must be at least 1.")
+        raise ParameterError("max_min_count", "must be at least 1.")
     if top < 1 or examples < 0:
         raise AuditError("top must be at least 1 and examples at least 0.")
     input_info, vocabulary = _vocabulary(words)
     corpus_info, names, types, matrix = _corpus(corpus_counts, corpus_name)
+    unions = (1 << len(names)) - 1
+    if unions * max_min_count > MAX_CANDIDATES:
+        raise ParameterError("max_min_count", f"is {max_min_count:,}: with {unions:,} unions of subsets that makes "
+                                              f"more than the {MAX_CANDIDATES:,} candidates searched at most "
+                                              f"(memory grows with them); choose at most "
+                                              f"{max(1, MAX_CANDIDATES // unions):,}.")
     in_embedding = np.fromiter(map(vocabulary.__contains__, types), dtype=bool, count=len(types))
     table = _SearchTable(names, matrix, in_embedding, len(vocabulary), max_min_count)
     order = table.ranking()

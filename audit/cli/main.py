@@ -14,7 +14,7 @@ import os
 import sys
 
 from audit import __version__
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 
 # Order here is the order in `audit --help`.
 COMMAND_MODULES = (
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         check_json_targets(args)
         return int(args.run(args) or 0)
     except AuditError as exc:
-        print(f"audit: {exc}", file=sys.stderr)
+        print(f"audit: {in_cli_terms(exc, parser, argv if argv is not None else sys.argv[1:])}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`audit ... | head`): not an error of ours; silence the flush at exit.
@@ -82,6 +82,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audit: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
               file=sys.stderr)
         return 1
+
+
+def in_cli_terms(exc: AuditError, parser: argparse.ArgumentParser, argv: list[str]) -> str:
+    """The error's sentence; a :class:`ParameterError` names the option that sets the parameter
+    (the library speaks of ``max_min_count``, the user typed ``--max-min-count``)."""
+    if isinstance(exc, ParameterError):
+        actions = list(parser._actions)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                command = next((token for token in argv if token in action.choices), None)
+                if command is not None:
+                    actions += action.choices[command]._actions
+        for action in actions:
+            if action.dest == exc.parameter and action.option_strings:
+                return exc.for_option(max(action.option_strings, key=len))
+    return str(exc)
 
 
 def entry() -> None:

@@ -10,3 +10,20 @@ class AuditError(Exception):
     """Bad input or usage, described in one plain sentence."""
 
     exit_code = 2
+
+
+class ParameterError(AuditError):
+    """A parameter outside what the data allows, named as the library call names it.
+
+    ``str(error)`` reads "k is 0; it must be at least 1" in the library's terms; the CLI,
+    which knows which option sets ``parameter``, shows :meth:`for_option` instead, so a
+    library error never names a command-line flag and a CLI error never names a keyword.
+    """
+
+    def __init__(self, parameter: str, problem: str):
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"{parameter} {problem}")
+
+    def for_option(self, option: str) -> str:
+        return f"{option} {self.problem}"

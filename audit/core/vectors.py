@@ -26,6 +26,7 @@ PARALLEL_ELEMENTS = 1 << 22   # matrices above this many values are scaled in th
 # Similarity blocks are computed a few rows at a time so that the (rows x vocabulary) score
 # block stays under this many bytes: 400,000 words x 160 rows x 4 bytes is about 256 MB.
 DEFAULT_BLOCK_BYTES = 256 * 1024 * 1024
+PAIR_BLOCK_VALUES = 1 << 20    # pair_similarities gathers this many values per side at a time
 
 
 @dataclass(frozen=True)
@@ -196,10 +197,15 @@ class Vectors:
         """Cosine of rows ``left[i]`` and ``right[i]`` (float64); NaN where either is invalid."""
         left = np.asarray(left, dtype=np.int64)
         right = np.asarray(right, dtype=np.int64)
-        a = self.matrix[left].astype(np.float64)
-        b = self.matrix[right].astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sims = np.einsum("ij,ij->i", a, b) / (self.norms[left] * self.norms[right])
+        sims = np.empty(len(left), dtype=np.float64)
+        # Pairs in blocks of ~8 MB of float64 rows, so memory stays bounded however many pairs.
+        step = max(1, PAIR_BLOCK_VALUES // max(1, self.dim))
+        for start in range(0, len(left), step):
+            i, j = left[start:start + step], right[start:start + step]
+            a = self.matrix[i].astype(np.float64)
+            b = self.matrix[j].astype(np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sims[start:start + step] = np.einsum("ij,ij->i", a, b) / (self.norms[i] * self.norms[j])
         sims[~(self.valid[left] & self.valid[right])] = np.nan
         return sims
 
