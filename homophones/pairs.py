@@ -152,14 +152,24 @@ def cmudict_pairs() -> PairSet:
                    excluded=dict(sorted(excluded.items())))
 
 
+MAX_PAIR_FILE_BYTES = 64 * 2**20
+
+
 def read_pair_file(path: str | Path) -> PairSet:
-    """A user TSV: ``word1<TAB>word2`` per line; '#' comments, blank lines and a
-    ``word1<TAB>word2`` header are skipped, further columns ignored, repeated pairs dropped."""
+    """A user TSV: exactly ``word1<TAB>word2`` per line; '#' comments, blank lines, a byte-order
+    mark and a ``word1<TAB>word2`` header are skipped, repeated pairs dropped. A line with a third
+    column is refused rather than half-read (three homophones are three pairs)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuditError(f"the pair file {path} cannot be read as UTF-8 text ({exc}).") from None
+        size = path.stat().st_size
+        if size > MAX_PAIR_FILE_BYTES:
+            raise AuditError(f"the pair file {path} is {size / 2**20:,.0f} MB; pair files are read up to "
+                             f"{MAX_PAIR_FILE_BYTES // 2**20} MB.")
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise AuditError(f"the pair file {path} cannot be read ({exc.strerror}).") from None
+    except UnicodeDecodeError:
+        raise AuditError(f"the pair file {path} is not UTF-8 text.") from None
     pairs, seen, repeated = [], set(), 0
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
@@ -168,6 +178,9 @@ def read_pair_file(path: str | Path) -> PairSet:
         cells = [c.strip() for c in line.split("\t")]
         if len(cells) < 2 or not cells[0] or not cells[1]:
             raise AuditError(f"{path}, line {number}: expected two tab-separated words, got {line!r}.")
+        if any(cells[2:]):
+            raise AuditError(f"{path}, line {number}: expected two tab-separated words, got {len(cells)} columns "
+                             f"({line!r}); write a set of three homophones as three pairs.")
         first, second = cells[0], cells[1]
         if number == 1 and (first.lower(), second.lower()) == ("word1", "word2"):
             continue

@@ -92,8 +92,8 @@ def test_cmudict_tags_spelling_variants(cmudict_set):
 
 def test_user_tsv(tmp_path):
     path = tmp_path / "pairs.tsv"
-    path.write_text("word1\tword2\n# a comment\nate\teight\textra column\n\nmeat\tmeet\r\neight\tate\n"
-                    "meter\tmetre\n", encoding="utf-8")
+    path.write_text("\ufeffword1\tword2\n# a comment\nate\teight\t\n\nmeat\tmeet\r\neight\tate\n"
+                    "meter\tmetre\n", encoding="utf-8")   # a BOM, an empty trailing column, CRLF
     pairs = load_pairs(str(path))
     assert [(p.word1, p.word2) for p in pairs.pairs] == [("ate", "eight"), ("meat", "meet"), ("meter", "metre")]
     assert pairs.excluded == {"repeated pairs": 1}
@@ -101,11 +101,26 @@ def test_user_tsv(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [("ate eight\n", "two tab-separated"), ("ate\tate\n", "two different"),
-                                           ("# only a comment\n", "no pairs")])
+                                           ("# only a comment\n", "no pairs"),
+                                           ("ate\teight\textra column\n", "3 columns"),
+                                           ("to\ttoo\ttwo\n", "three pairs")])
 def test_bad_tsv_is_one_clear_error(tmp_path, text, message):
     path = tmp_path / "bad.tsv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(AuditError, match=message):
+        load_pairs(str(path))
+
+
+def test_a_bom_does_not_eat_the_first_pair(tmp_path):
+    path = tmp_path / "bom.tsv"
+    path.write_bytes("\ufeffate\teight\nmeat\tmeet\n".encode("utf-8"))
+    assert [(p.word1, p.word2) for p in load_pairs(str(path)).pairs] == [("ate", "eight"), ("meat", "meet")]
+
+
+def test_a_non_utf8_pair_file_is_one_sentence(tmp_path):
+    path = tmp_path / "latin1.tsv"
+    path.write_bytes("caf\xe9\tcafe\n".encode("latin-1"))
+    with pytest.raises(AuditError, match="is not UTF-8 text"):
         load_pairs(str(path))
 
 
