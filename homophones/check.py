@@ -15,7 +15,7 @@ import numpy as np
 
 from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
-from audit.core.vectors import Vectors
+from audit.core.vectors import Vectors, word_keys
 from homophones.neighbours import TIE_TOLERANCE, scan
 from homophones.pairs import PaperColumns, PairSet, paper_table3
 from homophones.stats import (BOOTSTRAP_RESAMPLES, ComparisonTest, RankStats, SimilarityStats,
@@ -26,7 +26,6 @@ MAX_LISTED_MISSING = 1000
 MAX_RANDOM_PAIRS = 1_000_000        # random pairs drawn at most (time and memory grow with it)
 MAX_BOOTSTRAP_RESAMPLES = 100_000
 KNN_EXAMPLES = 10
-WORD_KEY_BLOCK = 1 << 14   # words hashed per block in _word_keys
 
 
 @dataclass(frozen=True)
@@ -239,46 +238,11 @@ def _random_similarities(vectors: Vectors, count: int, rng: np.random.Generator)
 
 
 def _canonical_valid_rows(vectors: Vectors) -> np.ndarray:
-    keys = _word_keys(vectors.words)
+    keys = word_keys(vectors.words)
     order = None if keys is None else np.argsort(keys)   # distinct keys: stability is moot
     if order is None or np.any(np.diff(keys[order]) == 0):  # a hash collision: sort the words
         order = np.argsort(np.array(vectors.words, dtype=object), kind="stable")
     return order[vectors.valid[order]]
-
-
-def _word_keys(words) -> np.ndarray | None:
-    """A 64-bit polynomial hash of each word's UTF-8 bytes, vectorised (sorting 400k strings
-    costs ~0.3 s; this ~0.05 s). None when words contain newlines or are empty. Hashed in
-    blocks of words, so the temporaries stay cache-sized (whole-vocabulary temporaries of
-    ~30 MB each made a first call 3x slower, on page faults alone)."""
-    keys = np.empty(len(words), dtype=np.uint64)
-    for start in range(0, len(words), WORD_KEY_BLOCK):
-        block = _block_keys(words[start:start + WORD_KEY_BLOCK])
-        if block is None:
-            return None
-        keys[start:start + len(block)] = block
-    return keys
-
-
-def _block_keys(words) -> np.ndarray | None:
-    data = "\n".join(words).encode("utf-8")
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    separators = buffer == 10
-    if int(np.count_nonzero(separators)) != len(words) - 1:
-        return None
-    starts = np.empty(len(words), dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = np.flatnonzero(separators) + 1
-    spans = np.diff(starts, append=len(buffer) + 1)   # each word's bytes and its separator
-    if np.any(spans < 2):   # an empty word
-        return None
-    # Position of each byte in its word (np.repeat; a cumulative sum over the bytes is 3x slower).
-    position = np.arange(len(buffer), dtype=np.int64) - np.repeat(starts, spans)[:len(buffer)]
-    powers = np.cumprod(np.full(int(spans.max()), 1_000_003, dtype=np.uint64), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        weighted = np.take(powers, position) * (buffer + np.uint64(1))
-    weighted[separators] = 0
-    return np.add.reduceat(weighted, starts)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ PARALLEL_ELEMENTS = 1 << 22   # matrices above this many values are scaled in th
 # Similarity blocks are computed a few rows at a time so that the (rows x vocabulary) score
 # block stays under this many bytes: 400,000 words x 160 rows x 4 bytes is about 256 MB.
 DEFAULT_BLOCK_BYTES = 256 * 1024 * 1024
+WORD_KEY_BLOCK = 1 << 14       # words hashed per block in word_keys
 PAIR_BLOCK_VALUES = 1 << 20    # pair_similarities gathers this many values per side at a time
 
 
@@ -47,6 +48,8 @@ class SourceInfo:
     words_with_spaces: int = 0
     limit: int | None = None
     header_words: int | None = None
+    name: str = ""        # the name it was given by (gensim-data:NAME, hf:ORG/REPO/FILE@COMMIT); "" for a path
+    revision: str = ""    # the Hugging Face commit of the file; "" otherwise
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -293,3 +296,40 @@ class Vectors:
     def normalized(self) -> "Vectors":
         """A new Vectors whose rows are unit length (invalid rows become zeros)."""
         return Vectors(self.words, self.unit, self.source)
+
+
+# ------------------------------------------------------------------------------ word keys
+def word_keys(words) -> np.ndarray | None:
+    """A 64-bit polynomial hash of each word's UTF-8 bytes, vectorised: keys that depend only on
+    the words, so an order built from them does not depend on the file's row order (sorting 400k strings
+    costs ~0.3 s; this ~0.05 s). None when words contain newlines or are empty. Hashed in
+    blocks of words, so the temporaries stay cache-sized (whole-vocabulary temporaries of
+    ~30 MB each made a first call 3x slower, on page faults alone)."""
+    keys = np.empty(len(words), dtype=np.uint64)
+    for start in range(0, len(words), WORD_KEY_BLOCK):
+        block = _word_keys_block(words[start:start + WORD_KEY_BLOCK])
+        if block is None:
+            return None
+        keys[start:start + len(block)] = block
+    return keys
+
+
+def _word_keys_block(words) -> np.ndarray | None:
+    data = "\n".join(words).encode("utf-8")
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    separators = buffer == 10
+    if int(np.count_nonzero(separators)) != len(words) - 1:
+        return None
+    starts = np.empty(len(words), dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = np.flatnonzero(separators) + 1
+    spans = np.diff(starts, append=len(buffer) + 1)   # each word's bytes and its separator
+    if np.any(spans < 2):   # an empty word
+        return None
+    # Position of each byte in its word (np.repeat; a cumulative sum over the bytes is 3x slower).
+    position = np.arange(len(buffer), dtype=np.int64) - np.repeat(starts, spans)[:len(buffer)]
+    powers = np.cumprod(np.full(int(spans.max()), 1_000_003, dtype=np.uint64), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        weighted = np.take(powers, position) * (buffer + np.uint64(1))
+    weighted[separators] = 0
+    return np.add.reduceat(weighted, starts)
