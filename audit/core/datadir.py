@@ -45,8 +45,10 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, timeout: float = 60.0,
-             progress: Callable[[int, int | None], None] | None = None) -> Path:
-    """Fetch ``url`` to ``dest`` atomically, verifying ``sha256`` when given."""
+             progress: Callable[[int, int | None], None] | None = None, desc: str | None = None) -> Path:
+    """Fetch ``url`` to ``dest`` atomically, verifying ``sha256`` when given; a bytes bar on a
+    terminal (:mod:`audit.core.progress`), labelled ``desc`` (default: the file name)."""
+    from audit.core.progress import bar
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -56,12 +58,14 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
             done = 0
-            for chunk in iter(lambda: response.read(CHUNK), b""):
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
+            with bar(total=total, desc=desc or dest.name, bytes=True) as shown:
+                for chunk in iter(lambda: response.read(CHUNK), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    shown.update(len(chunk))
+                    if progress:
+                        progress(done, total)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         part.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
