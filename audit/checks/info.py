@@ -29,7 +29,8 @@ class InfoResult(Result):
 
     def summary_rows(self) -> list[tuple[str, object]]:
         s = self.source
-        return [("file", s.path), ("format", s.format), ("sha256", s.sha256), ("words", s.words),
+        named = [("name", s.name)] + ([("revision", s.revision)] if s.revision else []) if s.name else []
+        return named + [("file", s.path), ("format", s.format), ("sha256", s.sha256), ("words", s.words),
                 ("dimension", s.dim), ("header words", s.header_words), ("duplicates dropped", s.duplicates_dropped),
                 ("duplicate policy", s.duplicate_policy), ("case policy", s.case),
                 ("words with spaces", s.words_with_spaces), ("zero rows", s.zero_rows),

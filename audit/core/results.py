@@ -64,7 +64,8 @@ class InputInfo:
     def of(cls, vectors, name: str = "") -> "InputInfo":
         src = vectors.source
         return cls(path=src.path, sha256=src.sha256, format=src.format, words=len(vectors),
-                   dim=vectors.dim, name=name or (Path(src.path).name if src.path else "in-memory"))
+                   dim=vectors.dim, name=name or getattr(src, "name", "")
+                   or (Path(src.path).name if src.path else "in-memory"))
 
 
 class Result:
