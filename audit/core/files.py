@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from audit.core.errors import AuditError
 
 
@@ -92,7 +94,6 @@ def atomic_write_json(path: str | os.PathLike, payload: Any, **options) -> Path:
 
 def atomic_write_npz(path: str | os.PathLike, arrays: dict, *, compressed: bool = False, **options) -> Path:
     """Write an .npz archive of ``arrays`` atomically (no pickled objects: plain arrays only)."""
-    import numpy as np
     save = np.savez_compressed if compressed else np.savez
     return atomic_write(path, lambda handle: save(handle, **arrays), **options)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import shutil
+import tempfile
 import threading
 
 import numpy as np
@@ -34,8 +36,6 @@ class _Engine:
                              "(pip install 'embedding-audit[speech]').") from None
         library = espeakng_loader.get_library_path()
         if private_copy:   # a new file name makes the loader map a new instance with fresh statics
-            import shutil
-            import tempfile
             with tempfile.TemporaryDirectory() as folder:
                 copy = shutil.copy(library, os.path.join(folder, "libespeak-ng-private.so"))
                 self.lib = ctypes.CDLL(copy)

@@ -11,7 +11,7 @@ of rate and pitch, so two instances of a word are not identical.
 
 Words are synthesised one at a time, trimmed of the synthesiser's leading and trailing silence
 and joined with short pauses, so the word boundaries written to the alignment files are exact.
-Layout (what :mod:`audit.speech.features` reads for real LibriSpeech too)::
+Layout (what :mod:`audit.speech.frames` reads for real LibriSpeech too)::
 
     root/LibriSpeech/<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utt>.flac
     root/LibriSpeech/<subset>/<speaker>/<chapter>/<speaker>-<chapter>.trans.txt
@@ -21,8 +21,11 @@ Layout (what :mod:`audit.speech.features` reads for real LibriSpeech too)::
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import math
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +34,11 @@ from typing import Callable
 import numpy as np
 
 from audit.speech.alignments import WordSpan, write_librispeech_alignments
+from audit.core.datadir import data_dir as resolve_data_dir
 from audit.core.errors import AuditError
 from audit.core.files import atomic_write_json
 from audit.core.paper import read_table
+from audit.corpora.espeak import fresh_synthesiser
 
 SUBSET = "train-espeak"
 SAMPLE_RATE = 16000
@@ -60,8 +65,7 @@ SIZES = {
 
 def default_corpus_dir(data_dir: str | os.PathLike | None = None, *, size: str = "small", seed: int = 0) -> Path:
     """Where the embedded corpus of this size and seed lives inside the data dir."""
-    from audit.core.datadir import data_dir as resolve
-    return resolve(data_dir) / "corpora" / f"espeak-{size}-seed{seed}"
+    return resolve_data_dir(data_dir) / "corpora" / f"espeak-{size}-seed{seed}"
 
 
 def build_corpus(root: str | os.PathLike, *, size: str = "small", seed: int = 0,
@@ -95,7 +99,6 @@ def build_corpus(root: str | os.PathLike, *, size: str = "small", seed: int = 0,
 # ------------------------------------------------------------------------------------- text
 def news_sentences() -> list[list[str]]:
     """The Lee background corpus split into sentences of lowercase alphabetic tokens."""
-    import re
     text = _gensim_test_file("lee_background.cor").read_text(encoding="utf-8")
     pieces = re.split(r"(?<=[.!?])\s+|\n", text)
     return [tokens for tokens in (re.findall(r"[^\W\d_]+", p.lower()) for p in pieces) if tokens]
@@ -103,7 +106,6 @@ def news_sentences() -> list[list[str]]:
 
 def _gensim_test_file(name: str) -> Path:
     """A file of gensim's test data, found without importing gensim (seconds of import time)."""
-    import importlib.util
     spec = importlib.util.find_spec("gensim")
     if spec is None or not spec.submodule_search_locations:
         raise AuditError("the embedded corpus needs the gensim package, which ships its text.")
@@ -171,7 +173,7 @@ def _trim_silence(samples: np.ndarray, rate_hz: int) -> np.ndarray:
 
 def _utterance_audio(synthesiser, words: list[str], speaker: dict, rng: np.random.Generator):
     """16 kHz float audio of the words with pauses, and the exact word spans in seconds."""
-    from scipy.signal import resample_poly
+    from scipy.signal import resample_poly   # heavy (scipy.signal ~0.3 s): only when synthesising
     pieces, spans, cursor = [], [], 0
     synth_rate = None
     for i, word in enumerate(words):
@@ -184,16 +186,14 @@ def _utterance_audio(synthesiser, words: list[str], speaker: dict, rng: np.rando
         cursor += len(audio)
     pieces.append(np.zeros(int(synth_rate * 0.15), dtype=np.int16))
     signal = np.concatenate(pieces).astype(np.float32) / 32768.0
-    from math import gcd
-    g = gcd(SAMPLE_RATE, synth_rate)
+    g = math.gcd(SAMPLE_RATE, synth_rate)
     audio16 = resample_poly(signal, SAMPLE_RATE // g, synth_rate // g).astype(np.float32)
     word_spans = [WordSpan(w, round(s / synth_rate, 3), round(e / synth_rate, 3)) for w, s, e in spans]
     return np.clip(audio16, -1.0, 1.0), word_spans
 
 
 def _write_utterances(subset_dir: Path, sentences, speakers, seed, progress) -> dict:
-    import soundfile
-    from audit.corpora.espeak import fresh_synthesiser
+    import soundfile   # optional (speech extra): only when synthesising
     synthesiser = fresh_synthesiser()
     rng = np.random.default_rng([seed, 3])
     speaker_ids = sorted(speakers)
