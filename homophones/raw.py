@@ -16,6 +16,10 @@ speaker, so that voice does not count as a difference; a pair whose words share 
 averaged over all cross-speaker instance pairs and flagged. At most ``max_instances``
 segments of each word are used (a seeded choice). The same is measured for as many random
 pairs of corpus words (seeded, homophone pairs excluded) as a reference.
+
+:func:`raw_similarity` works on a frame store (:class:`audit.speech.frames.FrameStore`);
+:func:`raw_similarity_for_corpus` first builds (or reuses) the corpus and its store in the data
+dir, where the reproduction keeps them too.
 """
 
 from __future__ import annotations
@@ -27,11 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
+from audit.core.datadir import data_dir as resolve_data_dir
 from audit.core.errors import AuditError
 from audit.core.results import Result, result_type, today
+from audit.corpora.spoken import build_corpus, default_corpus_dir
+from audit.speech.dtw import dtw_costs, unit_frames
+from audit.speech.frames import FrameStore, build_frame_store, frame_store_path, read_audio, read_frame_store
 
 DEFAULT_MAX_INSTANCES = 8
-SAMPLE_RATE = 16000
+SAMPLE_RATE = 16000   # wav2vec 2.0's input rate
 
 
 @dataclass(frozen=True)
@@ -87,14 +95,30 @@ SIMILARITY = ("mean over same-speaker instance pairs of 1 - path-length-normalis
               "frames (cosine frame distance); wav2vec2: mean cosine of time-averaged last hidden states")
 
 
-def raw_similarity(pairs, segments, *, corpus_root: str | os.PathLike | None = None,
+def raw_similarity_for_corpus(pairs, corpus_root: str | os.PathLike | None = None, *,
+                              wav2vec2_dir: str | os.PathLike | None = None,
+                              data_dir: str | os.PathLike | None = None, seed: int = 0,
+                              max_instances: int = DEFAULT_MAX_INSTANCES, progress=None) -> RawSimilarityResult:
+    """:func:`raw_similarity` of ``pairs`` spoken in a corpus (the embedded eSpeak NG one when
+    ``corpus_root`` is None), building or reusing the corpus and its MFCC frame store in the
+    data dir, exactly where the reproduction keeps them."""
+    if corpus_root is None:
+        corpus_root = build_corpus(default_corpus_dir(data_dir), progress=progress)
+    corpus_root = Path(corpus_root)
+    store_path = frame_store_path(resolve_data_dir(data_dir), corpus_root)
+    build_frame_store(corpus_root, store_path, progress=progress)
+    return raw_similarity(pairs, read_frame_store(store_path), corpus_root=corpus_root, wav2vec2_dir=wav2vec2_dir,
+                          max_instances=max_instances, seed=seed)
+
+
+def raw_similarity(pairs, segments: FrameStore, *, corpus_root: str | os.PathLike | None = None,
                    wav2vec2_dir: str | os.PathLike | None = None, max_instances: int = DEFAULT_MAX_INSTANCES,
                    seed: int = 0) -> RawSimilarityResult:
     """Raw similarity of each pair of ``pairs`` (a :class:`homophones.PairSet`) spoken in ``segments``.
 
-    ``segments`` is a frame store (:class:`audit.speech.dtw.FrameSegments`, or any object with its
-    arrays plus ``utterances``, ``utterance_ids``, ``starts``, ``ends`` when wav2vec2 is used);
-    ``corpus_root`` is the corpus whose audio the store was cut from (needed for wav2vec2).
+    ``segments`` is a frame store (with ``utterances``, ``utterance_ids``, ``starts`` and ``ends``
+    when wav2vec2 is used); ``corpus_root`` is the corpus whose audio the store was cut from
+    (needed for wav2vec2).
     """
     if max_instances < 1:
         raise AuditError("max_instances must be at least 1.")
@@ -185,7 +209,6 @@ def _pair_means(plans, values: np.ndarray) -> list[float]:
 
 
 def _dtw_similarities(segments, plans) -> np.ndarray:
-    from audit.speech.dtw import dtw_costs, unit_frames
     first = np.concatenate([p[0] for p in plans])
     second = np.concatenate([p[1] for p in plans])
     return 1.0 - dtw_costs(unit_frames(np.asarray(segments.frames)), np.asarray(segments.offsets), first, second)
@@ -207,8 +230,6 @@ def _wav2vec2_cosines(segments, plans, corpus_root, model_dir) -> np.ndarray:
 
 def segment_audio(segments, indices, corpus_root) -> dict[int, np.ndarray]:
     """16 kHz samples of each segment, cut from its utterance's audio file in the corpus."""
-    import soundfile
-
     files = {p.stem: p for suffix in ("*.flac", "*.wav") for p in Path(corpus_root).rglob(suffix)}
     utterances = np.asarray(segments.utterances).astype(str)
     out: dict[int, np.ndarray] = {}
@@ -218,21 +239,11 @@ def segment_audio(segments, indices, corpus_root) -> dict[int, np.ndarray]:
         if name not in cache:
             if name not in files:
                 raise AuditError(f"the utterance {name} is not in the corpus {corpus_root}.")
-            samples, rate = soundfile.read(files[name], dtype="float32", always_2d=True)
-            cache[name] = _resample(samples.mean(axis=1), rate)
+            cache[name] = read_audio(files[name], SAMPLE_RATE)
         lo = int(round(float(segments.starts[i]) * SAMPLE_RATE))
         hi = int(round(float(segments.ends[i]) * SAMPLE_RATE))
         out[int(i)] = cache[name][lo:max(hi, lo + 1)]
     return out
-
-
-def _resample(samples: np.ndarray, rate: int) -> np.ndarray:
-    if rate == SAMPLE_RATE:
-        return samples
-    from math import gcd
-    from scipy.signal import resample_poly
-    g = gcd(rate, SAMPLE_RATE)
-    return resample_poly(samples, SAMPLE_RATE // g, rate // g).astype(np.float32)
 
 
 def wav2vec2_features(model_dir, waveforms: list[np.ndarray]) -> np.ndarray:

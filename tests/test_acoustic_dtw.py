@@ -7,7 +7,7 @@ import pytest
 from sklearn import metrics as skm
 
 from audit.checks import acoustic
-from audit.speech import dtw
+from audit.speech import dtw, frames
 from audit.core.errors import AuditError
 
 
@@ -32,9 +32,9 @@ def reference_dtw(x, y):
 def segments_of(sequences, words, speakers=None):
     lengths = np.array([len(s) for s in sequences])
     vocabulary = np.array(sorted(set(words)))
-    return dtw.FrameSegments(frames=np.concatenate(sequences).astype(np.float32),
-                             offsets=np.r_[0, np.cumsum(lengths)],
-                             word_ids=np.searchsorted(vocabulary, words), vocabulary=vocabulary)
+    return frames.FrameStore(frames=np.concatenate(sequences).astype(np.float32),
+                            offsets=np.r_[0, np.cumsum(lengths)],
+                            word_ids=np.searchsorted(vocabulary, words), vocabulary=vocabulary)
 
 
 def test_batched_dtw_equals_plain_recurrence():
@@ -104,19 +104,19 @@ def test_frame_store_round_trip_and_word_filter(tmp_path):
     path = tmp_path / "frames.npz"
     np.savez(path, frames=seg.frames, offsets=seg.offsets, word_ids=seg.word_ids.astype(np.int32),
              vocabulary=seg.vocabulary, speaker_ids=np.zeros(len(labels), np.int32), speakers=np.array(["s"]))
-    loaded = dtw.load_frame_store(path)
+    loaded = frames.read_frame_store(path)
     assert np.array_equal(loaded.frames, seg.frames) and len(loaded.sha256) == 64
     only_two = acoustic.dtw_same_different(loaded, words=np.array(["W0", "w2"]))
     assert only_two.segments == 6 and only_two.words == 2
     np.savez(tmp_path / "bad.npz", frames=seg.frames, offsets=seg.offsets)
     with pytest.raises(AuditError, match="lacks 'word_ids'"):
-        dtw.load_frame_store(tmp_path / "bad.npz")
+        frames.read_frame_store(tmp_path / "bad.npz")
     (tmp_path / "text.npz").write_text("not an archive\n", encoding="utf-8")
     with pytest.raises(AuditError, match="the frame store .* is not an .npz archive"):
-        dtw.load_frame_store(tmp_path / "text.npz")
+        frames.read_frame_store(tmp_path / "text.npz")
     np.savez(tmp_path / "pickled.npz", frames=np.array([object()], dtype=object))
     with pytest.raises(AuditError, match="holds pickled object arrays"):
-        dtw.load_frame_store(tmp_path / "pickled.npz")
+        frames.read_frame_store(tmp_path / "pickled.npz")
 
 
 def test_audit_instances_adds_dtw_baseline():

@@ -35,9 +35,8 @@ def spoken(tmp_path_factory):
     from scipy.signal import resample_poly
 
     from audit.speech.alignments import WordSpan, write_librispeech_alignments
-    from audit.speech.dtw import load_frame_store
     from audit.corpora.espeak import synthesise
-    from audit.speech.features import build_frame_store
+    from audit.speech.frames import build_frame_store, read_frame_store
 
     root = tmp_path_factory.mktemp("spoken")
     for number, voice in enumerate(VOICES):
@@ -61,7 +60,7 @@ def spoken(tmp_path_factory):
             alignments[utterance] = spans
         write_librispeech_alignments(folder / f"{speaker}-{chapter}.alignment.txt", alignments)
     store = build_frame_store(root, root / "frames.npz")
-    return root, load_frame_store(store)
+    return root, read_frame_store(store)
 
 
 def pair_set():

@@ -7,7 +7,8 @@ import pytest
 
 from audit.speech.alignments import read_librispeech_alignments
 from audit.corpora import spoken as spoken_corpus
-from audit.speech.features import FrameStore, build_frame_store, iter_utterances, mfcc_frames
+from audit.speech.frames import FrameStore, build_frame_store, iter_utterances
+from audit.speech.mfcc import MfccSettings, mfcc_frames
 from audit.corpora.spoken import SIZES, build_corpus, corpus_sentences, homophone_words
 
 
@@ -114,7 +115,7 @@ def test_frame_store_layout(store):
     assert len(store.word_ids) == len(store.speaker_ids) == len(store.positions) == len(store)
     # about 10 frames per word, as the reality-check paper reports for LibriSpeech
     assert 6 <= store.lengths.mean() <= 16
-    assert (store.sample_rate, store.n_mfcc, store.n_fft, store.hop_length) == (16000, 13, 512, 512)
+    assert store.settings == MfccSettings(sample_rate=16000, n_mfcc=13, n_fft=512, hop_length=512)
 
 
 def test_batched_mfcc_handles_words_shorter_than_a_window():
@@ -148,7 +149,7 @@ def test_real_corpus_path_reads_wav_alignment_files_and_textgrids(tmp_path):
     none for a third (skipped); 8 kHz wav is resampled to 16 kHz."""
     import soundfile
     from audit.core.errors import AuditError
-    from audit.speech.features import find_subsets
+    from audit.speech.frames import find_subsets
     chapter = tmp_path / "LibriSpeech" / "dev-clean" / "84" / "121"
     chapter.mkdir(parents=True)
     tone = (0.3 * np.sin(np.arange(16000) * 0.05)).astype(np.float32)

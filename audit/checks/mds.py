@@ -15,7 +15,9 @@ from typing import Sequence
 
 import numpy as np
 
+from audit.core.datadir import sha256_file
 from audit.core.errors import AuditError
+from audit.core.npzfile import read_npz
 from audit.core.results import Result, result_type, today
 
 # At most this many instances per word go into MDS (a seeded sample): MDS is quadratic.
@@ -53,10 +55,8 @@ def instance_mds(npz_path: str | os.PathLike, pairs: Sequence[tuple[str, str, st
 
     Pairs with a word that has no instance are left out; no pair left is an error.
     """
-    from sklearn.manifold import MDS
+    from sklearn.manifold import MDS   # heavy optional dependency, loaded only for this analysis
     from sklearn.metrics import pairwise_distances
-
-    from audit.core.datadir import sha256_file
 
     embeddings, labels = _read_instances(Path(npz_path))
     rng = np.random.default_rng(seed)
@@ -82,12 +82,11 @@ def instance_mds(npz_path: str | os.PathLike, pairs: Sequence[tuple[str, str, st
 
 
 def _read_instances(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            embeddings = np.asarray(archive["embeddings"], dtype=np.float64)
-            labels = np.asarray(archive["labels"]).astype(str)
-    except (OSError, KeyError, ValueError):
-        raise AuditError(f"{path} is not an instances .npz with 'embeddings' and 'labels'.") from None
-    if embeddings.ndim != 2 or len(embeddings) != len(labels):
+    arrays = read_npz(path, what="the instances file", keys=("embeddings", "labels"),
+                      pickled_hint="store labels as a plain string array")
+    if "embeddings" not in arrays or "labels" not in arrays:
+        raise AuditError(f"{path} is not an instances .npz with 'embeddings' and 'labels'.")
+    embeddings, labels = arrays["embeddings"], arrays["labels"]
+    if embeddings.ndim != 2 or not np.issubdtype(embeddings.dtype, np.number) or len(embeddings) != len(labels):
         raise AuditError(f"{path}: 'embeddings' must be n x d with one label per row.")
-    return embeddings, labels
+    return embeddings.astype(np.float64), labels.astype(str)

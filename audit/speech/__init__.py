@@ -1,2 +1,3 @@
-"""Speech signal pieces shared by checks and trainers: word alignments, MFCC frame stores and
-the batched DTW kernel. Imports only :mod:`audit.core`."""
+"""Speech signal pieces shared by checks and trainers: word alignments (``alignments``), the
+MFCC definition and settings (``mfcc``), the one frame store with its builder and strict reader
+(``frames``) and the batched DTW kernel (``dtw``). Imports only :mod:`audit.core`."""

@@ -11,101 +11,23 @@ and the recurrence runs over the A + B - 1 anti-diagonals, each a handful of num
 over every pair and every cell of the diagonal. Padding cells never feed the cells inside a
 pair's own (la x lb) corner, so each pair's answer is read at its own corner.
 
-Frame store (written by the reproduction's feature step; only these keys are read):
-``frames`` float32 (F, n_mfcc), ``offsets`` int64 (N + 1), ``word_ids`` int (N),
-``vocabulary`` str (V); optional ``speaker_ids`` int (N), ``speakers`` str (S), and where each
-segment was cut from: ``utterance_ids`` int (N), ``utterances`` str (U), ``starts``/``ends``
-float (N, seconds).
+The frame store the segments come from is :mod:`audit.speech.frames`.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audit.core.errors import AuditError
+if TYPE_CHECKING:   # for the annotation only: the kernel itself needs no store
+    from audit.speech.frames import FrameStore
 
 DEFAULT_DTW_PAIRS = 50_000
-_STORE_KEYS = ("frames", "offsets", "word_ids", "vocabulary", "speaker_ids", "speakers", "utterance_ids",
-               "utterances", "starts", "ends")
 PAIR_BATCH = 2048
 # Tie order among predecessors: diagonal, then same row (j - 1), then same column (i - 1),
 # the order librosa.sequence.dtw tries its default steps in.
 _STEPS = ((1, 1), (0, 1), (1, 0))
-
-
-@dataclass(frozen=True, eq=False)
-class FrameSegments:
-    """Variable-length frame sequences with a word (and maybe a speaker) per sequence."""
-
-    frames: np.ndarray              # (F, dim) float32
-    offsets: np.ndarray             # (N + 1,) segment i is frames[offsets[i]:offsets[i + 1]]
-    word_ids: np.ndarray            # (N,) index into vocabulary
-    vocabulary: np.ndarray          # (V,) str
-    speaker_ids: np.ndarray | None = None
-    speakers: np.ndarray | None = None
-    # Where each segment was cut from (present in the reproduction's stores; wav2vec2 needs them).
-    utterance_ids: np.ndarray | None = None
-    utterances: np.ndarray | None = None
-    starts: np.ndarray | None = None
-    ends: np.ndarray | None = None
-    path: str = ""
-    sha256: str = ""
-
-    def __len__(self) -> int:
-        return len(self.word_ids)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
-
-    def subset(self, keep: np.ndarray) -> "FrameSegments":
-        """The segments where ``keep`` is true (frames are copied, offsets rebuilt)."""
-        keep = np.flatnonzero(keep)
-        lengths = self.lengths[keep]
-        rows = np.repeat(self.offsets[keep], lengths) + _ranges(lengths)
-        def pick(column):
-            return None if column is None else column[keep]
-        return FrameSegments(frames=self.frames[rows], offsets=np.r_[0, np.cumsum(lengths)],
-                             word_ids=self.word_ids[keep], vocabulary=self.vocabulary,
-                             speaker_ids=pick(self.speaker_ids), speakers=self.speakers,
-                             utterance_ids=pick(self.utterance_ids), utterances=self.utterances,
-                             starts=pick(self.starts), ends=pick(self.ends), path=self.path, sha256=self.sha256)
-
-
-def _ranges(lengths: np.ndarray) -> np.ndarray:
-    """0..l-1 for each length, concatenated."""
-    total = int(lengths.sum())
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.arange(total) - starts
-
-
-def load_frame_store(path: str | os.PathLike) -> FrameSegments:
-    """Read the keys this module needs from a frame store ``.npz``; bad files raise AuditError."""
-    from audit.core.datadir import sha256_file
-    from audit.core.npzfile import read_npz
-
-    path = Path(path)
-    arrays = read_npz(path, what="the frame store", keys=_STORE_KEYS,
-                      pickled_hint="a frame store holds numbers and plain strings only")
-    missing = [k for k in ("frames", "offsets", "word_ids", "vocabulary") if k not in arrays]
-    if missing:
-        raise AuditError(f"{path} is not a frame store: it lacks {missing[0]!r}.")
-    frames, offsets, word_ids = arrays["frames"], arrays["offsets"].astype(np.int64), arrays["word_ids"]
-    if frames.ndim != 2 or offsets.ndim != 1 or len(offsets) != len(word_ids) + 1 or offsets[0] != 0 \
-            or offsets[-1] != len(frames) or np.any(np.diff(offsets) < 1):
-        raise AuditError(f"{path}: frames, offsets and word_ids do not describe non-empty segments.")
-    if word_ids.min(initial=0) < 0 or word_ids.max(initial=0) >= len(arrays["vocabulary"]):
-        raise AuditError(f"{path}: a word id is outside the vocabulary.")
-    optional = {k: arrays.get(k) for k in _STORE_KEYS[4:]}
-    if any(v is not None and len(v) != len(word_ids) for k, v in optional.items() if k not in ("speakers", "utterances")):
-        raise AuditError(f"{path}: a per-segment column does not have one entry per segment.")
-    return FrameSegments(frames=frames.astype(np.float32), offsets=offsets, word_ids=word_ids.astype(np.int64),
-                         vocabulary=arrays["vocabulary"].astype(str), **optional, path=str(path),
-                         sha256=sha256_file(path))
 
 
 def unit_frames(frames: np.ndarray) -> np.ndarray:
@@ -159,6 +81,6 @@ def _dtw_batch(unit, offsets, lengths, first, second) -> np.ndarray:
     return cost[end] / steps[end]
 
 
-def dtw_similarity(segments: FrameSegments, first, second) -> np.ndarray:
+def dtw_similarity(segments: "FrameStore", first, second) -> np.ndarray:
     """1 - normalised DTW cost: the mean cosine similarity of the aligned frames."""
     return 1.0 - dtw_costs(unit_frames(segments.frames), segments.offsets, first, second)

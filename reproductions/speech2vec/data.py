@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit.core.errors import AuditError
-from audit.speech.features import FrameStore
+from audit.speech.frames import FrameStore
 
 
 @dataclass(frozen=True, eq=False)

@@ -32,7 +32,7 @@ from audit.core.results import today, write_json_atomic
 from reproductions.speech2vec.config import WEIGHT_DEFINING, TrainConfig, add_training_arguments, config_from_args
 from reproductions.speech2vec.data import TrainingData, epoch_batches, epoch_pairs, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
-from audit.speech.features import FrameStore, build_frame_store, store_key
+from audit.speech.frames import CORPUS_COLUMNS, FrameStore, build_frame_store, store_key
 from reproductions.speech2vec.history import CorpusInfo, EpochRecord, TrainingHistory
 from reproductions.speech2vec.model import Speech2Vec
 
@@ -291,7 +291,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     procs.barrier()
     if not procs.main:
         store_path = prepare_frame_store(cfg, cache, lambda message: None)   # built: only located
-    store = FrameStore.load(store_path)
+    store = FrameStore.load(store_path, require=CORPUS_COLUMNS)
     data = prepare(store, min_count=cfg.min_count, max_frames=cfg.max_frames, normalization=cfg.normalization,
                    lowercase=cfg.lowercase)
     root = cfg.corpus_root or str(cache / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}")

@@ -34,7 +34,7 @@ def generate(words: int, per_word: int, dim: int, seed: int = 0):
 
 
 def generate_frames(labels: np.ndarray, seed: int = 1):
-    from audit.speech.dtw import FrameSegments
+    from audit.speech.frames import FrameStore
     rng = np.random.default_rng(seed)
     vocabulary, word_ids = np.unique(labels, return_inverse=True)
     templates = rng.standard_normal((len(vocabulary), 15, 13)).astype(np.float32)
@@ -42,7 +42,7 @@ def generate_frames(labels: np.ndarray, seed: int = 1):
     offsets = np.r_[0, np.cumsum(lengths)]
     rows = np.concatenate([np.arange(n) for n in lengths])
     frames = templates[np.repeat(word_ids, lengths), rows] + rng.standard_normal((offsets[-1], 13)).astype(np.float32)
-    return FrameSegments(frames=frames, offsets=offsets, word_ids=word_ids, vocabulary=vocabulary)
+    return FrameStore(frames=frames, offsets=offsets, word_ids=word_ids, vocabulary=vocabulary)
 
 
 def timed(fn, *args, **kwargs):

@@ -51,7 +51,7 @@ def reference_loss(model: Speech2Vec, source, source_lengths, target, target_len
 
 def word_lengths(args, rng) -> np.ndarray:
     if args.store:
-        from audit.speech.features import FrameStore
+        from audit.speech.frames import FrameStore
         return np.minimum(FrameStore.load(args.store).lengths, args.max_frames)
     return np.clip(np.rint(rng.gamma(6.0, 10 / 6.0, size=50000)), 1, args.max_frames).astype(np.int64)
 

@@ -68,7 +68,7 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
                     dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED, drop_singletons: bool = False,
                     knn_test_fraction: float = KNN_TEST_FRACTION,
                     kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
-    """Every instance-level metric; ``frames`` (:class:`audit.speech.dtw.FrameSegments`) adds the DTW baseline.
+    """Every instance-level metric; ``frames`` (:class:`audit.speech.frames.FrameStore`) adds the DTW baseline.
 
     The DTW baseline scores ``dtw_pairs`` pairs of the frame store's segments of the audited
     words (a DTW pair costs thousands of times a cosine, hence its own, smaller budget).

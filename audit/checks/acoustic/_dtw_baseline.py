@@ -9,7 +9,8 @@ import numpy as np
 from audit.checks.acoustic._same_different import (SameDifferent, choose_pairs, pair_counts,
                                                    same_different_from_scores)
 from audit.core.errors import AuditError
-from audit.speech.dtw import DEFAULT_DTW_PAIRS, FrameSegments, dtw_costs, unit_frames
+from audit.speech.dtw import DEFAULT_DTW_PAIRS, dtw_costs, unit_frames
+from audit.speech.frames import FrameStore
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class DtwBaseline:
 
 
 # ------------------------------------------------------------------------------ DTW baseline
-def dtw_same_different(segments: FrameSegments, *, sample_pairs: int = DEFAULT_DTW_PAIRS, seed: int = 0,
+def dtw_same_different(segments: FrameStore, *, sample_pairs: int = DEFAULT_DTW_PAIRS, seed: int = 0,
                        words: np.ndarray | None = None):
     """Same-different AP of DTW (lower cost = same word) over segment pairs, as in 001's baseline.
 

@@ -34,8 +34,8 @@ def run(args) -> int:
     instances = load_instances(args.instances)
     frames = None
     if args.frames:
-        from audit.speech.dtw import load_frame_store
-        frames = load_frame_store(args.frames)
+        from audit.speech.frames import read_frame_store
+        frames = read_frame_store(args.frames)
     result = audit_instances(instances, frames=frames, sample_pairs=args.sample_pairs, dtw_pairs=args.dtw_pairs,
                              seed=args.seed, drop_singletons=args.drop_singletons)
     print(describe(result))
@@ -56,51 +56,4 @@ def describe(result) -> str:
         lines.append(f"{result.singletons_dropped:,} single-token word(s) left out")
     rows = [[name, value, "-" if chance is None else chance] for name, value, chance in result.summary_rows()]
     lines += ["", format_table(["metric", "value", "chance"], rows, align="lrr")]
-    return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- raw homophone similarity
-def raw_similarity_for_corpus(pairs, corpus_root=None, *, wav2vec2_dir=None, data_dir=None, seed: int = 0,
-                              max_instances: int = 8, progress=None):
-    """Table 2's Raw column for ``pairs`` spoken in a corpus (the embedded eSpeak NG one by default).
-
-    Glue for ``audit homophones --raw-corpus DIR [--wav2vec2 DIR]``: builds (or reuses) the
-    corpus and its MFCC frame store in the data dir, exactly where the reproduction keeps them,
-    then runs :func:`homophones.raw.raw_similarity`.
-    """
-    from pathlib import Path
-
-    from audit.core.datadir import data_dir as resolve_data_dir
-    from audit.speech.dtw import load_frame_store
-    from homophones.raw import raw_similarity
-    from audit.speech.features import build_frame_store, store_key
-    from audit.corpora.spoken import build_corpus, default_corpus_dir
-
-    cache = resolve_data_dir(data_dir)
-    if corpus_root is None:
-        corpus_root = build_corpus(default_corpus_dir(data_dir), progress=progress)
-    corpus_root = Path(corpus_root)
-    settings = dict(sample_rate=16000, n_mfcc=13, n_fft=512, hop_length=512)
-    store_path = cache / "speech2vec-frames" / f"{store_key(corpus_root, (), **settings)}.npz"
-    build_frame_store(corpus_root, store_path, progress=progress, **settings)
-    return raw_similarity(pairs, load_frame_store(store_path), corpus_root=corpus_root, wav2vec2_dir=wav2vec2_dir,
-                          max_instances=max_instances, seed=seed)
-
-
-def describe_raw(result, examples: int = 10) -> str:
-    """Summary (homophones vs random word pairs) and the first pairs beside the paper's Raw."""
-    def summary(name, s):
-        return [name, s.mean, s.std, s.n]
-    rows = [summary("homophones, MFCC-DTW", result.homophone_mfcc_dtw),
-            summary("random word pairs, MFCC-DTW", result.random_mfcc_dtw)]
-    if result.wav2vec2_model:
-        rows += [summary("homophones, wav2vec2", result.homophone_wav2vec2),
-                 summary("random word pairs, wav2vec2", result.random_wav2vec2)]
-    lines = [f"raw acoustic similarity: {result.pairs_found} pairs of {result.pairs_source} spoken in "
-             f"{result.corpus_root or result.frames_path} ({len(result.pairs_missing)} not spoken there)",
-             format_table(["pairs", "mean", "std", "n"], rows, align="lrrr"), ""]
-    table = [[f"{p.word1} / {p.word2}", p.mfcc_dtw, p.wav2vec2, p.paper_raw, p.comparisons,
-              "yes" if p.same_speaker else "no"] for p in result.pairs[:examples]]
-    lines.append(format_table(["pair", "MFCC-DTW", "wav2vec2", "paper Raw", "instance pairs", "same speaker"],
-                              table, align="lrrrrl"))
     return "\n".join(lines)

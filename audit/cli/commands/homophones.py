@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from audit.core.errors import AuditError
-from audit.cli.common import add_json_option, add_vector_options, format_table, load_vectors, write_json
+from audit.cli.common import (add_json_option, add_vector_options, format_table, input_paths, load_vectors,
+                              write_json)
 
 SHOWN_PAIRS = 5
 SHOWN_MISSING = 10
@@ -49,15 +50,15 @@ def run(args) -> int:
     print(render(result))
     write_json(args, result)
     if args.raw_corpus:
-        from audit.cli.commands.acoustic import describe_raw, raw_similarity_for_corpus
         from audit.core.results import write_json_atomic
+        from homophones.raw import raw_similarity_for_corpus
 
         raw = raw_similarity_for_corpus(pairs, None if args.raw_corpus == "embedded" else args.raw_corpus,
                                         wav2vec2_dir=args.wav2vec2, data_dir=args.data_dir, seed=args.seed)
         print()
         print(describe_raw(raw))
         if args.raw_json:
-            write_json_atomic(args.raw_json, raw)
+            write_json_atomic(args.raw_json, raw, inputs=input_paths(args), what="--raw-json")
     return 0
 
 
@@ -70,6 +71,25 @@ def render(result) -> str:
     lines += [_similarity_table(result), "", _test_table(result), "", _rank_table(result), ""]
     lines += _pair_tables(result) + _knn_table(result) + _missing_lines(result)
     lines += [f"verdict: {result.verdict.upper()}: {result.verdict_reason}", f"rule: {result.rule.text}"]
+    return "\n".join(lines)
+
+
+def describe_raw(result, examples: int = 10) -> str:
+    """Summary (homophones vs random word pairs) and the first pairs beside the paper's Raw."""
+    def summary(name, s):
+        return [name, s.mean, s.std, s.n]
+    rows = [summary("homophones, MFCC-DTW", result.homophone_mfcc_dtw),
+            summary("random word pairs, MFCC-DTW", result.random_mfcc_dtw)]
+    if result.wav2vec2_model:
+        rows += [summary("homophones, wav2vec2", result.homophone_wav2vec2),
+                 summary("random word pairs, wav2vec2", result.random_wav2vec2)]
+    lines = [f"raw acoustic similarity: {result.pairs_found} pairs of {result.pairs_source} spoken in "
+             f"{result.corpus_root or result.frames_path} ({len(result.pairs_missing)} not spoken there)",
+             format_table(["pairs", "mean", "std", "n"], rows, align="lrrr"), ""]
+    table = [[f"{p.word1} / {p.word2}", p.mfcc_dtw, p.wav2vec2, p.paper_raw, p.comparisons,
+              "yes" if p.same_speaker else "no"] for p in result.pairs[:examples]]
+    lines.append(format_table(["pair", "MFCC-DTW", "wav2vec2", "paper Raw", "instance pairs", "same speaker"],
+                              table, align="lrrrrl"))
     return "\n".join(lines)
 
 
