@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="audit", description="Reproducibility audits for published word embeddings.")
     parser.add_argument("--version", action="version", version=f"audit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    parser.add_argument("--quiet", action="store_true", dest="global_quiet",
+                        help="no progress bars (they are drawn on stderr, and only on a terminal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "run", None):
             parser.print_help()
             return 2
+        from audit.core.progress import set_quiet
+        set_quiet(args.global_quiet or bool(getattr(args, "quiet", False)))
         from audit.cli.common import check_json_targets
         check_json_targets(args)
         return int(args.run(args) or 0)

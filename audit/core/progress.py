@@ -2,10 +2,10 @@
 
 One helper for every step that can take more than a couple of seconds (loading a large file,
 corpus synthesis, feature extraction, training epochs and batches, reference text models,
-downloads). Bars are tqdm's: it is already installed with huggingface_hub (no new dependency),
-imports in ~20 ms (rich takes several times that, and every command pays its import), and
-handles what a hand-made ``\\r`` line did not: rate, ETA, terminal width, a bar that clears
-itself when done.
+downloads). Bars are tqdm's: it comes with huggingface_hub anyway, imports in less than half the time
+of rich.progress (91 ms against 224 ms, ``python -X importtime``, one run on a shared machine;
+and it is imported only when a bar is drawn), and handles what a hand-made ``\\r`` line did not:
+rate, ETA, terminal width, a bar that clears itself when done.
 
 Bars are drawn only when stderr is a terminal and nobody asked for quiet (``--quiet`` calls
 :func:`set_quiet`; ``AUDIT_QUIET=1`` does the same for library use). They never reach stdout,
@@ -91,9 +91,18 @@ def bar(iterable: Iterable[T] | None = None, *, total: int | float | None = None
         return _Silent(iterable, total)
     from tqdm import tqdm as _tqdm  # imported only when a bar is drawn
 
+    # A terminal that reports no width (a fresh pseudo-terminal) would get an empty bar from tqdm.
+    sized = _width() > 0
     return _tqdm(iterable, total=total, desc=desc or None, unit="B" if bytes else unit, unit_scale=bytes,
                  unit_divisor=1024 if bytes else 1000, leave=leave, file=sys.stderr, delay=_delay(),
-                 dynamic_ncols=True, position=position, mininterval=0.2)
+                 dynamic_ncols=sized, ncols=None if sized else 80, position=position, mininterval=0.2)
+
+
+def _width() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def write(message: str) -> None:
