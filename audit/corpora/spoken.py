@@ -204,8 +204,10 @@ def _write_utterances(subset_dir: Path, sentences, speakers, seed, progress) -> 
         speaker = speaker_ids[int(index)]
         spoken[speaker] = spoken.get(speaker, 0) + 1
         by_chapter.setdefault((speaker, 100 + (spoken[speaker] - 1) // UTTERANCES_PER_CHAPTER), []).append(sentence)
+    from audit.core.progress import bar
     done = words = 0
     seconds = 0.0
+    shown = bar(total=len(sentences), desc="synthesising speech", unit="utt")
     for (speaker, chapter), chapter_sentences in sorted(by_chapter.items()):
         folder = subset_dir / str(speaker) / str(chapter)
         folder.mkdir(parents=True, exist_ok=True)
@@ -218,9 +220,11 @@ def _write_utterances(subset_dir: Path, sentences, speakers, seed, progress) -> 
             alignments[utterance] = spans
             words += len(sentence)
             seconds += len(audio) / SAMPLE_RATE
+            shown.update(1)
         (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(transcripts) + "\n", encoding="utf-8")
         write_librispeech_alignments(folder / f"{speaker}-{chapter}.alignment.txt", alignments)
         done += len(chapter_sentences)
-        if progress:
-            progress(f"synthesised {done}/{len(sentences)} utterances")
+    shown.close()
+    if progress:
+        progress(f"synthesised {done} utterances ({seconds / 60:.1f} min of speech)")
     return {"utterances": len(sentences), "words": words, "seconds": round(seconds, 1)}

@@ -238,14 +238,23 @@ def _benchmark_coefficients(vectors, benchmark_dir):
 
 # ------------------------------------------------------------------------------ progress
 class Progress:
-    """One updating line on stderr: epoch, batch, pairs/s, ETA (throttled)."""
+    """On a terminal, a progress bar per epoch over its batches (pairs/s beside, ETA of the whole
+    run); elsewhere one line every 10 s: epoch, batch, pairs/s, ETA."""
 
     def __init__(self, epochs: int, stream=None, every: float = 0.5):
+        from audit.core.progress import enabled
         self.epochs, self.stream, self.every = epochs, stream or sys.stderr, every
         self.last = 0.0
-        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        terminal = getattr(self.stream, "isatty", lambda: False)()
+        self.tty = terminal and enabled()         # bars
+        self.silent = terminal and not enabled()  # --quiet on a terminal: no progress at all
+        self.bar = None
 
     def update(self, epoch, batch, batches, pairs, seconds):
+        if self.tty:
+            return self._bar_update(epoch, batch, batches, pairs, seconds)
+        if self.silent:
+            return
         now = time.perf_counter()
         if now - self.last < (self.every if self.tty else 10.0) and batch != batches:
             return
@@ -260,7 +269,26 @@ class Progress:
             self.stream.write("\n")
         self.stream.flush()
 
+    def _bar_update(self, epoch, batch, batches, pairs, seconds):
+        from audit.core.progress import bar
+        if self.bar is None or batch == 1:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = bar(total=batches, desc=f"epoch {epoch}/{self.epochs}", unit="batch")
+        self.bar.update(batch - self.bar.n)
+        remaining_batches = (batches - batch) + batches * (self.epochs - epoch)
+        eta = remaining_batches * seconds / batch if batch else 0.0
+        self.bar.set_postfix_str(f"{pairs / seconds if seconds > 0 else 0.0:,.0f} pairs/s, run ETA {_duration(eta)}",
+                                 refresh=False)
+        if batch == batches:
+            self.bar.close()
+            self.bar = None
+
     def log(self, message: str) -> None:
+        if self.tty:
+            from audit.core.progress import write
+            write(message)
+            return
         self.stream.write(message + "\n")
         self.stream.flush()
 

@@ -109,8 +109,9 @@ def train_text_model(sentences: Iterable[Sequence[str]], config: TextModelConfig
 def text_references(sentences: Sequence[Sequence[str]], config: TextModelConfig, seeds: Sequence[int]
                     ) -> list[tuple[ReferenceInfo, Vectors]]:
     """One trained text model per seed, each with its :class:`ReferenceInfo`."""
+    from audit.core.progress import bar
     references = []
-    for seed in seeds:
+    for seed in bar(seeds, desc="reference text models", unit="model"):
         vectors = train_text_model(sentences, config, seed)
         name = f"text-seed-{seed}"
         references.append((ReferenceInfo(name=name, family="text", input=InputInfo.of(vectors, name=name),
