@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from audit.core.datadir import data_dir as resolve_data_dir
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 from audit.core.results import Result, result_type, today
 from audit.corpora.spoken import build_corpus, default_corpus_dir
 from audit.speech.dtw import dtw_costs, unit_frames
@@ -121,7 +121,7 @@ def raw_similarity(pairs, segments: FrameStore, *, corpus_root: str | os.PathLik
     (needed for wav2vec2).
     """
     if max_instances < 1:
-        raise AuditError("max_instances must be at least 1.")
+        raise ParameterError("max_instances", "must be at least 1.")
     rng = np.random.default_rng(seed)
     by_word = _segments_by_word(segments)
     found, missing = [], []

@@ -12,7 +12,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from audit.checks import acoustic
 from audit.checks.acoustic import _retrieval
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 from audit.core.results import load_result
 
 
@@ -349,3 +349,33 @@ def test_cli_bad_input_exits_2_without_output(tmp_path, run_cli):
     code, stdout, stderr = run_cli("acoustic", path, "--json", out)
     assert code == 2 and "lacks the key(s) labels" in stderr and "Traceback" not in stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("kwargs, parameter, words", [
+    ({"sample_pairs": 1}, "sample_pairs", "is 1; a pair budget must be at least 2"),
+    ({"dtw_pairs": 0}, "dtw_pairs", "is 0; a pair budget must be at least 2"),
+    ({"seed": -1}, "seed", "non-negative"),
+    ({"labels_last": 77}, "drop_singletons", "is off, but 1 word(s) have a single token (e.g. '77')"),
+])
+def test_library_errors_name_parameters_not_options(kwargs, parameter, words):
+    embeddings, labels = clustered_tokens(words=4, per_word=3)
+    if "labels_last" in kwargs:
+        labels = np.r_[labels[:-1], kwargs.pop("labels_last")]
+    with pytest.raises(ParameterError) as caught:
+        acoustic.audit_instances(acoustic.make_instances(embeddings, labels), **kwargs)
+    assert caught.value.parameter == parameter and words in str(caught.value)
+    assert "--" not in str(caught.value)
+
+
+@pytest.mark.parametrize("argv, labels_last, message", [
+    (["--sample-pairs", "1"], None, "audit: --sample-pairs is 1; a pair budget must be at least 2."),
+    (["--dtw-pairs", "1"], None, "audit: --dtw-pairs is 1; a pair budget must be at least 2."),
+    ([], 77, "audit: --drop-singletons is off, but 1 word(s) have a single token"),
+])
+def test_cli_names_the_options(tmp_path, run_cli, argv, labels_last, message):
+    embeddings, labels = clustered_tokens(words=4, per_word=3)
+    if labels_last is not None:
+        labels = np.r_[labels[:-1], labels_last]
+    path = write_instances(tmp_path / "inst.npz", embeddings, labels)
+    code, stdout, stderr = run_cli("acoustic", path, *argv)
+    assert code == 2 and stderr.startswith(message) and stderr.count("\n") == 1 and stdout == ""

@@ -14,7 +14,7 @@ from audit.checks.acoustic._instances import InstanceSet, make_instances
 from audit.checks.acoustic._knn import KNN_KS, KNN_TEST_FRACTION, KnnClassification, knn_classification
 from audit.checks.acoustic._retrieval import RETRIEVAL_KS, Retrieval, retrieval
 from audit.checks.acoustic._same_different import DEFAULT_SAMPLE_PAIRS, SameDifferent, same_different_cosine
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
 
 
@@ -73,8 +73,11 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
     The DTW baseline scores ``dtw_pairs`` pairs of the frame store's segments of the audited
     words (a DTW pair costs thousands of times a cosine, hence its own, smaller budget).
     """
-    if sample_pairs < 2 or dtw_pairs < 2:
-        raise AuditError("the pair budgets (--sample-pairs, --dtw-pairs) must be at least 2.")
+    for name, budget in (("sample_pairs", sample_pairs), ("dtw_pairs", dtw_pairs)):
+        if budget < 2:
+            raise ParameterError(name, f"is {budget:,}; a pair budget must be at least 2.")
+    if seed < 0:
+        raise ParameterError("seed", f"is {seed:,}; it must be a non-negative integer.")
     instances, dropped = _handle_singletons(instances, drop_singletons)
     words, label_index = np.unique(instances.labels, return_inverse=True)
     if len(words) < 2:
@@ -130,8 +133,8 @@ def _handle_singletons(instances: InstanceSet, drop: bool) -> tuple[InstanceSet,
     if not len(single):
         return instances, 0
     if not drop:
-        raise AuditError(f"{len(single)} word(s) have a single token (e.g. {single[0]!r}), so they have no "
-                         "same-word pair; drop them with --drop-singletons.")
+        raise ParameterError("drop_singletons", f"is off, but {len(single)} word(s) have a single token "
+                             f"(e.g. {str(single[0])!r}), so they have no same-word pair; turn it on to leave them out.")
     keep = ~np.isin(instances.labels, single)
     speakers = None if instances.speakers is None else instances.speakers[keep]
     kept = make_instances(instances.embeddings[keep], instances.labels[keep], speakers, info=instances.input)
