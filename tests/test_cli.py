@@ -84,3 +84,30 @@ def test_console_entry_into_a_closed_pipe_exits_quietly(tmp_path):
                             stdout=reader.stdin, stderr=subprocess.PIPE, text=True)
     reader.stdin.close()
     assert writer.returncode == 0 and writer.stderr == ""
+
+
+def test_every_command_that_reads_an_embedding_accepts_a_name(run_cli, tmp_path, monkeypatch):
+    """A name goes through the one load path: resolved, or one sentence and exit 2, nothing written."""
+    monkeypatch.setenv("GENSIM_DATA_DIR", str(tmp_path / "gensim-data"))
+    monkeypatch.setenv("AUDIT_OFFLINE", "1")
+    name = "gensim-data:glove-wiki-gigaword-50"
+    for argv in (["info", name], ["homophones", name], ["benchmarks", name], ["all", name, "--out", tmp_path / "out"]):
+        code, out, err = run_cli(*argv)
+        assert code == 2 and err.splitlines(keepends=True)[-1] == (f"audit: {name} is not in {tmp_path / 'gensim-data'} and downloads are off "
+                                     "(AUDIT_OFFLINE); download it once online or set GENSIM_DATA_DIR to the "
+                                     "folder that holds it.\n"), argv
+    assert not (tmp_path / "out").exists()
+
+
+def test_quiet_is_a_global_option(run_cli, capsys):
+    from audit.core import progress
+    try:
+        run_cli("--help")
+    except SystemExit:
+        pass
+    assert "--quiet" in capsys.readouterr().out
+    try:
+        code, _, _ = run_cli("--quiet", "frobnicate")
+        assert code == 2
+    finally:
+        progress.set_quiet(False)

@@ -32,14 +32,14 @@ def add_vector_options(parser: argparse.ArgumentParser) -> None:
 def load_vectors(args: argparse.Namespace, path: str):
     """Load a path, or a name (gensim-data:NAME, hf:ORG/REPO[/FILE][@REVISION]) resolved to a
     local file first; a name is recorded in the source with its revision."""
-    from audit.core.loaders import load
-    from audit.core.sources import attach, is_name, resolve
+    from audit.core.sources import load_embedding
 
-    resolved = resolve(str(path)) if is_name(path) else None
-    vectors = load(resolved.path if resolved else path, format=args.format, limit=args.limit,
-                   case="lower" if args.lowercase else "keep", duplicates=args.duplicates,
-                   nonfinite=args.nonfinite, allow_pickle=args.allow_pickle, cache_dir=args.cache_dir)
-    return attach(vectors, resolved) if resolved else vectors
+    options = {}
+    if getattr(args, "unicode_errors", None) is not None:   # --unicode-errors, where a command offers it
+        options["unicode_errors"] = args.unicode_errors
+    return load_embedding(path, format=args.format, limit=args.limit, case="lower" if args.lowercase else "keep",
+                          duplicates=args.duplicates, nonfinite=args.nonfinite, allow_pickle=args.allow_pickle,
+                          cache_dir=args.cache_dir, **options)
 
 
 JSON_TARGETS = (("json_out", "--json"), ("raw_json", "--raw-json"))

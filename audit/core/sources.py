@@ -18,7 +18,7 @@ Every command that reads an embedding accepts, besides a path:
     ``.model`` file comes with its ``.npy`` side files (it still needs ``--allow-pickle``).
 
 ``AUDIT_OFFLINE=1`` turns downloads off for both. A name that cannot be resolved is one
-sentence (:class:`AuditError`). :func:`attach` records the name and the revision in the loaded
+sentence (:class:`AuditError`). :func:`load_embedding` loads a path or a name; :func:`attach` records the name and the revision in the loaded
 :class:`~audit.core.vectors.SourceInfo` (the file's sha256 is the loader's).
 """
 
@@ -78,6 +78,16 @@ def resolve(spec: str) -> ResolvedSource:
     if spec.startswith(HF_PREFIX):
         return resolve_hf(spec[len(HF_PREFIX):])
     raise AuditError(f"{spec!r} is not an embedding name (gensim-data:NAME or hf:ORG/REPO[/FILE][@REVISION]).")
+
+
+def load_embedding(spec: str | os.PathLike, **options):
+    """:func:`audit.core.loaders.load` for a path or a name: a name is resolved to its local file
+    first and recorded, with its revision, in the loaded source. ``options`` go to the loader."""
+    from audit.core.loaders import load
+
+    resolved = resolve(str(spec)) if is_name(spec) else None
+    vectors = load(resolved.path if resolved else spec, **options)
+    return attach(vectors, resolved) if resolved else vectors
 
 
 def attach(vectors, resolved: ResolvedSource):
