@@ -48,17 +48,19 @@ def run(args) -> int:
     result = check(load_vectors(args, args.vectors), pairs, k=args.k, random_pairs=args.random_pairs,
                    seed=args.seed)
     print(render(result))
-    write_json(args, result)
+    raw = None
     if args.raw_corpus:
-        from audit.core.results import write_json_atomic
         from homophones.raw import raw_similarity_for_corpus
 
         raw = raw_similarity_for_corpus(pairs, None if args.raw_corpus == "embedded" else args.raw_corpus,
                                         wav2vec2_dir=args.wav2vec2, data_dir=args.data_dir, seed=args.seed)
         print()
         print(describe_raw(raw))
-        if args.raw_json:
-            write_json_atomic(args.raw_json, raw, inputs=input_paths(args), what="--raw-json")
+    # Outputs only once everything has been computed: a failing raw-similarity step leaves no JSON.
+    write_json(args, result)
+    if raw is not None and args.raw_json:
+        from audit.core.results import write_json_atomic
+        write_json_atomic(args.raw_json, raw, inputs=input_paths(args), what="--raw-json")
     return 0
 
 
