@@ -28,8 +28,34 @@ WEIGHT_DEFINING = ("corpus_root", "subsets", "corpus_size", "corpus_seed", "n_mf
                    "min_count", "batch_size", "optimizer", "lr", "seed", "bucket_by_length")
 
 
+class Settings:
+    """JSON round trip and validated copies for a frozen settings dataclass (tuples as lists)."""
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["subsets"] = list(self.subsets)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "configuration") -> "Settings":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise AuditError(f"{where}: unknown setting {unknown[0]!r}.")
+        data = dict(data)
+        if "subsets" in data:
+            data["subsets"] = tuple(data["subsets"] or ())
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise AuditError(f"{where}: {exc}.") from None
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Settings):
     """Everything a run depends on. Defaults follow the reality-check paper (Sec. 4, App. A)."""
 
     # corpus: a LibriSpeech-layout folder, or the embedded eSpeak corpus of a given size
@@ -82,28 +108,6 @@ class TrainConfig:
             if not ok:
                 raise AuditError(f"bad training configuration: {message}.")
 
-    def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["subsets"] = list(self.subsets)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict, where: str = "configuration") -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise AuditError(f"{where}: unknown setting {unknown[0]!r}.")
-        data = dict(data)
-        if "subsets" in data:
-            data["subsets"] = tuple(data["subsets"] or ())
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise AuditError(f"{where}: {exc}.") from None
-
-    def replace(self, **changes) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)
-
 
 def read_config_file(path: str | Path) -> dict:
     try:
@@ -135,10 +139,10 @@ _OVERRIDES = {  # option -> (config field, type, help)
 }
 
 
-def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by ``audit reproduce speech2vec`` and ``python -m reproductions.speech2vec.train``."""
-    parser.add_argument("--config", metavar="FILE", help="JSON file of settings (see reproductions/speech2vec/paper.json)")
-    parser.add_argument("--out", metavar="DIR", default="out/speech2vec", help="output folder (default out/speech2vec)")
+def add_run_arguments(parser: argparse.ArgumentParser, *, default_out: str, example_config: str) -> None:
+    """Options of every reproduction: config file, output folder, resume, data and cache dirs."""
+    parser.add_argument("--config", metavar="FILE", help=f"JSON file of settings (see {example_config})")
+    parser.add_argument("--out", metavar="DIR", default=default_out, help=f"output folder (default {default_out})")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT")
     parser.add_argument("--data-dir", metavar="DIR",
                         help="data dir holding the benchmark files (DIR or DIR/word-sim); also the default cache dir")
@@ -146,16 +150,27 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the embedded corpus and the frame stores are kept (default: the data dir)")
     parser.add_argument("--subsets", nargs="+", metavar="NAME", help="LibriSpeech subsets to use (default: all found)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    for option, (field, kind, help_text) in _OVERRIDES.items():
-        choices = {"optimizer": OPTIMIZERS, "device": DEVICES, "corpus_size": CORPUS_SIZES}.get(field)
-        parser.add_argument(option, dest=field, type=kind, choices=choices, help=help_text)
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    settings = TrainConfig().to_dict()
+def add_override_arguments(parser: argparse.ArgumentParser, overrides: dict, choices: dict) -> None:
+    """One option per ``overrides`` entry (option -> (field, type, help)); ``choices`` by field."""
+    for option, (field, kind, help_text) in overrides.items():
+        parser.add_argument(option, dest=field, type=kind, choices=choices.get(field), help=help_text)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``audit reproduce speech2vec`` and ``python -m reproductions.speech2vec.train``."""
+    add_run_arguments(parser, default_out="out/speech2vec", example_config="reproductions/speech2vec/paper.json")
+    add_override_arguments(parser, _OVERRIDES, {"optimizer": OPTIMIZERS, "device": DEVICES,
+                                                "corpus_size": CORPUS_SIZES})
+
+
+def settings_from_args(args: argparse.Namespace, defaults: dict, overrides: dict) -> dict:
+    """``defaults`` < ``--config FILE`` < command-line options; the corpus root resolved and checked."""
+    settings = dict(defaults)
     if getattr(args, "config", None):
         settings.update(read_config_file(args.config))
-    for field, _, _ in _OVERRIDES.values():
+    for field, _, _ in overrides.values():
         value = getattr(args, field, None)
         if value is not None:
             settings[field] = value
@@ -166,4 +181,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if not root.is_dir():
             raise AuditError(f"the corpus root {root} is not a folder.")
         settings["corpus_root"] = str(root.resolve())
+    return settings
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    settings = settings_from_args(args, TrainConfig().to_dict(), _OVERRIDES)
     return TrainConfig.from_dict(settings, where=getattr(args, "config", None) or "configuration")

@@ -1,0 +1,328 @@
+"""Train an acoustic word embedding (BiLSTM, triplet or asymmetric-proxy loss); resumable.
+
+    python -m reproductions.awe.train --epochs 4 --out DIR          (= audit reproduce awe)
+
+Same corpus, frame store and data preparation as the Speech2Vec reproduction
+(:func:`reproductions.speech2vec.train.prepare_frame_store`,
+:func:`reproductions.speech2vec.data.prepare`). By default a quarter of the speakers is held out
+of training (seeded, recorded in the history) and every epoch is evaluated on their tokens.
+
+Writes into OUT: ``config.json``; ``epochs/epoch_000.txt`` (random init) ... ``epoch_NNN.txt``;
+``vectors.txt`` (the last epoch: per word, the mean of its unit-normalised token embeddings,
+normalised again); ``history.json`` (kind ``awe-training-history``) and ``history.csv``;
+``instances_epoch_000.npz`` and ``instances.npz`` (``embeddings``, ``labels``, ``speakers`` of
+every token, training and held-out speakers alike); ``checkpoints/epoch_NNN.pt`` (atomic, every
+epoch); with ``--loss proxy`` also ``agwe.txt``, the written-word embeddings (proxies) of the
+vocabulary, for cross-view evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from audit.core.errors import AuditError
+from audit.core.results import today, write_json_atomic
+from audit.speech.frames import CORPUS_COLUMNS, FrameStore
+from reproductions.awe.config import WEIGHT_DEFINING, AweConfig, add_awe_arguments, awe_config_from_args
+from reproductions.awe.data import SpeakerSplit, WrittenWords, epoch_groups, split_by_speaker, written_words
+from reproductions.awe.evaluate import dtw_ap, embedding_ap
+from reproductions.awe.history import AweEpochRecord, AweHistory, SplitInfo, WrittenInfo
+from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, triplet_batch_hard,
+                                     triplet_semi_hard)
+from reproductions.speech2vec.data import TrainingData, prepare
+from reproductions.speech2vec.embed import instance_embeddings, word_vectors
+from reproductions.speech2vec.train import (Progress, corpus_info, instance_labels, latest_checkpoint,
+                                            prepare_frame_store, save_instances)
+
+EVAL_SEED = 0          # the held-out pairs are the same every epoch
+
+
+# ------------------------------------------------------------------------------ model state
+def make_model(cfg: AweConfig, device: torch.device, symbols: int = 0):
+    torch.manual_seed(cfg.seed)
+    model = AcousticWordEmbedder(n_mfcc=cfg.n_mfcc, embedding_dim=cfg.embedding_dim, layers=cfg.layers,
+                                 dropout=cfg.dropout, symbols=symbols if cfg.loss == "proxy" else 0,
+                                 symbol_dim=cfg.symbol_dim).to(device)
+    if cfg.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    return model, optimizer
+
+
+def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: AweConfig, history: AweHistory | None) -> None:
+    """Written beside the final name and renamed: a kill never leaves a half checkpoint."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "config": cfg.to_dict(), "history": history.to_json() if history else None}, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig):
+    """(epoch, history or None); refuses a checkpoint whose weight-defining settings differ."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    saved, current = state["config"], cfg.to_dict()
+    changed = [k for k in WEIGHT_DEFINING if _comparable(saved.get(k)) != _comparable(current[k])]
+    if changed:
+        raise AuditError(f"cannot resume from {path}: the setting {changed[0]!r} differs from the saved run "
+                         f"({saved.get(changed[0])!r} there).")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    history = AweHistory.from_json(state["history"]) if state["history"] else None
+    return int(state["epoch"]), history
+
+
+def _comparable(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+# ------------------------------------------------------------------------------ one epoch
+class Batches:
+    """The tensors a training step reads: frames, lengths, word of each token, written words."""
+
+    def __init__(self, data: TrainingData, frames: torch.Tensor, written: WrittenWords | None):
+        self.device = frames.device
+        self.frames = frames
+        self.lengths = torch.from_numpy(data.lengths)                     # on the CPU, for packing
+        self.labels = torch.from_numpy(data.word_index).to(self.device)
+        self.written_ids = None if written is None else torch.from_numpy(written.ids).to(self.device)
+        self.written_lengths = None if written is None else torch.from_numpy(written.lengths)
+
+
+def batch_loss(model, cfg: AweConfig, tensors: Batches, rows: np.ndarray) -> torch.Tensor:
+    index = torch.from_numpy(rows)
+    lengths = tensors.lengths[index]
+    device_index = index.to(tensors.device)
+    embeddings = model.embed(tensors.frames[device_index, :int(lengths.max())], lengths)
+    labels = tensors.labels[device_index]
+    if cfg.loss == "triplet":
+        mine = triplet_batch_hard if cfg.mining == "batch-hard" else triplet_semi_hard
+        return mine(embeddings, labels, cfg.margin)
+    words, inverse = torch.unique(labels, return_inverse=True)
+    symbol_lengths = tensors.written_lengths[words.cpu()]
+    proxies = model.proxies(tensors.written_ids[words, :int(symbol_lengths.max())], symbol_lengths)
+    return asymmetric_proxy(embeddings, proxies, inverse, alpha=cfg.alpha, beta=cfg.beta, margin=cfg.proxy_margin)
+
+
+def train_epoch(model, optimizer, cfg: AweConfig, tensors: Batches, data: TrainingData, split: SpeakerSplit,
+                epoch: int) -> tuple[float, int, float]:
+    """(mean loss per token, tokens, seconds)."""
+    batches = epoch_groups(data.word_index, np.flatnonzero(split.train), per_word=cfg.per_word,
+                           batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch)
+    torch.manual_seed(cfg.seed * 100_003 + epoch)      # dropout draws depend on (seed, epoch) only
+    model.train()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=tensors.device)
+    tokens = 0
+    started = time.perf_counter()
+    for rows in batches:
+        loss = batch_loss(model, cfg, tensors, rows)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * len(rows)          # stays on the device: no host sync per batch
+        tokens += len(rows)
+    total = float(loss_sum)
+    return total / max(tokens, 1), tokens, time.perf_counter() - started
+
+
+# ------------------------------------------------------------------------------ evaluation
+def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, split: SpeakerSplit, out: Path, epoch: int,
+                   cfg: AweConfig, loss: float, tokens: int, seconds: float) -> AweEpochRecord:
+    """Embed every token, write this epoch's vectors (and the instances at epoch 0), score the held-out tokens."""
+    from audit.core.loaders import save_word2vec_text
+    started = time.perf_counter()
+    embeddings = instance_embeddings(model, data, frames, batch_size=cfg.eval_batch_size)
+    vectors = word_vectors(embeddings, data.word_index, data.words)
+    relative = f"epochs/epoch_{epoch:03d}.txt"
+    (out / "epochs").mkdir(parents=True, exist_ok=True)
+    save_word2vec_text(vectors, out / relative)
+    if epoch == 0:
+        save_instances(out / "instances_epoch_000.npz", embeddings, data)
+    homophones, skipped = _homophone_summary(vectors)
+    labels = instance_labels(data)
+    held_out = embedding_ap(embeddings[split.test], labels[split.test], data.speakers[split.test],
+                            sample_pairs=cfg.eval_pairs, seed=EVAL_SEED)
+    return AweEpochRecord(epoch=epoch, loss=loss, tokens=tokens,
+                          tokens_per_second=tokens / seconds if seconds > 0 else float("nan"), seconds=seconds,
+                          vectors=relative, held_out=held_out, homophones=homophones, homophones_skipped=skipped,
+                          evaluation_seconds=round(time.perf_counter() - started, 3))
+
+
+def _homophone_summary(vectors):
+    from reproductions.speech2vec.checks import homophone_summary
+    return homophone_summary(vectors)
+
+
+def held_out_store(store: FrameStore, data: TrainingData, split: SpeakerSplit, lowercase: bool) -> FrameStore:
+    """The frame store's segments of the held-out tokens (full length, not normalised), in data order."""
+    spelled = np.char.lower(store.vocabulary) if lowercase else store.vocabulary
+    token_words = spelled[store.word_ids]
+    keep = np.isin(token_words, np.array(data.words)) & np.isin(store.speakers[store.speaker_ids],
+                                                                 np.array(split.test_speakers))
+    if int(keep.sum()) != int(split.test.sum()):
+        raise AuditError("internal: the frame store's held-out segments do not match the training data.")
+    return store.subset(keep)
+
+
+def dtw_baseline(store: FrameStore, data: TrainingData, split: SpeakerSplit, cfg: AweConfig):
+    if not cfg.dtw_pairs:
+        return None
+    held = held_out_store(store, data, split, cfg.lowercase)
+    spelled = np.char.lower(held.vocabulary) if cfg.lowercase else held.vocabulary
+    return dtw_ap(held.frames, held.offsets, spelled[held.word_ids], held.speakers[held.speaker_ids],
+                  sample_pairs=cfg.dtw_pairs, seed=EVAL_SEED)
+
+
+def split_info(cfg: AweConfig, data: TrainingData, split: SpeakerSplit) -> SplitInfo:
+    train_counts = np.bincount(data.word_index[split.train], minlength=len(data.words))
+    test_words = np.unique(data.word_index[split.test])
+    return SplitInfo(split=split.split, test_fraction=cfg.test_fraction, seed=cfg.split_seed,
+                     train_speakers=split.train_speakers, test_speakers=split.test_speakers,
+                     train_tokens=int(split.train.sum()), test_tokens=int(split.test.sum()),
+                     train_words=int((train_counts >= 2).sum()),
+                     test_words_unseen=int((train_counts[test_words] == 0).sum()))
+
+
+# ------------------------------------------------------------------------------ the run
+def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None,
+          data_dir: str | os.PathLike | None = None, resume: bool = False, quiet: bool = False) -> AweHistory:
+    """Train for ``cfg.epochs`` epochs (continuing a checkpointed run with ``resume``)."""
+    from audit.core.datadir import data_dir as resolve_data_dir
+    out = Path(out)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = _device(cfg.device)
+    progress = None if quiet else Progress(cfg.epochs)
+    log = progress.log if progress else (lambda message: None)
+    cache = Path(cache_dir) if cache_dir else resolve_data_dir(data_dir)
+    _check_out(out, resume)
+    store_path = prepare_frame_store(cfg, cache, log)          # a bad corpus fails before OUT is made
+    store = FrameStore.load(store_path, require=CORPUS_COLUMNS)
+    data = prepare(store, min_count=cfg.min_count, max_frames=cfg.max_frames, normalization=cfg.normalization,
+                   lowercase=cfg.lowercase)
+    split = split_by_speaker(data, split=cfg.split, test_fraction=cfg.test_fraction, seed=cfg.split_seed)
+    written = written_words(data.words, cfg.proxy_input) if cfg.loss == "proxy" else None
+    out.mkdir(parents=True, exist_ok=True)
+    root = cfg.corpus_root or str(cache / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}")
+    info = corpus_info(cfg, store, data, store_path, root)
+    splitting = split_info(cfg, data, split)
+    log(f"{info.instances:,} spoken words, vocabulary {info.vocabulary:,} (min count {cfg.min_count}), "
+        f"{info.speakers} speakers; held out: {', '.join(split.test_speakers) if split.split == 'speakers' else 'none'} "
+        f"({splitting.test_tokens:,} tokens); device {device}")
+    frames = torch.from_numpy(data.frames).to(device)
+    model, optimizer = make_model(cfg, device, len(written.symbols) if written else 0)
+    tensors = Batches(data, frames, written)
+    written_info = WrittenInfo(written.kind, len(written.symbols), written.spelt) if written else None
+    records: list[AweEpochRecord] = []
+    baseline, done = None, -1
+    checkpoint = latest_checkpoint(out) if resume else None
+    if checkpoint is not None:
+        done, saved = load_checkpoint(checkpoint, model, optimizer, cfg)
+        if saved is not None:
+            records, baseline = list(saved.epochs[:done + 1]), saved.dtw_baseline
+        log(f"resuming after epoch {done} from {checkpoint}")
+    write_json_atomic(out / "config.json", cfg.to_dict())
+
+    def history() -> AweHistory:
+        return AweHistory(config=cfg.to_dict(), corpus=info, split=splitting, dtw_baseline=baseline,
+                          written=written_info, seed=cfg.seed, device=cfg.device, epochs=tuple(records), date=today())
+
+    if done < 0:
+        started = time.perf_counter()
+        baseline = dtw_baseline(store, data, split, cfg)
+        if baseline is not None:
+            log(f"MFCC-DTW baseline on the held-out tokens ({baseline.pairs_scored:,} pairs, "
+                f"{time.perf_counter() - started:.1f} s): SW AP {baseline.sw_ap:.4f}, SWDP AP {baseline.swdp_ap:.4f}")
+        records.append(evaluate_epoch(model, data, frames, split, out, 0, cfg, float("nan"), 0, 0.0))
+        _write_history(out, history(), model, optimizer, 0, cfg, log)
+        done = 0
+    for epoch in range(done + 1, cfg.epochs + 1):
+        loss, tokens, seconds = train_epoch(model, optimizer, cfg, tensors, data, split, epoch)
+        records.append(evaluate_epoch(model, data, frames, split, out, epoch, cfg, loss, tokens, seconds))
+        _write_history(out, history(), model, optimizer, epoch, cfg, log)
+    result = history()
+    _finish(out, model, data, frames, cfg, records, tensors)
+    return result
+
+
+def _device(name: str) -> torch.device:
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise AuditError("--device cuda was asked for but torch sees no CUDA device.")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise AuditError(f"--out {out} is a file, not a folder.")
+    if not resume and latest_checkpoint(out) is not None:
+        raise AuditError(f"{out} already holds a training run; pass --resume to continue it or choose another --out.")
+    if resume and latest_checkpoint(out) is None and out.exists() and any(out.iterdir()):
+        raise AuditError(f"{out} has no checkpoint to resume from.")
+
+
+def _write_history(out: Path, history: AweHistory, model, optimizer, epoch: int, cfg: AweConfig, log) -> None:
+    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, history)
+    write_json_atomic(out / "history.json", history)
+    tmp = out / ".history.csv.part"
+    tmp.write_text(history.csv_text(), encoding="utf-8")
+    os.replace(tmp, out / "history.csv")
+    record = history.epochs[-1]
+    h = record.homophones
+    verdict = f"homophones {h.verdict} ({h.homophone_mean:.2f} vs random {h.random_mean:.2f})" if h else \
+        "homophones skipped"
+    loss = "random init" if epoch == 0 else f"loss {record.loss:.4f}, {record.tokens_per_second:,.0f} tokens/s " \
+                                            f"({record.seconds:.1f} s)"
+    log(f"epoch {epoch}: {loss}; held-out SWDP AP {record.held_out.swdp_ap:.4f}, SW AP {record.held_out.sw_ap:.4f}; "
+        f"{verdict}")
+
+
+def _finish(out: Path, model, data: TrainingData, frames, cfg: AweConfig, records, tensors: Batches) -> None:
+    """vectors.txt and instances.npz describe the last epoch; agwe.txt the proxies (proxy loss)."""
+    from audit.core.loaders import save_word2vec_text
+    tmp = out / ".vectors.txt.part"
+    shutil.copyfile(out / records[-1].vectors, tmp)
+    os.replace(tmp, out / "vectors.txt")
+    save_instances(out / "instances.npz", instance_embeddings(model, data, frames, batch_size=cfg.eval_batch_size),
+                   data)
+    if model.written is not None:
+        model.eval()
+        with torch.no_grad():
+            proxies = model.proxies(tensors.written_ids, tensors.written_lengths).float().cpu().numpy()
+        model.train()
+        tmp = out / ".agwe.part.txt"
+        save_word2vec_text(word_vectors(proxies, np.arange(len(data.words)), data.words), tmp)
+        os.replace(tmp, out / "agwe.txt")
+
+
+# ------------------------------------------------------------------------------ entry point
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reproductions.awe.train",
+                                     description="Train an acoustic word embedding (BiLSTM, triplet or proxy loss).")
+    add_awe_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        train(awe_config_from_args(args), args.out, cache_dir=args.cache_dir, data_dir=args.data_dir,
+              resume=args.resume, quiet=args.quiet)
+    except AuditError as exc:
+        print(f"audit: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
