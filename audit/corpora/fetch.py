@@ -112,15 +112,18 @@ def _read_marker(path: Path, subset: str) -> dict | None:
 class _CountingReader:
     """A file-like wrapper that hashes and counts every byte read through it."""
 
-    def __init__(self, raw):
+    def __init__(self, raw, shown=None):
         self.raw = raw
         self.md5 = hashlib.md5()
         self.bytes = 0
+        self.shown = shown   # a progress bar (audit.core.progress), or None
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
         self.md5.update(data)
         self.bytes += len(data)
+        if self.shown is not None:
+            self.shown.update(len(data))
         return data
 
 
@@ -150,7 +153,8 @@ def _stream_transcripts(url: str, subset: str, staging: Path, timeout: float):
         with urllib.request.urlopen(url, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
-            reader = _CountingReader(response)
+            from audit.core.progress import bar
+            reader = _CountingReader(response, bar(total=total, desc=f"LibriSpeech {subset}", bytes=True))
             with tarfile.open(fileobj=reader, mode="r|gz") as archive:
                 for member in archive:
                     target = _transcript_target(member, subset)
@@ -160,6 +164,7 @@ def _stream_transcripts(url: str, subset: str, staging: Path, timeout: float):
                     written += 1
             while reader.read(CHUNK):   # the gzip trailer and padding: part of the md5
                 pass
+            reader.shown.close()
     except urllib.error.HTTPError as exc:
         raise AuditError(f"could not fetch {url} (HTTP {exc.code} {exc.reason}); nothing was kept for {subset}.") from None
     except urllib.error.URLError as exc:
