@@ -1,10 +1,12 @@
 """Render saved audit results as a Markdown report and one self-contained HTML page.
 
-``render(source, fmt)`` takes a results folder (``DIR`` or ``DIR/results``) or a list of
-result dicts and returns the text; ``write_report(out_dir)`` re-renders ``out_dir/results``
-into ``report.md``, ``index.html`` and ``figures/*.svg``, each written atomically. Nothing is
-recomputed: every number shown is a field of a result JSON, and the same JSON always gives the
-same bytes (figures are deterministic SVG, no render-time dates).
+``render(source, fmt)`` takes a results folder (``DIR`` or ``DIR/results``), a
+:class:`~reports.run.ReportData`, or a list of results (typed, or result dicts) and returns the
+text; ``write_report(out_dir)`` re-renders ``out_dir/results`` into ``report.md``, ``index.html``
+and ``figures/*.svg``, each written atomically. Sections read typed results, validated as they
+are read (:mod:`reports.run`). Nothing is recomputed: every number shown is a field of a result
+JSON, and the same JSON always gives the same bytes (figures are deterministic SVG, no
+render-time dates). This package imports only :mod:`audit.core`.
 """
 
 from __future__ import annotations
@@ -14,29 +16,29 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from audit.core.errors import AuditError
+from audit.core.files import atomic_write_text
+from audit.core.results import Result
+from reports.document import Figure, to_html, to_markdown
+from reports.run import ReportData, from_results, read_results_dir
+from reports.sections import all_sections
 
 FORMATS = ("md", "html")
 
 
 def build(source) -> tuple[str, list]:
-    """(title, blocks) for a results folder, a ReportData, or a list of result dicts."""
-    from reports.run import ReportData, from_dicts, read_results_dir
-    from reports.sections import all_sections
-
+    """(title, blocks) for a results folder, a ReportData, or a list of results (typed or dicts)."""
     if isinstance(source, ReportData):
         data = source
     elif isinstance(source, (str, os.PathLike)):
         data = read_results_dir(source)
-    elif isinstance(source, Sequence) and all(isinstance(d, Mapping) for d in source):
-        data = from_dicts(list(source))
+    elif isinstance(source, Sequence) and all(isinstance(d, (Mapping, Result)) for d in source):
+        data = from_results(list(source))
     else:
-        raise AuditError("render() takes a results folder or a list of result dicts.")
+        raise AuditError("render() takes a results folder or a list of results.")
     return _title(data), all_sections(data)
 
 
 def render(source, fmt: str = "md") -> str:
-    from reports.document import to_html, to_markdown
-
     if fmt not in FORMATS:
         raise AuditError(f"unknown report format {fmt!r}; use md or html.")
     title, blocks = build(source)
@@ -45,8 +47,6 @@ def render(source, fmt: str = "md") -> str:
 
 def render_files(source, formats: Sequence[str] = FORMATS) -> dict[str, str | bytes]:
     """Every output file of a report as relative path -> text, without writing anything."""
-    from reports.document import Figure, to_html, to_markdown
-
     title, blocks = build(source)
     files: dict[str, str] = {}
     if "md" in formats:
@@ -60,20 +60,16 @@ def render_files(source, formats: Sequence[str] = FORMATS) -> dict[str, str | by
 
 
 def write_files(out_dir: str | os.PathLike, files: Mapping[str, str]) -> list[Path]:
-    """Write each file next to its final name and rename it into place."""
+    """Write each file atomically (beside its final name, then renamed into place)."""
     out_dir = Path(out_dir)
     written = []
     for relative, text in files.items():
         target = out_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
         try:
-            tmp.write_text(text, encoding="utf-8", newline="\n")
-            os.replace(tmp, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise AuditError(f"cannot write {target} ({exc.strerror}).") from None
-        written.append(target)
+            raise AuditError(f"cannot create the folder {target.parent} ({exc.strerror}).") from None
+        written.append(atomic_write_text(target, text, what="the report file"))
     return written
 
 

@@ -1,38 +1,48 @@
-"""Reading values out of result dicts without recomputing anything."""
+"""Small helpers the sections share: numbers as shown, short hashes, figure file names."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+import math
+from typing import Any, Iterable
 
-
-def get(data: Any, path: str, default: Any = None) -> Any:
-    """``get(d, "a.b.c")`` walks nested dicts; a missing step gives ``default``."""
-    current = data
-    for step in path.split("."):
-        if isinstance(current, Mapping) and step in current:
-            current = current[step]
-        else:
-            return default
-    return current
-
-
-def first(data: Any, paths: Sequence[str], default: Any = None) -> Any:
-    """The value at the first of ``paths`` that exists (result shapes name things differently)."""
-    for path in paths:
-        value = get(data, path)
-        if value is not None:
-            return value
-    return default
+# Figures a report may draw: these names, and per embedding these prefixes with the embedding's slug.
+FIGURES = ("homophone-similarity", "homophone-ranks", "benchmarks", "same-different-pr", "provenance-bands")
+EMBEDDING_FIGURES = ("learning-curves", "instances-mds")
 
 
 def number(value: Any) -> float | int | None:
-    """A JSON number as-is; anything else (null, strings) is no number."""
+    """A finite number as-is; anything else (None, NaN, infinities, strings, booleans) is no number.
+
+    A result stores "no value" as NaN in a float field and as null in its JSON; both read as None here.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     return None
 
 
 def short_sha(sha256: Any) -> str:
     return str(sha256)[:12] if sha256 else "-"
+
+
+def slug(name: str) -> str:
+    text = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    return text[:40] or "embedding"
+
+
+def embedding_figure(prefix: str, name: str) -> str:
+    """The file stem of a per-embedding figure (``prefix`` from :data:`EMBEDDING_FIGURES`)."""
+    if prefix not in EMBEDDING_FIGURES:
+        raise ValueError(f"unknown per-embedding figure {prefix!r}")
+    return f"{prefix}-{slug(name)}"
+
+
+def figure_names(embedding_names: Iterable[str]) -> set[str]:
+    """Every figure file stem a report over these embeddings can write."""
+    names = set(FIGURES)
+    for name in embedding_names:
+        names |= {embedding_figure(prefix, name) for prefix in EMBEDDING_FIGURES}
+    return names

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import dataclasses
+from typing import Any
 
 from reports import figures
 from reports.document import Figure, Heading, Number, Paragraph, Table
-from reports.fields import first, get, number
+from reports.fields import embedding_figure, number
 from reports.run import ReportData
 
 MAX_LISTED_WORDS = 30
@@ -25,77 +26,63 @@ def vocab_section(data: ReportData) -> list:
     blocks: list = [Heading("Vocabulary provenance (Tables 5 and 6)", anchor="vocabulary")]
     for e in having:
         r = e.results["vocab"]
-        best = r.get("best") or {}
+        best = r.best
         blocks.append(Table(
             ["embedding", "closest candidate", "min count", "exact", "missing", "extra", "Jaccard"],
-            [[e.name, " + ".join(map(str, best.get("subsets") or [])) or "-", _n(best.get("min_count")),
-              "yes" if best.get("exact") else "no", _n(_count(best.get("missing"))), _n(_count(best.get("extra"))),
-              _n(best.get("jaccard"), 4)]],
+            [[e.name, " + ".join(best.subsets) or "-", _n(best.min_count), "yes" if best.exact else "no",
+              _n(best.missing), _n(best.extra), _n(best.jaccard, 4)]],
             caption="The corpus vocabulary (union of subsets x minimum count) closest to the embedding's."))
         blocks += _candidate_table(e.name, r)
         blocks += _listed_words(e.name, best)
-        blocks += _dict_rows_table(first(r, ["table5", "table_5", "vocabulary_table", "views.table5"]),
-                                   f"{e.name}: vocabulary composition (Table 5 layout).")
-        blocks += _table6(e.name, r.get("table6"))
+        blocks += _rows_table(r.table5, f"{e.name}: vocabulary composition (Table 5 layout).")
+        blocks += _table6(e.name, r.table6)
     return blocks
 
 
-def _count(value) -> int | float | None:
-    if isinstance(value, list):
-        return len(value)
-    return number(value)
-
-
-def _candidate_table(name: str, result: dict) -> list:
-    candidates = [c for c in (result.get("candidates") or []) if isinstance(c, dict)][:10]
+def _candidate_table(name: str, result) -> list:
+    candidates = result.candidates[:10]
     if not candidates:
         return []
-    rows = [[" + ".join(map(str, c.get("subsets") or [])), _n(c.get("min_count")), "yes" if c.get("exact") else "no",
-             _n(_count(c.get("missing"))), _n(_count(c.get("extra"))), _n(c.get("jaccard"), 4)] for c in candidates]
+    rows = [[" + ".join(c.subsets), _n(c.min_count), "yes" if c.exact else "no", _n(c.missing), _n(c.extra),
+             _n(c.jaccard, 4)] for c in candidates]
     return [Table(["subsets", "min count", "exact", "missing", "extra", "Jaccard"], rows,
                   caption=f"{name}: the closest candidate vocabularies, best first.")]
 
 
 def _table6(name: str, table) -> list:
     """Pairs not found per benchmark for each candidate vocabulary, beside the paper's counts."""
-    if not isinstance(table, dict) or not table.get("rows"):
+    if table is None or not table.rows:
         return []
-    columns = [str(c) for c in table.get("columns") or []]
-    rows = [[str(row.get("benchmark")), _n(row.get("pairs"))] + [_n(get(row, "not_found", {}).get(c)) for c in columns]
-            + [_n(row.get("paper_reported")), _n(row.get("paper_libri_clean"))] for row in table["rows"]]
+    columns = list(table.columns)
+    rows = [[row.benchmark, _n(row.pairs)] + [_n(row.not_found.get(c)) for c in columns]
+            + [_n(row.paper_reported), _n(row.paper_libri_clean)] for row in table.rows]
     return [Table(["benchmark", "pairs", *columns, "Speech2Vec paper reported", "paper: Libri-Clean all words"], rows,
                   caption=f"{name}: benchmark pairs not found when the vocabulary is each candidate (Table 6 "
-                          f"layout); benchmark words normalised: {table.get('normalisation', '-')}.")]
+                          f"layout); benchmark words normalised: {table.normalisation}.")]
 
 
-def _listed_words(name: str, best: dict) -> list:
+def _listed_words(name: str, best) -> list:
     blocks = []
     for field in ("missing_words", "extra_words"):
-        words = best.get(field)
-        if isinstance(words, list) and words:
-            shown = ", ".join(map(str, words[:MAX_LISTED_WORDS]))
+        words = getattr(best, field)
+        if words:
+            shown = ", ".join(words[:MAX_LISTED_WORDS])
             blocks.append(Paragraph(f"{name}: {field.replace('_', ' ')} (examples): {shown}"
                                     + (" ..." if len(words) > MAX_LISTED_WORDS else "")))
     return blocks
 
 
-def _dict_rows_table(rows: Any, caption: str) -> list:
-    """A list of flat dicts as a table with the union of their keys as columns (first-seen order)."""
-    if isinstance(rows, Mapping):
-        rows = [{"": key, **value} if isinstance(value, Mapping) else {"": key, "value": value}
-                for key, value in rows.items()]
-    rows = [r for r in (rows or []) if isinstance(r, Mapping)]
+def _rows_table(rows, caption: str) -> list:
+    """Rows of one dataclass as a table, one column per field (in the dataclass's order)."""
     if not rows:
         return []
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns and not isinstance(row[k], Mapping)]
-    body = [[_plain(row.get(c)) for c in columns] for row in rows]
+    columns = [f.name for f in dataclasses.fields(rows[0])]
+    body = [[_plain(getattr(row, c)) for c in columns] for row in rows]
     return [Table([c.replace("_", " ") for c in columns], body, caption=caption)]
 
 
 def _plain(value) -> object:
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return " + ".join(map(str, value)) or "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -112,38 +99,42 @@ _CLAIM_SERIES = (("paper_claim", "Speech2Vec paper"), ("rc_sgd_rand_init", "RC S
                  ("rc_adam_500_epoch", "RC Adam 500 ep"))
 
 
-def _claim(row: dict, field: str):
-    return first(row, [field, f"speech2vec.{field}", f"claims.{field}", f"paper.{field}"])
+def _claim(score, field: str):
+    """A benchmark score's published figure (``field`` from _CLAIM_SERIES); None when absent."""
+    return None if score is None else number(getattr(score, field))
+
+
+def _field(score, field: str):
+    return None if score is None else getattr(score, field)
 
 
 def benchmark_section(data: ReportData) -> list:
     having = data.having("benchmarks")
     if not having:
         return []
-    tables = [{str(row.get("name")): row for row in e.results["benchmarks"].get("results", []) if isinstance(row, dict)}
-              for e in having]
+    tables = [{score.name: score for score in e.results["benchmarks"].results} for e in having]
     names = list(dict.fromkeys(name for table in tables for name in table))
     claims = [(field, label) for field, label in _CLAIM_SERIES
-              if any(number(_claim(t.get(n, {}), field)) is not None for t in tables for n in names)]
+              if any(_claim(t.get(n), field) is not None for t in tables for n in names)]
     headers = ["benchmark"] + [label for _, label in claims]
     for e in having:
         headers += [f"{e.name} ρ", f"{e.name} found", f"{e.name} not found"]
     rows = []
     for name in names:
-        reference = next((t[name] for t in tables if name in t), {})
-        row = [name] + [Number(number(_claim(reference, field)), 2) for field, _ in claims]
+        reference = next(t[name] for t in tables if name in t)
+        row = [name] + [Number(_claim(reference, field), 2) for field, _ in claims]
         for table in tables:
-            entry = table.get(name, {})
-            row += [_n(entry.get("spearman")), _n(entry.get("found")), _n(entry.get("not_found"))]
+            entry = table.get(name)
+            row += [_n(_field(entry, "spearman")), _n(_field(entry, "found")), _n(_field(entry, "not_found"))]
         rows.append(row)
     blocks = [Heading("Word-similarity benchmarks (Table 7, Fig. 2)", anchor="benchmarks"),
               Table(headers, rows, caption="Spearman ρ (pairs with a missing word dropped) beside the Speech2Vec "
                                            "paper's claims and the reality check's reproduction (RC).")]
     blocks += _oov_table(having, names, tables)
-    series = {label: [number(_claim(next((t[n] for t in tables if n in t), {}), field)) for n in names]
+    series = {label: [_claim(next(t[n] for t in tables if n in t), field) for n in names]
               for field, label in claims[:1] + [c for c in claims if c[0] == "rc_sgd_500_epoch"]}
     for e, table in zip(having, tables):
-        series[e.name] = [number(table.get(n, {}).get("spearman")) for n in names]
+        series[e.name] = [number(_field(table.get(n), "spearman")) for n in names]
     blocks.append(Figure("benchmarks", figures.benchmark_bars(names, series),
                          "Spearman ρ per benchmark: the Speech2Vec paper's claims vs measured (missing bars: no value)."))
     return blocks
@@ -157,8 +148,8 @@ def _oov_table(having, names, tables) -> list:
     for name in names:
         row = [name]
         for table in tables:
-            entry = table.get(name, {})
-            row += [_n(entry.get("spearman")), _n(entry.get("spearman_zero")), _n(entry.get("spearman_mean"))]
+            entry = table.get(name)
+            row += [_n(_field(entry, policy)) for policy in ("spearman", "spearman_zero", "spearman_mean")]
         rows.append(row)
     return [Table(headers, rows, caption="Spearman ρ under each missing-word policy: drop the pair (the "
                                          "wordvectors.org convention), score it 0, or use the mean vector.")]
@@ -169,21 +160,20 @@ def training_section(data: ReportData) -> list:
     having = data.having("training-history")
     blocks: list = []
     for e in having:
-        epochs = [ep for ep in first(e.results["training-history"], ["epochs", "history", "records"], [])
-                  if isinstance(ep, dict)]
+        epochs = e.results["training-history"].epochs
         if not epochs:
             continue
-        numbers = [first(ep, ["epoch", "index"]) for ep in epochs]
-        loss = [number(first(ep, ["loss", "train_loss"])) for ep in epochs]
+        numbers = [ep.epoch for ep in epochs]
+        loss = [number(ep.loss) for ep in epochs]
         metrics = _epoch_metrics(epochs)
         if not blocks:
             blocks.append(Heading("Reproduction training (Fig. 3)", anchor="training"))
-        rows = [[_n(numbers[i], 0), _n(loss[i], 4), _n(first(ep, ["pairs_per_second"]), 0)]
+        rows = [[_n(numbers[i], 0), _n(loss[i], 4), _n(ep.pairs_per_second, 0)]
                 + [_n(values[i], 4 if name == SAME_DIFFERENT else 3) for name, values in metrics.items()]
                 for i, ep in enumerate(epochs)]
         blocks.append(Table(["epoch", "loss", "pairs/s", *metrics], rows,
                             caption=f"{e.name}: per-epoch loss, speed and evaluation (epoch 0 = random init)."))
-        blocks.append(Figure(f"learning-curves-{_slug(e.name)}", figures.learning_curves(numbers, loss, metrics),
+        blocks.append(Figure(embedding_figure("learning-curves", e.name), figures.learning_curves(numbers, loss, metrics),
                              f"{e.name}: learning curves (x: epoch; y: loss or the metric)."))
     return blocks
 
@@ -191,32 +181,25 @@ def training_section(data: ReportData) -> list:
 SAME_DIFFERENT = "same-different AP"   # shown with four decimals: epochs can differ in the fourth
 
 
-def _epoch_metrics(epochs: list[dict]) -> dict[str, list]:
+_HOMOPHONE_METRICS = (("homophone cosine", "homophone_mean"), ("random cosine", "random_mean"),
+                      ("homophone rank (median)", "homophone_rank_median"))
+
+
+def _epoch_metrics(epochs) -> dict[str, list]:
     """Benchmark coefficients, homophone summary numbers and the instances' same-different AP
     per epoch, by metric name."""
     metrics: dict[str, list] = {}
     for index, epoch in enumerate(epochs):
-        values: dict[str, Any] = {}
-        bench = first(epoch, ["benchmarks", "spearman"], {})
-        if isinstance(bench, list):
-            bench = {str(b.get("name")): b.get("spearman") for b in bench if isinstance(b, dict)}
-        values.update({str(k): (v.get("spearman") if isinstance(v, dict) else v) for k, v in (bench or {}).items()})
-        homophones = first(epoch, ["homophones", "homophone"], {}) or {}
-        for label, paths in (("homophone cosine", ["homophone_mean", "homophone_similarity.mean"]),
-                             ("random cosine", ["random_mean", "random_similarity.mean"]),
-                             ("homophone rank (median)", ["homophone_rank_median", "homophone_rank.median"])):
-            if first(homophones, paths) is not None:
-                values[label] = first(homophones, paths)
-        if epoch.get("same_different_ap") is not None:   # the encoder's instances, not the word vectors
-            values[SAME_DIFFERENT] = epoch["same_different_ap"]
+        values: dict[str, Any] = {b.name: b.spearman for b in epoch.benchmarks}
+        if epoch.homophones is not None:
+            for label, field in _HOMOPHONE_METRICS:
+                if number(getattr(epoch.homophones, field)) is not None:
+                    values[label] = getattr(epoch.homophones, field)
+        if number(epoch.same_different_ap) is not None:   # the encoder's instances, not the word vectors
+            values[SAME_DIFFERENT] = epoch.same_different_ap
         for label, value in values.items():
             metrics.setdefault(label, [None] * len(epochs))[index] = number(value)
     return metrics
-
-
-def _slug(name: str) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
-    return slug[:40] or "embedding"
 
 
 # ------------------------------------------------------------------------------ instance MDS
@@ -225,19 +208,19 @@ def mds_section(data: ReportData) -> list:
     for e in data.having("instance-mds"):
         r = e.results["instance-mds"]
         panels = []
-        for panel in r.get("panels", []):
-            words = [(w["word"], [p[0] for p in w["points"]], [p[1] for p in w["points"]]) for w in panel["words"]]
-            panels.append((f"{panel['label']}: {' / '.join(w[0] for w in words)}", words))
+        for panel in r.panels:
+            words = [(w.word, [p[0] for p in w.points], [p[1] for p in w.points]) for w in panel.words]
+            panels.append((f"{panel.label}: {' / '.join(w[0] for w in words)}", words))
         if not panels:
             continue
         if not blocks:
             blocks.append(Heading("Per-instance embeddings (Fig. 4)", anchor="instances"))
-        rows = [[p["label"], " / ".join(w["word"] for w in p["words"]), " / ".join(str(len(w["points"])) for w in p["words"]),
-                 _n(p.get("stress"), 4)] for p in r.get("panels", [])]
+        rows = [[p.label, " / ".join(w.word for w in p.words), " / ".join(str(len(w.points)) for w in p.words),
+                 _n(p.stress, 4)] for p in r.panels]
         blocks.append(Table(["pair type", "words", "instances", "MDS stress"], rows,
                             caption=f"{e.name}: multidimensional scaling of the encoder output of each spoken "
                                     f"instance (seed recorded in the JSON)."))
-        blocks.append(Figure(f"instances-mds-{_slug(e.name)}", figures.mds_scatter(panels),
+        blocks.append(Figure(embedding_figure("instances-mds", e.name), figures.mds_scatter(panels),
                              f"{e.name}: MDS of per-instance embeddings; homophones mixed means the encoder "
                              f"cannot tell them apart."))
     return blocks
@@ -249,27 +232,27 @@ def acoustic_section(data: ReportData) -> list:
     if not having:
         return []
     results = [e.results["acoustic"] for e in having]
-    rows = [["tokens", *[_n(r.get("tokens")) for r in results]], ["words", *[_n(r.get("words")) for r in results]],
+    rows = [["tokens", *[_n(r.tokens) for r in results]], ["words", *[_n(r.words) for r in results]],
             # four decimals: a trained encoder and its random init can differ in the fourth
-            ["same-different AP (cosine)", *[_n(get(r, "same_different.average_precision"), 4) for r in results]],
-            ["same-different chance", *[_n(get(r, "same_different.chance"), 4) for r in results]],
-            ["same-different AP (MFCC DTW)", *[_n(get(r, "dtw.same_different.average_precision"), 4)
+            ["same-different AP (cosine)", *[_n(r.same_different.average_precision, 4) for r in results]],
+            ["same-different chance", *[_n(r.same_different.chance, 4) for r in results]],
+            ["same-different AP (MFCC DTW)", *[_n(r.dtw.same_different.average_precision if r.dtw else None, 4)
                                                for r in results]],
-            ["QbE mAP", *[_n(get(r, "retrieval.mean_average_precision"), 4) for r in results]],
-            ["QbE MRR", *[_n(get(r, "retrieval.mean_reciprocal_rank"), 4) for r in results]]]
-    ks = list(dict.fromkeys(k for r in results for k in (get(r, "retrieval.recall_at") or {})))
-    rows += [[f"QbE recall@{k}", *[_n(get(r, "retrieval.recall_at", {}).get(k)) for r in results]] for k in ks]
-    rows += [["k-means silhouette (cosine)", *[_n(get(r, "clustering.silhouette_kmeans")) for r in results]],
-             ["word silhouette (cosine)", *[_n(get(r, "clustering.silhouette_words")) for r in results]],
-             ["k-means ARI", *[_n(get(r, "clustering.adjusted_rand")) for r in results]],
-             ["k-means AMI", *[_n(get(r, "clustering.adjusted_mutual_info")) for r in results]]]
-    ks = list(dict.fromkeys(k for r in results for k in (get(r, "knn.accuracy") or {})))
-    rows += [[f"kNN accuracy k={k}", *[_n(get(r, "knn.accuracy", {}).get(k)) for r in results]] for k in ks]
+            ["QbE mAP", *[_n(r.retrieval.mean_average_precision, 4) for r in results]],
+            ["QbE MRR", *[_n(r.retrieval.mean_reciprocal_rank, 4) for r in results]]]
+    ks = list(dict.fromkeys(k for r in results for k in r.retrieval.recall_at))
+    rows += [[f"QbE recall@{k}", *[_n(r.retrieval.recall_at.get(k)) for r in results]] for k in ks]
+    rows += [["k-means silhouette (cosine)", *[_n(r.clustering.silhouette_kmeans) for r in results]],
+             ["word silhouette (cosine)", *[_n(r.clustering.silhouette_words) for r in results]],
+             ["k-means ARI", *[_n(r.clustering.adjusted_rand) for r in results]],
+             ["k-means AMI", *[_n(r.clustering.adjusted_mutual_info) for r in results]]]
+    ks = list(dict.fromkeys(k for r in results for k in r.knn.accuracy))
+    rows += [[f"kNN accuracy k={k}", *[_n(r.knn.accuracy.get(k)) for r in results]] for k in ks]
     blocks = [Heading("Acoustic word discrimination (instance level)", anchor="acoustic"),
               Table(["measure"] + [e.name for e in having], rows,
                     caption="Per-instance embeddings: same-different average precision (chance = share of "
                             "same-word pairs), query-by-example retrieval, clustering and kNN word accuracy.")]
-    curves = {e.name: (get(r, "same_different.recall") or [], get(r, "same_different.precision") or [])
+    curves = {e.name: (list(r.same_different.recall), list(r.same_different.precision))
               for e, r in zip(having, results)}
     if any(len(recall) for recall, _ in curves.values()):
         blocks.append(Figure("same-different-pr", figures.precision_recall(curves),
@@ -285,21 +268,20 @@ def provenance_section(data: ReportData) -> list:
     band_rows = []
     for e in having:
         r = e.results["provenance"]
-        blocks.append(Paragraph(f"{e.name}: {r.get('verdict', '-')}. {r.get('reason', '')}".strip()))
-        for family in r.get("families") or []:
-            references = ", ".join(str(get(ref, "name", "")) for ref in family.get("references") or [])
-            rows = [[str(m.get("measure")), _n(m.get("audited")), _n(m.get("audited_min")), _n(m.get("audited_max")),
-                     _n(m.get("band_low")), _n(m.get("band_high")), _n(m.get("lower_edge")),
-                     "inside" if m.get("inside") else "below"] for m in family.get("measures") or []]
+        blocks.append(Paragraph(f"{e.name}: {r.verdict}. {r.reason}".strip()))
+        for family in r.families:
+            references = ", ".join(ref.name for ref in family.references)
+            rows = [[m.measure, _n(m.audited), _n(m.audited_min), _n(m.audited_max), _n(m.band_low), _n(m.band_high),
+                     _n(m.lower_edge), "inside" if m.inside else "below"] for m in family.measures]
             blocks.append(Table(["measure", "audited (mean)", "audited min", "audited max", "band low", "band high",
                                  "lower edge", ""], rows,
-                                caption=f"{e.name} vs the {family.get('family')} family ({references}; "
-                                        f"{_n(family.get('shared_words')).text()} shared words): the audited "
+                                caption=f"{e.name} vs the {family.family} family ({references}; "
+                                        f"{_n(family.shared_words).text()} shared words): the audited "
                                         f"embedding's scores against each member beside the members' own "
                                         f"seed-to-seed band."))
-            band_rows += [(f"{e.name} / {family.get('family')} / {m.get('measure')}", number(m.get("audited")),
-                           number(m.get("band_low")), number(m.get("band_high"))) for m in family.get("measures") or []]
-    rules = {str(e.results["provenance"].get("decision_rule", "")) for e in having}
+            band_rows += [(f"{e.name} / {family.family} / {m.measure}", number(m.audited), number(m.band_low),
+                           number(m.band_high)) for m in family.measures]
+    rules = {e.results["provenance"].decision_rule for e in having}
     blocks += [Paragraph(f"Decision rule: {rule}", emphasis=True) for rule in sorted(rules) if rule]
     if band_rows:
         blocks.append(Figure("provenance-bands", figures.score_bands(band_rows, "score (grey: reference band)"),

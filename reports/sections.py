@@ -1,4 +1,4 @@
-"""Report sections, in the paper's order, each built from saved result dicts only.
+"""Report sections, in the paper's order, each built from typed results only.
 
 A section returns a list of blocks; it returns nothing when no embedding has its result, so a
 check that did not run simply leaves its section out. Numbers are shown exactly as stored
@@ -7,8 +7,9 @@ check that did not run simply leaves its section out. Numbers are shown exactly 
 
 from __future__ import annotations
 
+from reports import homophone_sections, other_sections
 from reports.document import Card, Heading, Number, Table
-from reports.fields import first, get, number, short_sha
+from reports.fields import number, short_sha
 from reports.run import EmbeddingResults, ReportData
 
 
@@ -25,41 +26,40 @@ def verdict_cards(data: ReportData) -> list:
 
 
 def _card(embedding: EmbeddingResults) -> Card:
-    info = embedding.results.get("info", {})
+    info = embedding.results.get("info")
+    source = info.input if info is not None else None
     homophones = embedding.results.get("homophones")
     facts: list[tuple[str, object]] = [
-        ("file", get(info, "input.path") or embedding.path or "-"),
-        ("words", _n(get(info, "input.words"))),
-        ("dimension", _n(get(info, "input.dim"))),
-        ("sha256", short_sha(get(info, "input.sha256"))),
+        ("file", (source.path if source else None) or embedding.path or "-"),
+        ("words", _n(source.words if source else None)),
+        ("dimension", _n(source.dim if source else None)),
+        ("sha256", short_sha(source.sha256 if source else None)),
     ]
     verdict, reason = "not checked", "The homophone check did not run for this embedding."
     if homophones is not None:
-        verdict = str(homophones.get("verdict", "inconclusive"))
-        reason = str(first(homophones, ["verdict_reason", "reason", "verdict_detail.reason"], ""))
-        facts += [("homophone cosine (mean)", _n(get(homophones, "homophone_similarity.mean"))),
-                  ("random-pair cosine (mean)", _n(get(homophones, "random_similarity.mean"))),
-                  ("homophone rank (median)", _n(get(homophones, "homophone_rank.median"), 1))]
+        verdict, reason = homophones.verdict, homophones.verdict_reason
+        facts += [("homophone cosine (mean)", _n(homophones.homophone_similarity.mean)),
+                  ("random-pair cosine (mean)", _n(homophones.random_similarity.mean)),
+                  ("homophone rank (median)", _n(homophones.homophone_rank.median, 1))]
     benchmarks = embedding.results.get("benchmarks")
     if benchmarks is not None:
-        facts.append(("benchmarks evaluated", _n(len(benchmarks.get("results", [])))))
+        facts.append(("benchmarks evaluated", _n(len(benchmarks.results))))
     vocab = embedding.results.get("vocab")
     if vocab is not None:
-        facts.append(("closest corpus vocabulary", _vocab_candidate_label(get(vocab, "best", {}))))
+        facts.append(("closest corpus vocabulary", _vocab_candidate_label(vocab.best)))
     provenance = embedding.results.get("provenance")
     if provenance is not None:
-        facts.append(("resembles", str(first(provenance, ["verdict", "family", "judgement"], "-"))))
+        facts.append(("resembles", provenance.verdict))
     for kind, why in sorted(embedding.skipped.items()):
         facts.append((f"{kind} not run", why))
     return Card(title=embedding.name, verdict=verdict, reason=reason, facts=tuple(facts))
 
 
 def _vocab_candidate_label(best) -> str:
-    subsets = best.get("subsets") or []
-    if not subsets:
+    if not best.subsets:
         return "-"
-    exact = " (exact match)" if best.get("exact") else ""
-    return f"{' + '.join(map(str, subsets))}, count >= {best.get('min_count', '-')}{exact}"
+    exact = " (exact match)" if best.exact else ""
+    return f"{' + '.join(best.subsets)}, count >= {best.min_count}{exact}"
 
 
 # ------------------------------------------------------------------------------ inputs
@@ -70,11 +70,9 @@ def inputs_section(data: ReportData) -> list:
     rows = []
     for e in having:
         info = e.results["info"]
-        rows.append([e.name, get(info, "source.format", "-"), _n(get(info, "input.words")),
-                     _n(get(info, "input.dim")), _n(get(info, "source.duplicates_dropped")),
-                     _n(get(info, "source.zero_rows")), _n(get(info, "source.nonfinite_rows")),
-                     _n(get(info, "valid_rows")), _n(get(info, "norms.median")),
-                     short_sha(get(info, "input.sha256"))])
+        rows.append([e.name, info.source.format, _n(info.input.words), _n(info.input.dim),
+                     _n(info.source.duplicates_dropped), _n(info.source.zero_rows), _n(info.source.nonfinite_rows),
+                     _n(info.valid_rows), _n(info.norms.median), short_sha(info.input.sha256)])
     table = Table(["embedding", "format", "words", "dim", "duplicates dropped", "zero rows", "NaN/inf rows",
                    "usable rows", "median norm", "sha256"], rows)
     blocks = [Heading("Inputs", anchor="inputs"), table]
@@ -86,8 +84,6 @@ def inputs_section(data: ReportData) -> list:
 
 # ------------------------------------------------------------------------------ registry
 def all_sections(data: ReportData) -> list:
-    from reports import homophone_sections, other_sections
-
     builders = [verdict_cards, inputs_section,
                 homophone_sections.summary_section, homophone_sections.pair_section,
                 homophone_sections.knn_section, other_sections.vocab_section,

@@ -134,12 +134,14 @@ def test_input_strings_are_escaped_in_html(audited):
 
 def test_hostile_word_is_escaped_when_shown(tmp_path):
     """A per-pair result whose word is an HTML tag renders as text in HTML and Markdown."""
+    import dataclasses
+
+    from homophones import check, load_pairs
     from reports import render
 
-    result = {"kind": "homophones", "schema_version": 1, "input": {"name": "x", "path": "x<y>.txt", "words": 3},
-              "verdict": "inconclusive", "pairs": {"source": "file", "found": 1, "missing": 0},
-              "homophone_similarity": {"mean": 0.5, "std": 0.0, "n": 1},
-              "pair_table": [{"first": EVIL_WORD, "second": "b", "similarity": 0.5}]}
+    checked = check(_vectors(3, HOMOPHONE_WORDS + [f"filler{i}" for i in range(20)]), load_pairs("paper-307"))
+    row = dataclasses.replace(checked.pair_table[0], word1=EVIL_WORD, word2="b", similarity=0.5)
+    result = dataclasses.replace(checked, pair_table=[row]).to_dict()   # a valid result whose pair is hostile
     page = render([result], fmt="html")
     assert EVIL_WORD not in page and html.escape(EVIL_WORD) in page
     markdown = render([result], fmt="md")

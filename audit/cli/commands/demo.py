@@ -15,10 +15,11 @@ so a second run reuses the corpus.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from pathlib import Path
 
+from audit.cli.common import format_table, write_json
 from audit.core.errors import AuditError
 
 SIZES = ("tiny", "small", "medium")
@@ -61,24 +62,23 @@ def run(args) -> int:
     if not random_init.is_file():
         raise AuditError(f"the reproduction wrote no random-init vectors at {random_init}.")
     _step(f"[4/4] auditing the three embeddings ({_elapsed(started)})")
-    audit_args = argparse.Namespace(vectors=[str(text_model), str(reproduction / "vectors.txt"), str(random_init)],
-                                    names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME],
-                                    out=args.out, data_dir=args.data_dir, corpus_root=str(corpus), seed=args.seed,
-                                    pairs="paper-307", provenance=False,
-                                    title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
-                                          f"({args.size} spoken corpus)",
-                                    format=None, limit=None, lowercase=False, duplicates="error",
-                                    nonfinite="reject", allow_pickle=False, cache_dir=str(work / "cache"),
-                                    json_out=args.json_out)
-    from audit.cli.commands import all as audit_all
-    code = audit_all.run(audit_args)
+    from audit.pipeline import AuditOptions, run_all   # every check: imported when the audit starts
+
+    options = AuditOptions(data_dir=args.data_dir, corpus_root=str(corpus), pairs="paper-307", provenance=False,
+                           seed=args.seed, title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
+                                                 f"({args.size} spoken corpus)",
+                           load={"cache_dir": str(work / "cache")})
+    outcome = run_all([str(text_model), str(reproduction / "vectors.txt"), str(random_init)], args.out, options,
+                      names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME])
+    print(format_table(list(outcome.SUMMARY_HEADERS), outcome.summary_rows(), align="llll"))
+    print(f"report: {outcome.out / 'index.html'} (Markdown: {outcome.out / 'report.md'})")
+    write_json(args, outcome.manifest)     # --json: the run manifest (kind audit-run)
     _step(f"done in {_elapsed(started)}")
-    return code
+    return 0
 
 
 def _step(message: str) -> None:
-    from audit.cli.commands.all import progress
-    progress(message)
+    print(message, file=sys.stderr, flush=True)
 
 
 def _elapsed(started: float) -> str:

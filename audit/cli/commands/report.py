@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from audit.cli.common import add_json_option, write_json
 
 
@@ -17,15 +19,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from reports import FORMATS, render_files, write_files
+    # imported here: the pipeline imports every check (their result types), which other commands do not need
+    from audit.pipeline import rebuild_report
+    from reports.run import read_manifest
 
-    formats = (args.report_format,) if args.report_format else FORMATS
-    files = render_files(args.directory, formats)
-    for path in write_files(args.directory, files):
+    for path in rebuild_report(args.directory, (args.report_format,) if args.report_format else None):
         print(path)
     if args.json_out:
-        from pathlib import Path
-
-        from audit.core.results import load_result
-        write_json(args, load_result(Path(args.directory) / "results" / "run.json"))
+        write_json(args, read_manifest(Path(args.directory) / "results" / "run.json"))
     return 0

@@ -1,0 +1,540 @@
+"""`audit all` as one library call: every check that applies to each embedding, one report folder.
+
+``run_all(paths, out, options)`` loads each embedding, runs every check of :data:`CHECKS` that
+applies to it, records the others as skipped with their reason, renders the report in memory
+and puts the folder in place; it returns an :class:`AuditOutcome` (the typed results, the
+manifest and the folder). No argparse here: the CLI maps its flags onto :class:`AuditOptions`.
+
+A check is a small declaration (:class:`Check`): its ``kind`` (the result it makes), the kinds
+it ``needs`` (earlier results its ``run`` reads when they exist), ``applies(subject, context)``
+(``None``, or the reason it does not apply), ``run(subject, context, earlier)`` -> a typed
+result, and ``skip_on_error`` (a bad-input error while running skips the check with that
+sentence instead of stopping the run). The loop has no per-kind case. Work shared by every
+embedding (the homophone pair set, the benchmark pairs, corpus counts, reference text models per
+dimension) is loaded once in a :class:`RunContext`.
+
+The output folder: what may be replaced, and what never is
+-----------------------------------------------------------
+The tool never deletes what it did not create, and an input is never inside what gets replaced.
+``out`` must be a new path, an empty folder, or an earlier report of this tool that holds only
+what that report wrote: ``index.html``, ``report.md``, ``results/run.json``, the result files its
+``run.json`` names, and the ``figures/*.svg`` the report draws. Refused with one sentence before
+any work (exit 2 at the CLI): a file or a symbolic link; the current folder or one of its
+parents (``.``, ``..``); a folder that is not an earlier report; an earlier report holding
+anything else (the user's notes, the input vectors, another folder); a folder that contains one
+of the inputs. Everything is computed before anything is written; the new report is written to a
+hidden sibling folder and renamed into place; the earlier report is moved aside and only the files
+listed above are deleted from it (anything that appeared there meanwhile is left, with its folder).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Mapping, Sequence
+
+from audit.checks.acoustic import audit_instances, load_instances
+from audit.checks.info import describe
+from audit.checks.mds import instance_mds
+from audit.checks.provenance.reference_models import (TextModelConfig, read_transcripts, reference_seeds,
+                                                      text_references)
+from audit.checks.provenance.resemblance import ResemblanceParams, judge
+from audit.checks.vocab import provenance as vocabulary_provenance
+from audit.core.errors import AuditError
+from audit.core.npzfile import read_npz
+from audit.core.results import InputInfo, Result, load_result, today
+from audit.core.vectors import Vectors
+from audit.corpora.librispeech import LibriSpeechCorpus
+from benchmarks import benchmark_pairs, evaluate
+from homophones import check as homophone_check
+from homophones import load_pairs
+from reports import render_files, write_files
+from reports.run import AuditRun, EmbeddingResults, ReportData, RunEntry, read_result, report_files
+import reproductions.speech2vec.history  # noqa: F401  (registers the training-history result)
+
+# Fig. 4's word pairs. Homophone panels: the pairs the homophone check found, the paper's
+# examples first, then the pairs with the most spoken instances. Different-sounding panels: the
+# paper's "need / thus" and a few common pairs, else the two most frequent words.
+MDS_HOMOPHONES = (("ate", "eight"), ("meat", "meet"), ("sea", "see"), ("know", "no"), ("tale", "tail"),
+                  ("peace", "piece"), ("made", "maid"), ("steal", "steel"), ("whine", "wine"), ("hail", "hale"))
+MDS_DIFFERENT = (("need", "thus"), ("time", "people"), ("first", "little"), ("said", "would"))
+MDS_PANELS_PER_LABEL = 2
+REFERENCE_SEEDS = 3
+
+
+# ------------------------------------------------------------------------------ inputs and options
+@dataclass(frozen=True)
+class AuditOptions:
+    """What every check of a run shares. ``load``: keyword options of :func:`audit.core.loaders.load`
+    (its ``cache_dir`` also keeps the corpus word counts)."""
+
+    data_dir: str | None = None          # benchmark files (None: the default lookup)
+    corpus_root: str | None = None       # a corpus in LibriSpeech layout (vocabulary, provenance)
+    pairs: str = "paper-307"             # homophone pair source
+    provenance: bool = False             # train reference text models on corpus_root and judge
+    seed: int = 0
+    title: str | None = None
+    load: Mapping[str, Any] = field(default_factory=dict)
+
+    def recorded(self) -> dict[str, str]:
+        """The options written into run.json and shown in the report."""
+        return {"seed": str(self.seed), "data dir": self.data_dir or "(default lookup)",
+                "corpus root": self.corpus_root or "(none)"}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One embedding under audit."""
+
+    vectors: Vectors
+    path: Path
+    name: str
+
+
+@dataclass
+class EmbeddingAudit:
+    name: str
+    path: str
+    sha256: str
+    results: dict[str, Result] = field(default_factory=dict)   # kind -> typed result, in check order
+    skipped: dict[str, str] = field(default_factory=dict)      # kind -> why it did not run
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    out: Path
+    embeddings: list[EmbeddingAudit]
+    manifest: AuditRun
+
+    SUMMARY_HEADERS: ClassVar[tuple[str, ...]] = ("embedding", "homophone verdict", "results", "skipped")
+
+    def summary_rows(self) -> list[list[str]]:
+        """One row per embedding under :attr:`SUMMARY_HEADERS`."""
+        rows = []
+        for audit in self.embeddings:
+            homophones = audit.results.get("homophones")
+            rows.append([audit.name, homophones.verdict if homophones is not None else "-",
+                         ", ".join(sorted(audit.results)), ", ".join(sorted(audit.skipped)) or "-"])
+        return rows
+
+
+class Skip(Exception):
+    """Raised by a check's ``run`` when it finds, while running, that it cannot apply."""
+
+
+class RunContext:
+    """Inputs shared by every embedding of a run, each loaded once, when first needed."""
+
+    def __init__(self, options: AuditOptions, progress: Callable[[str], None]):
+        self.options = options
+        self.progress = progress
+        self._loaded: dict[Any, Any] = {}
+
+    def _once(self, key, load: Callable[[], Any]):
+        if key not in self._loaded:
+            self._loaded[key] = load()
+        return self._loaded[key]
+
+    def pair_set(self):
+        return self._once("pairs", lambda: load_pairs(self.options.pairs))
+
+    def benchmark_pairs(self):
+        """The benchmark pairs for Table 6, or None when the benchmark files are not available."""
+        def load():
+            try:
+                return benchmark_pairs(self.options.data_dir)
+            except AuditError:
+                return None
+        return self._once("benchmark pairs", load)
+
+    def corpus_counts(self):
+        return self._once("corpus counts", lambda: LibriSpeechCorpus(self.options.corpus_root).count(
+            cache_dir=self.options.load.get("cache_dir")))
+
+    def text_references(self, dim: int):
+        """Reference text models depend only on the corpus and the dimension: trained once per dimension."""
+        def train():
+            sentences, corpus = read_transcripts(self.options.corpus_root)
+            config = TextModelConfig(dim=dim)
+            seeds = reference_seeds(REFERENCE_SEEDS)
+            self.progress(f"  training {len(seeds)} reference text models ({dim}-d) on "
+                          f"{self.options.corpus_root} ...")
+            return (text_references(sentences, config, seeds),
+                    dataclasses.replace(corpus, min_count=config.min_count), {**config.to_dict(), "seeds": seeds})
+        return self._once(("text references", dim), train)
+
+
+# ------------------------------------------------------------------------------ the checks
+class Check:
+    """The interface every check of a run shares (see the module docstring)."""
+
+    kind: str = ""
+    needs: tuple[str, ...] = ()
+    skip_on_error: bool = False
+
+    def applies(self, subject: Subject, context: RunContext) -> str | None:
+        return None
+
+    def run(self, subject: Subject, context: RunContext, earlier: Mapping[str, Result]) -> Result:
+        raise NotImplementedError
+
+
+def _named(result: Result, name: str) -> Result:
+    """The result with the display name of its input set to the embedding's name."""
+    if hasattr(result, "input"):
+        return dataclasses.replace(result, input=dataclasses.replace(result.input, name=name))
+    return result
+
+
+class InfoCheck(Check):
+    kind = "info"
+
+    def run(self, subject, context, earlier):
+        return dataclasses.replace(describe(subject.vectors), input=InputInfo.of(subject.vectors, name=subject.name))
+
+
+class HomophoneCheck(Check):
+    kind = "homophones"
+
+    def applies(self, subject, context):
+        vectors, source = subject.vectors, context.options.pairs
+        lookup, valid = vectors.key_to_index, vectors.valid
+        present = [p for p in context.pair_set().pairs if p.word1 in lookup and p.word2 in lookup]
+        if not present:
+            return f"no pair of {source} has both words in the vocabulary"
+        if not any(valid[lookup[p.word1]] and valid[lookup[p.word2]] for p in present):
+            return f"no pair of {source} has both words with usable (non-zero, finite) vectors"
+        return None
+
+    def run(self, subject, context, earlier):
+        return _named(homophone_check(subject.vectors, context.pair_set(), seed=context.options.seed), subject.name)
+
+
+class BenchmarkCheck(Check):
+    kind = "benchmarks"
+    skip_on_error = True          # no benchmark files here: the section is left out, with the reason
+
+    def run(self, subject, context, earlier):
+        return _named(evaluate(subject.vectors, data_dir=context.options.data_dir), subject.name)
+
+
+class VocabularyCheck(Check):
+    kind = "vocab"
+
+    def applies(self, subject, context):
+        return None if context.options.corpus_root else "no --corpus-root given"
+
+    def run(self, subject, context, earlier):
+        result = vocabulary_provenance(subject.vectors, context.corpus_counts(),
+                                       benchmark_pairs=context.benchmark_pairs())
+        return _named(result, subject.name)
+
+
+class ModelProvenanceCheck(Check):
+    kind = "provenance"
+
+    def applies(self, subject, context):
+        return None if context.options.provenance else "not asked for (--provenance with --corpus-root)"
+
+    def run(self, subject, context, earlier):
+        references, corpus, text_model = context.text_references(subject.vectors.dim)
+        result = judge(subject.vectors, {"text": references, "speech": []},
+                       params=ResemblanceParams(seed=context.options.seed), corpus=corpus, text_model=text_model)
+        return _named(result, subject.name)
+
+
+def _run_folder(path: Path) -> Path:
+    """A reproduction's output folder: the vectors' own folder, or its parent for epochs/*.txt."""
+    return path.parent.parent if path.parent.name == "epochs" else path.parent
+
+
+class TrainingHistoryCheck(Check):
+    kind = "training-history"
+    skip_on_error = True          # a history.json that is not a valid training history: skipped, with why
+
+    def applies(self, subject, context):
+        if subject.path.parent.name == "epochs" or not (_run_folder(subject.path) / "history.json").is_file():
+            return "no history.json beside the vectors (not a reproduction's final output)"
+        return None
+
+    def run(self, subject, context, earlier):
+        return read_result(_run_folder(subject.path) / "history.json", kind=self.kind)
+
+
+def _instances(path: Path) -> Path:
+    """The per-instance embeddings of the same model state: instances.npz beside a final
+    vectors.txt, instances_epoch_NNN.npz for a reproduction's epochs/epoch_NNN.txt."""
+    if path.parent.name == "epochs" and path.stem.startswith("epoch_"):
+        return _run_folder(path) / f"instances_{path.stem}.npz"
+    return path.parent / "instances.npz"
+
+
+def _no_instances(subject: Subject) -> str | None:
+    instances = _instances(subject.path)
+    return None if instances.is_file() else f"no {instances.name} beside the vectors"
+
+
+class AcousticCheck(Check):
+    kind = "acoustic"
+
+    def applies(self, subject, context):
+        return _no_instances(subject)
+
+    def run(self, subject, context, earlier):
+        result = audit_instances(load_instances(_instances(subject.path)), seed=context.options.seed)
+        return _named(result, subject.name)
+
+
+class InstanceMDSCheck(Check):
+    kind = "instance-mds"
+    needs = ("homophones",)       # the homophone pairs it found choose Fig. 4's panels
+    skip_on_error = True
+
+    def applies(self, subject, context):
+        return _no_instances(subject)
+
+    def run(self, subject, context, earlier):
+        instances = _instances(subject.path)
+        return instance_mds(instances, mds_pairs(instances, earlier.get("homophones")), seed=context.options.seed)
+
+
+def mds_pairs(instances: Path, homophones: Result | None) -> list[tuple[str, str, str]]:
+    """Fig. 4's (label, word1, word2) panels for the words spoken in ``instances``."""
+    labels = read_npz(instances, what="the instances file", keys=("labels",)).get("labels")
+    if labels is None:
+        raise AuditError(f"the instances file {instances} has no labels array.")
+    counts = Counter(labels.astype(str).tolist())
+    found = [(row.word1, row.word2) for row in (homophones.pair_table if homophones is not None else [])
+             if not row.spelling_variant]
+    homophone_words = {w for pair in found for w in pair}
+    preferred = [p for p in MDS_HOMOPHONES if p in set(found)]
+    by_instances = sorted(found, key=lambda p: -min(counts[p[0]], counts[p[1]]))
+    homophones_spoken = [p for p in dict.fromkeys(preferred + by_instances) if counts[p[0]] and counts[p[1]]]
+    different = [p for p in MDS_DIFFERENT if counts[p[0]] and counts[p[1]]]
+    if not different:
+        frequent = [w for w, _ in counts.most_common() if w not in homophone_words][:2]
+        different = [tuple(frequent)] if len(frequent) == 2 else []
+    return ([("homophones", *p) for p in homophones_spoken[:MDS_PANELS_PER_LABEL]]
+            + [("different sounds", *p) for p in different[:MDS_PANELS_PER_LABEL]])
+
+
+CHECKS: tuple[Check, ...] = (InfoCheck(), HomophoneCheck(), BenchmarkCheck(), VocabularyCheck(),
+                             ModelProvenanceCheck(), TrainingHistoryCheck(), AcousticCheck(), InstanceMDSCheck())
+
+
+def _check_order(checks: Sequence[Check]) -> None:
+    seen: set[str] = set()
+    for check in checks:
+        if not set(check.needs) <= seen:
+            raise TypeError(f"check {check.kind!r} needs {check.needs} to run before it")
+        seen.add(check.kind)
+
+
+_check_order(CHECKS)
+
+
+# ------------------------------------------------------------------------------ the run
+def stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def embedding_names(paths: Sequence[str | os.PathLike], names: Sequence[str] | None) -> list[str]:
+    if names is not None and len(names) != len(paths):
+        raise AuditError(f"{len(names)} names were given for {len(paths)} embedding files.")
+    names = list(names) if names is not None else [Path(p).name for p in paths]
+    if len(set(names)) != len(names):
+        raise AuditError("each embedding needs a distinct name.")
+    return names
+
+
+def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options: AuditOptions = AuditOptions(), *,
+            names: Sequence[str] | None = None, checks: Sequence[Check] = CHECKS,
+            progress: Callable[[str], None] = stderr_progress) -> AuditOutcome:
+    """Audit each embedding of ``paths`` with every check that applies; write the report to ``out``."""
+    from audit.core.sources import load_embedding as load   # a path, or gensim-data:/hf: names
+
+    names = embedding_names(paths, names)
+    if options.provenance and not options.corpus_root:
+        raise AuditError("model provenance needs a corpus root to train the reference text models on.")
+    _check_order(checks)
+    out = Path(out)
+    check_output_folder(out, inputs=paths)
+    context = RunContext(options, progress)
+    audits = []
+    for path, name in zip(paths, names):
+        progress(f"auditing {name} ...")
+        subject = Subject(vectors=load(path, **options.load), path=Path(path), name=name)
+        audits.append(audit_embedding(subject, context, checks))
+    return write_run(out, audits, options, inputs=paths)
+
+
+def audit_embedding(subject: Subject, context: RunContext, checks: Sequence[Check] = CHECKS) -> EmbeddingAudit:
+    audit = EmbeddingAudit(name=subject.name, path=str(subject.path), sha256=subject.vectors.source.sha256)
+    for check in checks:
+        started = time.perf_counter()
+        reason = check.applies(subject, context)
+        if reason is None:
+            earlier = {kind: audit.results[kind] for kind in check.needs if kind in audit.results}
+            try:
+                audit.results[check.kind] = _as_saved(check.run(subject, context, earlier))
+            except Skip as skip:
+                reason = str(skip)
+            except AuditError as error:
+                if not check.skip_on_error:
+                    raise
+                reason = str(error)
+        if reason is not None:
+            audit.skipped[check.kind] = reason
+            continue
+        context.progress(f"  {check.kind}: {time.perf_counter() - started:.2f} s")
+    return audit
+
+
+def _as_saved(result: Result) -> Result:
+    """The result exactly as it will read back from its JSON file, so a re-render gives the same bytes."""
+    return load_result(json.loads(_dump(result.to_dict())))
+
+
+def _dump(data: dict) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# ------------------------------------------------------------------------------ writing
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")[:40] or "embedding"
+
+
+def result_files(audits: Sequence[EmbeddingAudit], options: AuditOptions) -> tuple[dict[str, str], AuditRun]:
+    """results/*.json texts keyed by path relative to the report folder, and the manifest."""
+    files, entries = {}, []
+    for number, audit in enumerate(audits, start=1):
+        written = {}
+        for kind, result in audit.results.items():
+            file = f"{number:02d}-{_slug(audit.name)}.{kind}.json"
+            files[f"results/{file}"] = _dump(result.to_dict())
+            written[kind] = file
+        entries.append(RunEntry(name=audit.name, path=audit.path, sha256=audit.sha256, results=written,
+                                skipped=dict(audit.skipped)))
+    manifest = AuditRun(title=options.title or "Embedding audit: " + ", ".join(a.name for a in audits),
+                        embeddings=entries, options=options.recorded(), date=today())
+    files["results/run.json"] = _dump(manifest.to_dict())
+    return files, manifest
+
+
+def write_run(out: str | os.PathLike, audits: Sequence[EmbeddingAudit], options: AuditOptions, *,
+              inputs: Sequence[str | os.PathLike] = ()) -> AuditOutcome:
+    """Render everything in memory, write it to a sibling folder, then swap it into ``out``."""
+    out = Path(out)
+    files, manifest = result_files(audits, options)
+    data = ReportData(title=manifest.title, options=dict(manifest.options), date=manifest.date,
+                      embeddings=[EmbeddingResults(a.name, dict(a.results), dict(a.skipped), a.path) for a in audits])
+    files.update(render_files(data))
+    earlier = check_output_folder(out, inputs=inputs)     # again: the folder may have changed meanwhile
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a report folder is not
+    try:
+        write_files(staging, files)
+        _swap_into_place(staging, out, earlier)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return AuditOutcome(out=out, embeddings=list(audits), manifest=manifest)
+
+
+def rebuild_report(folder: str | os.PathLike, formats: Sequence[str] | None = None) -> list[Path]:
+    """`audit report`: re-render ``folder/results`` into ``folder`` without recomputing anything."""
+    from reports import FORMATS
+
+    files = render_files(folder, tuple(formats) if formats else FORMATS)
+    return write_files(folder, files)
+
+
+# ------------------------------------------------------------------------------ the output folder rule
+def check_output_folder(out: Path, inputs: Sequence[str | os.PathLike] = ()) -> set[str]:
+    """Refuse an output folder that holds anything this tool did not write (module docstring);
+    return the files of the earlier report that the new one replaces (relative paths)."""
+    target = out.absolute()
+    here = Path.cwd().resolve()
+    if out.is_symlink():
+        raise AuditError(f"the output folder {out} is a symbolic link; give the folder itself.")
+    resolved = out.resolve()
+    if resolved == here or resolved in here.parents:
+        raise AuditError(f"the output folder {out} is the current folder or one of its parents; "
+                         f"give a new folder for the report.")
+    if not os.path.lexists(out):
+        return set()
+    if not out.is_dir():
+        raise AuditError(f"the output folder {out} is a file, not a folder.")
+    present = _folder_entries(out)
+    if not present:
+        return set()
+    if not (out / "results" / "run.json").is_file():
+        raise AuditError(f"the output folder {out} is a non-empty folder that is not an audit report; "
+                         f"choose another.")
+    try:
+        owned = report_files(out)
+    except AuditError:
+        raise AuditError(f"the output folder {out} holds a results/run.json that is not a valid audit "
+                         f"report; choose another folder.") from None
+    foreign = sorted(set(present) - owned - {"results", "figures"})
+    foreign += sorted(p for p in ("results", "figures") if p in present and present[p] != "dir")
+    if foreign:
+        raise AuditError(f"the output folder {out} is an earlier audit report that also holds {foreign[0]!r}, "
+                         f"which this tool did not write; move it or choose another folder.")
+    for source in inputs:
+        source_path = Path(source).absolute()
+        for candidate in {source_path, source_path.resolve()}:
+            if candidate.is_relative_to(target) or candidate.is_relative_to(resolved):
+                raise AuditError(f"the input {source} is inside the output folder {out}, which the report "
+                                 f"replaces; choose another output folder.")
+    return {p for p, kind in present.items() if kind == "file"}
+
+
+def _folder_entries(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder`` (relative path -> 'dir', 'file' or 'other'), links not followed."""
+    entries = {}
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            path = Path(root, name)
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                entries[relative] = "other"
+            elif path.is_dir():
+                entries[relative] = "dir"
+            else:
+                entries[relative] = "file" if path.is_file() else "other"
+    return entries
+
+
+def _swap_into_place(staging: Path, out: Path, earlier: set[str]) -> None:
+    aside = None
+    if os.path.lexists(out):
+        aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, aside / "report")
+    os.replace(staging, out)
+    if aside is not None:
+        _remove_files(aside / "report", earlier)
+        for folder in (aside / "report" / "results", aside / "report" / "figures", aside / "report", aside):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass   # missing, or something appeared there meanwhile: left as it is
+
+
+def _remove_files(folder: Path, relative: set[str]) -> None:
+    for name in relative:
+        try:
+            (folder / name).unlink()
+        except OSError:
+            pass
