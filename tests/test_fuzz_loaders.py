@@ -70,13 +70,13 @@ CHILD = textwrap.dedent(r'''
             outcomes["refused"] += 1
         assert time.perf_counter() - started < 10, f"{name}: {time.perf_counter() - started:.1f} s"
 
-    @settings(max_examples=int(sys.argv[1]), deadline=None, derandomize=True,
+    @settings(max_examples=int(sys.argv[1]), deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(st.binary(max_size=4096))
     def random_bytes(data):
         attempt("random.bin", data)
 
-    @settings(max_examples=int(sys.argv[1]), deadline=None, derandomize=True,
+    @settings(max_examples=int(sys.argv[1]), deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(st.sampled_from(sorted(VALID)), st.lists(st.tuples(st.sampled_from(["flip", "insert", "cut"]),
                                                               st.integers(0, 10**6), st.integers(0, 255)),

@@ -1,0 +1,228 @@
+"""The reality check's conclusions, computed from an audit's typed results: claimed X, found Y.
+
+Four findings, each one sentence with its numbers and the section it rests on, each either
+``supported`` (the numbers show it), ``not supported`` (the numbers were there and do not show
+it) or ``not tested`` (the audit lacks the results it needs; the sentence says which):
+
+(a) homophones: the embedding claimed to be learned from speech does not place homophones
+    together (verdict not ``phonetic``), while a reproduction trained on speech does;
+(b) vocabulary: its vocabulary is exactly one (subsets, minimum count) of the corpus, and not the
+    claimed one;
+(c) benchmarks: a reproduction stays near its random initialisation and far below the claimed
+    scores, while the released embedding scores like text models;
+(d) model provenance: the released embedding is text-like, the reproduction is not.
+
+Nothing here is a canned sentence: every clause is built from the results and every threshold
+is a named constant shown in the finding's rule. Roles (which embedding is the release, the
+reproduction, its random initialisation, a text model) come from the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from audit.core.claims import Claim
+from audit.core.results import Result, result_type, today
+
+ROLES = ("released", "reproduction", "random-init", "text-model", "other")
+STATUSES = ("supported", "not supported", "not tested")
+NEAR_RANDOM_INIT = 0.10     # mean |rho(reproduction) - rho(random init)| at most this: "near its random init"
+FAR_BELOW_CLAIM = 0.20      # mean claimed rho - reproduced rho at least this: "far below the claims"
+LIKE_TEXT_MODELS = 0.10     # the release's mean rho within this of the text models' range: "like text models"
+CLAIMED_SETS = ("speech2vec-paper",)   # a named set of claimed scores: the benchmark rows' paper_claim
+
+
+@dataclass(frozen=True)
+class EmbeddingEvidence:
+    """One audited embedding as the findings read it."""
+
+    name: str
+    role: str
+    results: Mapping[str, Result]
+    claim: Claim | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str                 # homophones | vocabulary | benchmarks | provenance
+    title: str
+    status: str              # supported | not supported | not tested
+    sentence: str
+    section: str             # the result kind whose section backs it
+    rule: str
+    numbers: dict[str, float | str | None] = field(default_factory=dict)
+
+
+@result_type("findings")
+@dataclass(frozen=True)
+class FindingsResult(Result):
+    roles: dict[str, str]    # embedding name -> role
+    findings: tuple[Finding, ...]
+    date: str
+
+
+def findings(embeddings: Sequence[EmbeddingEvidence]) -> FindingsResult:
+    for e in embeddings:
+        if e.role not in ROLES:
+            raise ValueError(f"unknown role {e.role!r}")
+    released = _first(embeddings, "released")
+    reproduction = _first(embeddings, "reproduction")
+    random_init = _first(embeddings, "random-init")
+    text_models = [e for e in embeddings if e.role == "text-model"]
+    return FindingsResult(roles={e.name: e.role for e in embeddings},
+                          findings=(_homophones(released, reproduction), _vocabulary(released),
+                                    _benchmarks(released, reproduction, random_init, text_models),
+                                    _provenance(released, reproduction)),
+                          date=today())
+
+
+def _first(embeddings, role):
+    return next((e for e in embeddings if e.role == role), None)
+
+
+def _share(result) -> float:
+    return float(result.evidence.homophone.share_within_cutoff)
+
+
+# ------------------------------------------------------------------------------ (a) homophones
+def _homophones(released, reproduction) -> Finding:
+    rule = ("supported when the release (claimed speech) is not phonetic and a reproduction trained on speech is "
+            "phonetic; the verdicts come from the homophone rank rule")
+    title = "Homophones"
+    missing = [e.name if e else role for e, role in ((released, "a released embedding"),
+                                                      (reproduction, "a reproduction"))
+               if e is None or "homophones" not in e.results]
+    if missing:
+        return Finding("homophones", title, "not tested", f"Homophones not compared: no homophone result for "
+                       f"{' or '.join(missing)}.", "homophones", rule)
+    ours, theirs = released.results["homophones"], reproduction.results["homophones"]
+    claimed = released.claim.kind if released.claim and released.claim.kind else "not stated"
+    numbers = {"released_verdict": ours.verdict, "released_share": _share(ours),
+               "reproduction_verdict": theirs.verdict, "reproduction_share": _share(theirs)}
+    cutoff = ours.rule.rank_cutoff
+    sentence = (f"{released.name} (claimed kind: {claimed}) is {ours.verdict}: {100 * _share(ours):.1f}% of its "
+                f"homophone ranks are within {cutoff}; {reproduction.name} is {theirs.verdict} with "
+                f"{100 * _share(theirs):.1f}%.")
+    supported = ours.verdict != "phonetic" and theirs.verdict == "phonetic"
+    return Finding("homophones", title, "supported" if supported else "not supported", sentence, "homophones",
+                   rule, numbers)
+
+
+# ------------------------------------------------------------------------------ (b) vocabulary
+def _vocabulary(released) -> Finding:
+    rule = ("supported when the vocabulary search finds one exact, unique (subsets, minimum count) and it differs "
+            "from the claimed subsets or minimum count")
+    title = "Vocabulary"
+    if released is None or "vocab" not in released.results:
+        return Finding("vocabulary", title, "not tested", "Vocabulary not traced: no vocabulary result for a "
+                       "released embedding (a corpus is needed).", "vocab", rule)
+    result = released.results["vocab"]
+    best = result.best
+    found = f"{' + '.join(best.subsets)} at minimum count {best.min_count}"
+    claim = released.claim
+    claimed_subsets = tuple(claim.subsets) if claim and claim.subsets else None
+    claimed_count = claim.min_count if claim else None
+    claimed = (f"{' + '.join(claimed_subsets) if claimed_subsets else 'subsets not stated'}"
+               f"{f' at minimum count {claimed_count}' if claimed_count else ''}")
+    numbers = {"found_subsets": " + ".join(best.subsets), "found_min_count": best.min_count,
+               "exact": str(bool(best.exact)), "unique": str(bool(result.unique)), "jaccard": float(best.jaccard),
+               "claimed_subsets": " + ".join(claimed_subsets) if claimed_subsets else None,
+               "claimed_min_count": claimed_count}
+    if not best.exact:
+        return Finding("vocabulary", title, "not supported",
+                       f"{released.name}'s vocabulary matches no candidate exactly (closest: {found}, Jaccard "
+                       f"{best.jaccard:.4f}); the claim said {claimed}.", "vocab", rule, numbers)
+    if claimed_subsets is None and claimed_count is None:
+        return Finding("vocabulary", title, "not tested",
+                       f"{released.name}'s vocabulary is exactly {found}{'' if result.unique else ' (not unique)'}; "
+                       f"no claimed subsets or minimum count to compare with.", "vocab", rule, numbers)
+    differs = (claimed_subsets is not None and set(claimed_subsets) != set(best.subsets)) or \
+              (claimed_count is not None and claimed_count != best.min_count)
+    supported = differs and result.unique
+    verb = "contradicting" if differs else "as"
+    sentence = (f"{released.name}'s vocabulary ({best.words:,} words) is exactly {found}"
+                f"{'' if result.unique else f', one of {result.tied_with_best + 1} equally exact candidates'}, "
+                f"{verb} the claim of {claimed}.")
+    return Finding("vocabulary", title, "supported" if supported else "not supported", sentence, "vocab", rule,
+                   numbers)
+
+
+# ------------------------------------------------------------------------------ (c) benchmarks
+def _scores(evidence) -> dict[str, float]:
+    if evidence is None or "benchmarks" not in evidence.results:
+        return {}
+    return {row.name: float(row.spearman) for row in evidence.results["benchmarks"].results
+            if row.spearman is not None and math.isfinite(row.spearman)}
+
+
+def _claimed_scores(released) -> tuple[dict[str, float], str]:
+    """The claimed rho per benchmark, and where the claims come from."""
+    claim = released.claim if released else None
+    if claim is None:
+        return {}, "no claims"
+    if claim.benchmark_scores:
+        return dict(claim.benchmark_scores), "the claims file"
+    if claim.benchmark_set in CLAIMED_SETS and "benchmarks" in released.results:
+        return ({row.name: float(row.paper_claim) for row in released.results["benchmarks"].results
+                 if row.paper_claim is not None}, f"the {claim.benchmark_set} set")
+    return {}, f"an unknown claimed set {claim.benchmark_set!r}" if claim.benchmark_set else "no claimed scores"
+
+
+def _mean_over(common, *tables) -> list[float]:
+    return [sum(t[name] for name in common) / len(common) for t in tables]
+
+
+def _benchmarks(released, reproduction, random_init, text_models) -> Finding:
+    rule = (f"supported when the reproduction's mean rho is within {NEAR_RANDOM_INIT} of its random init and at "
+            f"least {FAR_BELOW_CLAIM} below the claimed scores, and the release's mean rho is within "
+            f"{LIKE_TEXT_MODELS} of the text models' range (means over the benchmarks all of them cover)")
+    title = "Benchmarks"
+    ours, repro, init = _scores(released), _scores(reproduction), _scores(random_init)
+    texts = [_scores(e) for e in text_models]
+    claimed, claimed_from = _claimed_scores(released)
+    needed = {"a released embedding": ours, "a reproduction": repro, "its random initialisation": init,
+              "claimed scores": claimed}
+    lacking = [label for label, table in needed.items() if not table] + ([] if any(texts) else ["text models"])
+    if lacking:
+        return Finding("benchmarks", title, "not tested", f"Benchmarks not compared: no scores for "
+                       f"{', '.join(lacking)}.", "benchmarks", rule)
+    texts = [t for t in texts if t]
+    common = sorted(set(ours) & set(repro) & set(init) & set(claimed) & set.intersection(*(set(t) for t in texts)))
+    if not common:
+        return Finding("benchmarks", title, "not tested", "Benchmarks not compared: no benchmark is scored for "
+                       "every embedding and claimed.", "benchmarks", rule)
+    mean_ours, mean_repro, mean_init, mean_claim = _mean_over(common, ours, repro, init, claimed)
+    text_means = _mean_over(common, *texts)
+    low, high = min(text_means), max(text_means)
+    near_init = abs(mean_repro - mean_init) <= NEAR_RANDOM_INIT
+    far_below = mean_claim - mean_repro >= FAR_BELOW_CLAIM
+    like_text = low - LIKE_TEXT_MODELS <= mean_ours <= high + LIKE_TEXT_MODELS
+    numbers = {"benchmarks": len(common), "reproduction": mean_repro, "random_init": mean_init,
+               "claimed": mean_claim, "released": mean_ours, "text_low": low, "text_high": high}
+    sentence = (f"Over {len(common)} benchmarks the mean Spearman rho of {reproduction.name} is {mean_repro:.3f} "
+                f"against {mean_init:.3f} at random initialisation and {mean_claim:.3f} claimed ({claimed_from}); "
+                f"{released.name} scores {mean_ours:.3f}, text models {low:.3f} to {high:.3f}.")
+    supported = near_init and far_below and like_text
+    return Finding("benchmarks", title, "supported" if supported else "not supported", sentence, "benchmarks",
+                   rule, numbers)
+
+
+# ------------------------------------------------------------------------------ (d) provenance
+def _provenance(released, reproduction) -> Finding:
+    rule = "supported when model provenance calls the release text-like and the reproduction not text-like"
+    title = "Model provenance"
+    missing = [e.name if e else role for e, role in ((released, "a released embedding"),
+                                                      (reproduction, "a reproduction"))
+               if e is None or "provenance" not in e.results]
+    if missing:
+        return Finding("provenance", title, "not tested", f"Model provenance not compared: no provenance result "
+                       f"for {' or '.join(missing)}.", "provenance", rule)
+    ours, theirs = released.results["provenance"], reproduction.results["provenance"]
+    numbers = {"released_verdict": ours.verdict, "reproduction_verdict": theirs.verdict}
+    sentence = (f"Model provenance calls {released.name} {ours.verdict} and {reproduction.name} {theirs.verdict} "
+                f"against text models trained on the corpus.")
+    supported = ours.verdict == "text-like" and theirs.verdict != "text-like"
+    return Finding("provenance", title, "supported" if supported else "not supported", sentence, "provenance",
+                   rule, numbers)

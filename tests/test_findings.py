@@ -1,0 +1,135 @@
+"""audit.checks.findings: the four conclusions from typed results, each flipping to
+"not supported" when its evidence is removed or reversed, "not tested" when it is absent."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from audit.checks.findings import EmbeddingEvidence, FindingsResult, findings
+from audit.checks.vocab import provenance as vocab_provenance
+from audit.core.claims import Claim
+from audit.core.results import load_result
+from audit.core.vectors import Vectors
+from homophones import check, load_pairs
+
+PAIRS = load_pairs("paper-307")
+
+
+def homophone_result(phonetic: bool, seed: int):
+    rng = np.random.default_rng(seed)
+    words, rows = [], []
+    for pair in PAIRS.pairs[:60]:
+        base = rng.standard_normal(16)
+        words += [pair.word1, pair.word2]
+        rows += [base, base + 0.01 * rng.standard_normal(16)] if phonetic else [base, rng.standard_normal(16)]
+    words += [f"filler{i}" for i in range(200)]
+    rows += list(rng.standard_normal((200, 16)))
+    return check(Vectors(words, np.array(rows)), PAIRS, bootstrap_resamples=20)
+
+
+COUNTS = {"train-clean-100": {"a": 9, "b": 6, "c": 2}, "train-clean-360": {"a": 5, "d": 7},
+          "train-other-500": {"a": 3, "c": 4, "e": 8, "f": 1, "h": 4, "i": 3, "j": 2}, "dev-clean": {"g": 5}}
+
+
+def vocab_result(vocabulary):
+    return vocab_provenance(sorted(vocabulary), COUNTS, max_min_count=8)
+
+
+def bench(scores: dict[str, float], claims: dict[str, float] | None = None):
+    rows = tuple(SimpleNamespace(name=n, spearman=v, paper_claim=(claims or {}).get(n)) for n, v in scores.items())
+    return SimpleNamespace(results=rows)
+
+
+def verdict(value: str):
+    return SimpleNamespace(verdict=value)
+
+
+CLAIM = Claim(name="released", kind="speech", corpus="librispeech", subsets=("train-clean-100", "train-clean-360"),
+              min_count=5, benchmark_set="speech2vec-paper")
+CLAIMED = {"MEN": 0.62, "SimLex-999": 0.28, "WS-353": 0.56}
+# all subsets at count >= 5 (a: 17, e: 8, d: 7, b: 6, c: 6, g: 5): not the claimed clean subsets at 5 (a, b, d)
+ALL_AT_5 = {"a", "b", "c", "d", "e", "g"}
+
+
+def scenario(**changes):
+    """The reality check's situation, with one piece changed per keyword."""
+    parts = {
+        "released_homophones": homophone_result(False, 1), "reproduction_homophones": homophone_result(True, 2),
+        "vocab": vocab_result(ALL_AT_5),
+        "released_bench": bench({"MEN": 0.55, "SimLex-999": 0.25, "WS-353": 0.50}, CLAIMED),
+        "reproduction_bench": bench({"MEN": 0.05, "SimLex-999": 0.01, "WS-353": 0.03}),
+        "init_bench": bench({"MEN": 0.04, "SimLex-999": 0.02, "WS-353": 0.00}),
+        "text_bench": [bench({"MEN": 0.50, "SimLex-999": 0.22, "WS-353": 0.48}),
+                       bench({"MEN": 0.58, "SimLex-999": 0.27, "WS-353": 0.52})],
+        "released_provenance": verdict("text-like"), "reproduction_provenance": verdict("neither"),
+        "claim": CLAIM}
+    parts.update(changes)
+    released = {"homophones": parts["released_homophones"], "vocab": parts["vocab"],
+                "benchmarks": parts["released_bench"], "provenance": parts["released_provenance"]}
+    embeddings = [
+        EmbeddingEvidence("released", "released", {k: v for k, v in released.items() if v is not None},
+                          parts["claim"]),
+        EmbeddingEvidence("reproduction", "reproduction",
+                          {k: v for k, v in {"homophones": parts["reproduction_homophones"],
+                                             "benchmarks": parts["reproduction_bench"],
+                                             "provenance": parts["reproduction_provenance"]}.items() if v is not None}),
+        EmbeddingEvidence("random init", "random-init",
+                          {"benchmarks": parts["init_bench"]} if parts["init_bench"] is not None else {}),
+    ] + [EmbeddingEvidence(f"text {i}", "text-model", {"benchmarks": b}) for i, b in enumerate(parts["text_bench"])]
+    return {f.key: f for f in findings(embeddings).findings}
+
+
+def test_the_reality_check_situation_supports_all_four():
+    result = scenario()
+    assert {k: f.status for k, f in result.items()} == dict.fromkeys(
+        ("homophones", "vocabulary", "benchmarks", "provenance"), "supported")
+    assert "is non-phonetic" in result["homophones"].sentence and "reproduction is phonetic" in result["homophones"].sentence
+    vocabulary = result["vocabulary"]
+    assert vocabulary.numbers["found_min_count"] == 5 and "contradicting the claim" in vocabulary.sentence
+    assert set(vocabulary.numbers["found_subsets"].split(" + ")) == set(COUNTS)
+    bench = result["benchmarks"].numbers
+    assert bench["benchmarks"] == 3 and bench["claimed"] == pytest.approx(np.mean(list(CLAIMED.values())))
+    assert bench["reproduction"] == pytest.approx(0.03) and bench["random_init"] == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("key, change", [
+    ("homophones", {"reproduction_homophones": homophone_result(False, 3)}),   # the reproduction is not phonetic
+    ("homophones", {"released_homophones": homophone_result(True, 4)}),        # the release is phonetic
+    ("vocabulary", {"vocab": vocab_result({"a", "b", "d"})}),                  # the claimed clean subsets at 5
+    ("vocabulary", {"vocab": vocab_result({"a", "b", "zz"})}),                 # no exact candidate
+    ("benchmarks", {"reproduction_bench": bench({"MEN": 0.60, "SimLex-999": 0.27, "WS-353": 0.55})}),
+    ("benchmarks", {"released_bench": bench({"MEN": 0.05, "SimLex-999": 0.0, "WS-353": 0.02}, CLAIMED)}),
+    ("provenance", {"released_provenance": verdict("neither")}),
+    ("provenance", {"reproduction_provenance": verdict("text-like")}),
+])
+def test_a_finding_flips_when_its_evidence_is_reversed(key, change):
+    result = scenario(**change)
+    assert result[key].status == "not supported", result[key].sentence
+    others = {k: f.status for k, f in result.items() if k != key}
+    assert set(others.values()) == {"supported"}
+
+
+@pytest.mark.parametrize("key, change", [
+    ("homophones", {"reproduction_homophones": None}),
+    ("vocabulary", {"vocab": None}),
+    ("benchmarks", {"init_bench": None}),
+    ("benchmarks", {"text_bench": []}),
+    ("benchmarks", {"claim": dataclasses.replace(CLAIM, benchmark_set=None)}),
+    ("provenance", {"released_provenance": None}),
+])
+def test_a_finding_without_its_evidence_is_not_tested(key, change):
+    result = scenario(**change)
+    assert result[key].status == "not tested"
+
+
+def test_the_numbers_are_the_sentence_numbers_and_the_result_round_trips():
+    homophones = scenario()["homophones"]
+    assert f"{100 * homophones.numbers['released_share']:.1f}%" in homophones.sentence
+    embeddings = [EmbeddingEvidence("released", "released", {"vocab": vocab_result(ALL_AT_5)}, CLAIM)]
+    result = findings(embeddings)
+    again = load_result(result.to_dict())
+    assert isinstance(again, FindingsResult) and again == result
