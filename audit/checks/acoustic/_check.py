@@ -13,9 +13,14 @@ from audit.checks.acoustic._dtw_baseline import DtwBaseline, dtw_same_different
 from audit.checks.acoustic._instances import InstanceSet, make_instances
 from audit.checks.acoustic._knn import KNN_KS, KNN_TEST_FRACTION, KnnClassification, knn_classification
 from audit.checks.acoustic._retrieval import RETRIEVAL_KS, Retrieval, retrieval
-from audit.checks.acoustic._same_different import DEFAULT_SAMPLE_PAIRS, SameDifferent, same_different_cosine
+from audit.checks.acoustic._cross_view import CrossView, cross_view
+from audit.checks.acoustic._same_different import (DEFAULT_SAMPLE_PAIRS, SameDiff, SameDifferent, choose_pairs,
+                                                   cosine_of_pairs, pair_counts, samediff_cosine,
+                                                   samediff_from_pairs, same_different_cosine,
+                                                   same_different_from_scores)
 from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
+from audit.core.vectors import Vectors
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,15 @@ class AcousticResult(Result):
     dtw: DtwBaseline | None
     seconds: dict[str, float]
     date: str
+    # Added after the first release; None when read from a result written before them.
+    samediff: SameDiff | None = None         # Kamper's samediff on the same pairs as same_different
+    cross_view: CrossView | None = None      # only with a written-word embedding (--agwe)
 
     def summary_rows(self) -> list[tuple[str, object, object]]:
         """(metric, value, chance or reference) rows for a table."""
         sd, rt, cl, kn = self.same_different, self.retrieval, self.clustering, self.knn
         rows = [("same-different AP (cosine)", sd.average_precision, sd.chance)]
+        rows += self._samediff_rows()
         if self.dtw is not None:
             rows.append(("same-different AP (MFCC DTW)", self.dtw.same_different.average_precision,
                          self.dtw.same_different.chance))
@@ -60,11 +69,38 @@ class AcousticResult(Result):
                  ("word silhouette (cosine)", cl.silhouette_words, None),
                  ("k-means ARI", cl.adjusted_rand, 0.0), ("k-means AMI", cl.adjusted_mutual_info, 0.0)]
         rows += [(f"kNN accuracy k={k} ({kn.split} split)", v, None) for k, v in kn.accuracy.items()]
+        rows += self._cross_view_rows()
         return rows
+
+    def _samediff_rows(self) -> list[tuple[str, object, object]]:
+        """SW breakeven, SWSP and SWDP, best F1. A random ranking keeps precision at the share of
+        same-word pairs, so that share is the chance AP and breakeven of every variant; the
+        chance F1 is that of calling every pair the same word."""
+        if self.samediff is None:
+            return []
+        kamper, chance = self.samediff, self.same_different.chance
+        rows = [("precision-recall breakeven (SW)", kamper.sw.precision_recall_breakeven, chance)]
+        for name, variant in (("SWSP", kamper.swsp), ("SWDP", kamper.swdp)):
+            if variant is not None:
+                rows += [(f"{name} AP (same word, {'same' if name == 'SWSP' else 'different'} speaker)",
+                          variant.average_precision, chance),
+                         (f"{name} precision-recall breakeven", variant.precision_recall_breakeven, chance)]
+        f1 = kamper.best_f1
+        rows.append((f"best F1 (cosine >= {f1.threshold:.3f}: precision {f1.precision:.3f}, recall {f1.recall:.3f})",
+                     f1.f1, 2 * chance / (1 + chance)))
+        return rows
+
+    def _cross_view_rows(self) -> list[tuple[str, object, object]]:
+        if self.cross_view is None:
+            return []
+        cv = self.cross_view
+        return [("cross-view AP (token x written word pairs)", cv.average_precision, cv.chance),
+                ("cross-view mAP, acoustic -> written", cv.acoustic_to_written, None),
+                ("cross-view mAP, written -> acoustic", cv.written_to_acoustic, None)]
 
 
 # ----------------------------------------------------------------------------- the check
-def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
+def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | None = None, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
                     dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED, drop_singletons: bool = False,
                     knn_test_fraction: float = KNN_TEST_FRACTION,
                     kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
@@ -72,6 +108,8 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
 
     The DTW baseline scores ``dtw_pairs`` pairs of the frame store's segments of the audited
     words (a DTW pair costs thousands of times a cosine, hence its own, smaller budget).
+    ``written`` (an embedding of written words in the same space, 001's AGWEs) adds the
+    cross-view scores, on at most ``sample_pairs`` (token, written word) pairs.
     """
     for name, budget in (("sample_pairs", sample_pairs), ("dtw_pairs", dtw_pairs)):
         if budget < 2:
@@ -92,8 +130,15 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
         return value
 
     seeds = _metric_seeds(seed)
-    sd = timed("same_different", same_different_cosine, unit, label_index, sample_pairs=sample_pairs,
-               seed=int(seeds[0]))
+    speaker_index = None if instances.speakers is None else np.unique(instances.speakers, return_inverse=True)[1]
+    # One set of scored pairs for both same-different evaluations (as same_different_cosine draws them).
+    i, j, same, weights, sampled, scores = timed("pairs", _scored_pairs, unit, label_index, sample_pairs,
+                                                 int(seeds[0]))
+    total, same_total = pair_counts(label_index)
+    sd = timed("same_different", same_different_from_scores, scores, same, weights, total=total,
+               same_total=same_total, sampled=sampled, score="cosine")
+    kamper = timed("samediff", samediff_from_pairs, scores, i, j, same, weights, label_index, speaker_index,
+                   sampled=sampled, score="cosine")
     rt = timed("retrieval", retrieval, unit, label_index)
     cl = timed("clustering", clustering, unit, label_index, seed=int(seeds[1]), max_iter=kmeans_max_iter)
     kn = timed("knn", knn_classification, unit, label_index, instances.speakers, seed=int(seeds[2]),
@@ -101,6 +146,10 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
     dtw = None
     if frames is not None:
         dtw = timed("dtw", dtw_same_different, frames, sample_pairs=dtw_pairs, seed=int(seeds[3]), words=words)
+    cv = None
+    if written is not None:
+        cv = timed("cross_view", cross_view, unit, label_index, words, written, sample_pairs=sample_pairs,
+                   seed=int(seeds[4]))
     n_speakers = None if instances.speakers is None else int(len(np.unique(instances.speakers)))
     params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS, knn_ks=KNN_KS,
                                 knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
@@ -108,12 +157,19 @@ def audit_instances(instances: InstanceSet, *, frames=None, sample_pairs: int = 
     return AcousticResult(input=instances.input, tokens=instances.tokens, words=int(len(words)),
                           speakers=n_speakers, singletons_dropped=dropped, seed=seed, parameters=params,
                           same_different=sd, retrieval=rt, clustering=cl, knn=kn, dtw=dtw,
-                          seconds=seconds, date=today())
+                          seconds=seconds, date=today(), samediff=kamper, cross_view=cv)
+
+
+def _scored_pairs(unit, label_index, sample_pairs: int, seed: int):
+    i, j, same, weights, sampled = choose_pairs(label_index, sample_pairs, seed)
+    return i, j, same, weights, sampled, cosine_of_pairs(unit, i, j)
 
 
 def _metric_seeds(seed: int) -> np.ndarray:
-    """One independent stream per metric: same-different, clustering, kNN, DTW."""
-    return np.random.default_rng(seed).integers(0, 2**31 - 1, size=4)
+    """One independent stream per metric: same-different, clustering, kNN, DTW, cross-view (the
+    first four as before the fifth was added: a Generator's first draws do not depend on how
+    many follow)."""
+    return np.random.default_rng(seed).integers(0, 2**31 - 1, size=5)
 
 
 def same_different_ap(embeddings: np.ndarray, labels: np.ndarray, *, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
@@ -125,6 +181,16 @@ def same_different_ap(embeddings: np.ndarray, labels: np.ndarray, *, sample_pair
     _, label_index = np.unique(np.asarray(labels), return_inverse=True)
     return same_different_cosine(unit_rows(np.asarray(embeddings, dtype=np.float32)), label_index,
                                  sample_pairs=sample_pairs, seed=int(_metric_seeds(seed)[0]))
+
+
+def samediff(embeddings: np.ndarray, labels: np.ndarray, speakers: np.ndarray | None = None, *,
+             sample_pairs: int = DEFAULT_SAMPLE_PAIRS, seed: int = DEFAULT_SEED) -> SameDiff:
+    """Only Kamper's samediff of :func:`audit_instances` (SW, SWSP, SWDP, best F1), on the same
+    pairs and seed stream, for callers that need it often (a trainer's per-epoch SWDP AP)."""
+    _, label_index = np.unique(np.asarray(labels), return_inverse=True)
+    speaker_index = None if speakers is None else np.unique(np.asarray(speakers).astype(str), return_inverse=True)[1]
+    return samediff_cosine(unit_rows(np.asarray(embeddings, dtype=np.float32)), label_index, speaker_index,
+                           sample_pairs=sample_pairs, seed=int(_metric_seeds(seed)[0]))
 
 
 def _handle_singletons(instances: InstanceSet, drop: bool) -> tuple[InstanceSet, int]:

@@ -168,3 +168,123 @@ def same_different_cosine(unit: np.ndarray, label_index: np.ndarray, *, sample_p
     total, same_total = pair_counts(label_index)
     return same_different_from_scores(cosine_of_pairs(unit, i, j), same, weights, total=total,
                                       same_total=same_total, sampled=sampled, score="cosine")
+
+
+# ----------------------------------------------------------------------------- Kamper's samediff
+# The field's reference evaluation (kamperh/speech_dtw, utils/samediff.py; Carlin et al. 2011):
+# pairs sorted from most to least alike, non-interpolated average precision, the
+# precision-recall breakeven, and variants that count recall over a subset of the same-word
+# pairs: same speaker (SWSP) or different speakers (SWDP). As there, precision always counts
+# every same-word pair as a hit: an SWSP pair ranked high is not an error under SWDP, it just
+# earns no recall. Scores that tie form one threshold (scikit-learn's convention); Kamper's
+# argsort breaks ties arbitrarily, which only matters for exactly equal scores.
+@dataclass(frozen=True)
+class SameDiffVariant:
+    average_precision: float            # NaN when there is no positive pair of this kind
+    precision_recall_breakeven: float
+    positive_pairs_total: int           # same-word pairs of this kind among all token pairs
+    positive_pairs_scored: int
+
+
+@dataclass(frozen=True)
+class BestF1:
+    """Seed 000's figure: F1 of calling "same word" every pair that scores at least ``threshold``."""
+
+    f1: float
+    threshold: float                    # in the units of ``score`` (a cosine for embeddings)
+    precision: float
+    recall: float
+
+
+@dataclass(frozen=True)
+class SameDiff:
+    """Kamper's samediff evaluation, on the pairs of :class:`SameDifferent` (same sample, same weights)."""
+
+    score: str
+    sampled: bool
+    sw: SameDiffVariant                 # all same-word pairs: the AP equals SameDifferent's
+    swsp: SameDiffVariant | None        # None when the tokens have no speakers
+    swdp: SameDiffVariant | None        # the honest figure: same word, different speakers
+    best_f1: BestF1
+
+
+def samediff_curves(scores, same, recall_positive, weights=None):
+    """(precision, recall, thresholds) at each distinct score, most alike first.
+
+    Precision counts ``same`` pairs as hits; recall counts the ``recall_positive`` pairs (a
+    subset of ``same``). Weights are the pairs' sampling weights.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    same = np.asarray(same, dtype=bool)
+    recall_positive = np.asarray(recall_positive, dtype=bool)
+    weights = np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")
+    last_of_tie = np.r_[np.flatnonzero(np.diff(scores[order])), len(scores) - 1]
+    seen = np.cumsum(weights[order])[last_of_tie]
+    hits = np.cumsum(np.where(same[order], weights[order], 0.0))[last_of_tie]
+    found = np.cumsum(np.where(recall_positive[order], weights[order], 0.0))[last_of_tie]
+    precision = hits / seen
+    recall = found / found[-1] if len(found) and found[-1] > 0 else np.full(len(found), np.nan)
+    return precision, recall, scores[order][last_of_tie]
+
+
+def samediff_variant(scores, same, recall_positive, weights=None, *, total: int) -> SameDiffVariant:
+    """Non-interpolated AP and the precision-recall breakeven with recall over ``recall_positive``."""
+    recall_positive = np.asarray(recall_positive, dtype=bool)
+    scored = int(recall_positive.sum())
+    if not scored:
+        return SameDiffVariant(math.nan, math.nan, total, 0)
+    precision, recall, _ = samediff_curves(scores, same, recall_positive, weights)
+    ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    # Interpolated precision (the best at this recall or beyond); the breakeven is where it
+    # meets recall, read as their mean at the closest point, as samediff.py does.
+    interpolated = np.maximum.accumulate(precision[::-1])[::-1]
+    closest = int(np.argmin(np.abs(recall - interpolated)))
+    prb = float((recall[closest] + interpolated[closest]) / 2)
+    return SameDiffVariant(average_precision=ap, precision_recall_breakeven=prb, positive_pairs_total=total,
+                           positive_pairs_scored=scored)
+
+
+def best_f1(scores, same, weights=None) -> BestF1:
+    """The highest F1 over thresholds (a pair is called "same" when it scores at least the threshold)."""
+    precision, recall, thresholds = samediff_curves(scores, same, same, weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    if not len(f1) or np.all(np.isnan(f1)):
+        return BestF1(math.nan, math.nan, math.nan, math.nan)
+    best = int(np.nanargmax(f1))   # the first (strictest) threshold among equals
+    return BestF1(f1=float(f1[best]), threshold=float(thresholds[best]), precision=float(precision[best]),
+                  recall=float(recall[best]))
+
+
+def same_speaker_pair_count(label_index: np.ndarray, speaker_index: np.ndarray) -> int:
+    """Same-word pairs spoken by the same speaker, among all token pairs."""
+    groups = label_index.astype(np.int64) * (int(speaker_index.max()) + 1) + speaker_index
+    counts = np.bincount(groups).astype(np.int64)
+    return int(np.sum(counts * (counts - 1) // 2))
+
+
+def samediff_from_pairs(scores, i, j, same, weights, label_index, speaker_index, *, sampled: bool,
+                        score: str) -> SameDiff:
+    """Kamper's evaluation of scored pairs (i, j); ``speaker_index`` None leaves SWSP/SWDP out."""
+    _, same_total = pair_counts(label_index)
+    # Sorted once here: every curve below re-sorts an already sorted array, which is linear.
+    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
+    scores, i, j, same = np.asarray(scores)[order], np.asarray(i)[order], np.asarray(j)[order], np.asarray(same)[order]
+    weights = None if weights is None else np.asarray(weights)[order]
+    sw = samediff_variant(scores, same, same, weights, total=same_total)
+    swsp = swdp = None
+    if speaker_index is not None:
+        same_speaker = same & (speaker_index[i] == speaker_index[j])
+        swsp_total = same_speaker_pair_count(label_index, speaker_index)
+        swsp = samediff_variant(scores, same, same_speaker, weights, total=swsp_total)
+        swdp = samediff_variant(scores, same, same & ~same_speaker, weights, total=same_total - swsp_total)
+    return SameDiff(score=score, sampled=sampled, sw=sw, swsp=swsp, swdp=swdp, best_f1=best_f1(scores, same, weights))
+
+
+def samediff_cosine(unit: np.ndarray, label_index: np.ndarray, speaker_index: np.ndarray | None = None, *,
+                    sample_pairs: int = DEFAULT_SAMPLE_PAIRS, seed: int = DEFAULT_SEED) -> SameDiff:
+    """Kamper's samediff of cosine scores on the pairs :func:`same_different_cosine` scores."""
+    i, j, same, weights, sampled = choose_pairs(label_index, sample_pairs, seed)
+    return samediff_from_pairs(cosine_of_pairs(unit, i, j), i, j, same, weights, label_index, speaker_index,
+                               sampled=sampled, score="cosine")

@@ -9,16 +9,23 @@ def register(sub) -> None:
     parser = sub.add_parser(
         "acoustic", help="same-different AP, QbE retrieval, clustering and kNN of per-token embeddings",
         description="Audit acoustic word embeddings (one vector per spoken word token): same-different "
-                    "average precision (cosine) against chance, query-by-example mAP/MRR/recall@k, k-means "
-                    "silhouette/ARI/AMI and kNN word accuracy on held-out speakers; with --frames also the "
-                    "MFCC-DTW same-different baseline.")
+                    "average precision (cosine) against chance with Kamper's samediff figures (precision-recall "
+                    "breakeven; SWSP and SWDP when speakers are given; best F1 and its threshold), "
+                    "query-by-example mAP/MRR/recall@k, k-means silhouette/ARI/AMI and kNN word accuracy on "
+                    "held-out speakers; with --frames also the MFCC-DTW same-different baseline; with --agwe "
+                    "the cross-view AP against written-word embeddings.")
     parser.add_argument("instances", metavar="INSTANCES.npz",
                         help=".npz with 'embeddings' (tokens x dim), 'labels' (word per token), optional 'speakers'")
     parser.add_argument("--frames", metavar="FRAMES",
                         help="frame store .npz (frames, offsets, word_ids, vocabulary) for the DTW baseline")
+    parser.add_argument("--agwe", metavar="FILE",
+                        help="embedding of written words in the same space (acoustically grounded word "
+                             "embeddings, any format the loaders read): adds cross-view AP, pooled over "
+                             "(token, written word) pairs and in both directions")
     parser.add_argument("--sample-pairs", type=int, default=2_000_000, metavar="N",
                         help="score all token pairs up to N, else all same-word pairs plus a seeded weighted "
-                             "sample of different-word pairs, N in all (default: 2,000,000)")
+                             "sample of different-word pairs, N in all; the same budget for cross-view pairs "
+                             "(default: 2,000,000)")
     parser.add_argument("--dtw-pairs", type=int, default=50_000, metavar="N",
                         help="pairs aligned by DTW for the baseline, sampled the same way (default: 50,000)")
     parser.add_argument("--drop-singletons", action="store_true",
@@ -36,8 +43,12 @@ def run(args) -> int:
     if args.frames:
         from audit.speech.frames import read_frame_store
         frames = read_frame_store(args.frames)
-    result = audit_instances(instances, frames=frames, sample_pairs=args.sample_pairs, dtw_pairs=args.dtw_pairs,
-                             seed=args.seed, drop_singletons=args.drop_singletons)
+    written = None
+    if args.agwe:
+        from audit.core.loaders import load
+        written = load(args.agwe)
+    result = audit_instances(instances, frames=frames, written=written, sample_pairs=args.sample_pairs,
+                             dtw_pairs=args.dtw_pairs, seed=args.seed, drop_singletons=args.drop_singletons)
     print(describe(result))
     write_json(args, result)
     return 0
@@ -52,6 +63,16 @@ def describe(result) -> str:
     lines = [f"{result.input.name}: {result.tokens:,} tokens of {result.words:,} words, {speakers}, "
              f"dim {result.input.dim}; seed {result.seed}",
              f"same-different: {pairs}"]
+    if result.samediff is not None and result.samediff.swdp is not None:
+        swsp, swdp = result.samediff.swsp, result.samediff.swdp
+        lines.append(f"of the same-word pairs, {swsp.positive_pairs_total:,} same speaker (SWSP) and "
+                     f"{swdp.positive_pairs_total:,} different speakers (SWDP)")
+    if result.cross_view is not None:
+        cv = result.cross_view
+        lines.append(f"cross-view: {cv.tokens:,} tokens x {cv.words:,} written words of {cv.written.name} "
+                     f"({cv.pairs_scored:,} pairs {'sampled (weighted) ' if cv.sampled else ''}of {cv.pairs_total:,}); "
+                     f"{cv.words_missing:,} audited word(s) without a written embedding"
+                     + (f" (e.g. {', '.join(cv.missing_examples[:3])})" if cv.words_missing else ""))
     if result.singletons_dropped:
         lines.append(f"{result.singletons_dropped:,} single-token word(s) left out")
     rows = [[name, value, "-" if chance is None else chance] for name, value, chance in result.summary_rows()]
