@@ -178,8 +178,9 @@ BAD_TEXT = {
     # random bytes: neither text nor any binary format
     "not_text": (b"w" + bytes(np.random.default_rng(0).integers(128, 256, 3000, dtype=np.uint8)), "is not UTF-8 text"),
     # headers promising what no file of this size can hold (read as word2vec binary)
-    "absurd_dimension": (b"2 1000000000000000000000000000000\na 1\n", "not one complete entry follows"),
-    "header_only": (b"3 2\n", "not one complete entry follows"),
+    "absurd_dimension": (b"2 1000000000000000000000000000000\na 1\n", "more values than a text line holds"),
+    "absurd_binary_dimension": (b"2 1000000000000000000000000000000\na \x00\x01\n", "not one complete entry follows"),
+    "header_only": (b"3 2\n", "header promises 3 words but the body has fewer lines (0)"),
     "truncated_binary": (b"10 3\n" + b"".join(b"w%d " % i + np.array([1, 2, 3], "<f4").tobytes() + b"\n"
                                                for i in range(4)), "only 4 complete entries were found"),
     "binary_empty_word": (b"1 2\n " + np.array([1, 2], "<f4").tobytes() + b"\n", "entry 1 has an empty word"),
@@ -289,30 +290,18 @@ def test_nan_written_in_the_file_is_told_apart_from_a_missing_value(tmp_path):
 
 
 def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypatch):
-    import audit.core.loaders as loaders
+    import audit.core.loaders.text as text
     words, matrix = reference
     path = tmp_path / "v.txt"
     _keyed(words, matrix).save_word2vec_format(str(path))
-    monkeypatch.setattr(loaders, "PARALLEL_PARSE_BYTES", 10)
-    monkeypatch.setattr(loaders.os, "cpu_count", lambda: 3)
-    data = path.read_bytes()
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    rows = loaders._split_at_lines(newlines, len(newlines), 3)
-    assert len(rows) == 4 and rows[0] == 0 and rows[-1] == len(newlines) and rows == sorted(set(rows))
+    whole = audit.load(path)
+    monkeypatch.setattr(text, "CHUNK_BYTES", 97)   # a few lines per piece, cut anywhere
     loaded = audit.load(path)
     _check_same(loaded, words, matrix, "word2vec-text")
-    # the pieces' words enter one index in row order, even when the first piece finishes last
-    parse_piece = loaders._fast_parse_piece
-
-    def first_piece_last(piece, out, dim):
-        if bytes(piece[:len(words[0]) + 1]) == words[0].encode() + b" ":
-            time.sleep(0.3)
-        return parse_piece(piece, out, dim)
-
-    monkeypatch.setattr(loaders, "_fast_parse_piece", first_piece_last)
-    assert list(audit.load(path).key_to_index.items()) == [(w, i) for i, w in enumerate(words)]
-    monkeypatch.setattr(loaders, "_fast_parse_piece", parse_piece)
-    limited = audit.load(path, limit=7)   # pieces cut from the first seven lines only
+    np.testing.assert_array_equal(loaded.matrix, whole.matrix)
+    # the pieces' words enter one index in row order
+    assert list(loaded.key_to_index.items()) == [(w, i) for i, w in enumerate(words)]
+    limited = audit.load(path, limit=7)   # stops after the seventh line
     assert limited.words == tuple(words[:7]) and np.array_equal(limited.matrix, matrix[:7].astype(np.float32))
     bad = tmp_path / "bad.txt"
     bad.write_text("a 1 2 3\n" * 50 + "b 1 2\n" + "c 1 2 3 4\n" + "d 1 2 3\n" * 50, encoding="utf-8")
@@ -326,22 +315,16 @@ def test_parsing_in_pieces_gives_the_same_vectors(tmp_path, reference, monkeypat
     kept = audit.load(repeated, duplicates="keep-last")
     assert len(kept) == 60 and kept.vector("w3").tolist() == [9, 9] and kept.index("w59") == 58
     assert dict(kept.key_to_index) == {w: i for i, w in enumerate(kept.words)}
+    # a blank line at the end of one piece is an error when the next piece has lines
+    gap = tmp_path / "gap.txt"
+    gap.write_text("".join(f"w{i} {i} 1\n" for i in range(20)) + "\n" + "z 1 1\n", encoding="utf-8")
+    with pytest.raises(AuditError, match="line 21 is empty"):
+        audit.load(gap)
 
 
-def test_pandas_is_imported_ahead_only_for_text(tmp_path, reference, monkeypatch):
+def test_polars_is_imported_only_for_text(tmp_path, reference):
+    import subprocess
     import sys
-    import audit.core.loaders as loaders
-    started = []
-
-    class Recorder:
-        def __init__(self, target, args, name):
-            self.args = args
-
-        def start(self):
-            started.append(self.args[0])
-
-    monkeypatch.setattr(loaders.threading, "Thread", Recorder)
-    monkeypatch.delitem(sys.modules, "pandas", raising=False)
     words, matrix = reference
     text, binary = tmp_path / "v.txt", tmp_path / "v.bin"
     _keyed(words, matrix).save_word2vec_format(str(text))
@@ -350,7 +333,7 @@ def test_pandas_is_imported_ahead_only_for_text(tmp_path, reference, monkeypatch
     compressed.write_bytes(gzip.compress(text.read_bytes()))
     npz = tmp_path / "v.npz"
     np.savez(npz, words=np.array(words), matrix=matrix)
-    for path, expected in ((binary, []), (npz, []), (text, ["pandas"]), (compressed, ["pandas"])):
-        started.clear()
-        loaders._prefetch_pandas(path)
-        assert started == expected, path.name
+    for path, expected in ((binary, "False"), (npz, "False"), (text, "True"), (compressed, "True")):
+        code = f"import sys, audit; audit.load({str(path)!r}); print('polars' in sys.modules)"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip() == expected, path.name

@@ -50,6 +50,8 @@ class SourceInfo:
     header_words: int | None = None
     name: str = ""        # the name it was given by (gensim-data:NAME, hf:ORG/REPO/FILE@COMMIT); "" for a path
     revision: str = ""    # the Hugging Face commit of the file; "" otherwise
+    unicode_errors: str = "strict"   # what the loader did with words that are not UTF-8 (as gensim's option)
+    undecodable_words: int = 0       # words whose bad bytes were replaced or dropped
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

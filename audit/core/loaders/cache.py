@@ -1,0 +1,87 @@
+"""The binary cache (``cache_dir``): a parsed file kept as a ``.npy`` matrix (read back
+memory-mapped), its words and its row norms, so a repeat load does no parsing at all.
+
+The key covers everything that changes the parse: the file (its resolved path, size,
+modification time in nanoseconds, inode and device, so a repeat load need not read it) and
+the options ``format``, ``limit`` and ``unicode_errors``. The policies applied after parsing
+(``case``, ``duplicates``, ``nonfinite``) are applied again to the cached parse. The file's
+sha256, computed when the entry was written, is stored with it. Entries are written atomically
+(``.part`` names, renamed last); one that does not read back whole is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from audit.core.errors import AuditError
+from audit.core.loaders.text import TextResult
+
+CACHE_VERSION = 2
+
+
+def check_cache_dir(cache_dir) -> Path:
+    folder = Path(cache_dir)
+    if folder.exists() and not folder.is_dir():
+        raise AuditError(f"{folder}: the cache folder given is a file, not a folder.")
+    return folder
+
+
+def cache_key(path: Path, info: os.stat_result, *, format: str | None, limit: int | None,
+              unicode_errors: str) -> str:
+    fields = {"version": CACHE_VERSION, "path": str(Path(path).resolve()), "size": info.st_size,
+              "mtime_ns": info.st_mtime_ns, "inode": info.st_ino, "device": info.st_dev,
+              "format": format, "limit": limit, "unicode_errors": unicode_errors}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def _paths(cache_dir, key: str):
+    folder = Path(cache_dir) / "vectors"
+    return folder, folder / f"{key}.npy", folder / f"{key}.norms.npy", folder / f"{key}.words", folder / f"{key}.json"
+
+
+def cache_read(cache_dir, key: str):
+    """``(TextResult, meta, norms)`` or None when there is no complete entry."""
+    _, matrix_path, norms_path, words_path, meta_path = _paths(cache_dir, key)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        matrix = np.load(matrix_path, mmap_mode="r", allow_pickle=False)
+        norms = np.load(norms_path, allow_pickle=False)
+        words = words_path.read_bytes().decode("utf-8").split("\n")
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if (matrix.ndim != 2 or matrix.dtype != np.float32 or len(words) != matrix.shape[0]
+            or norms.shape != (len(words),) or meta.get("words") != len(words)):
+        return None
+    result = TextResult(words=words, matrix=matrix, index={}, header_words=meta.get("header_words"),
+                        words_with_spaces=meta.get("words_with_spaces", 0),
+                        undecodable=meta.get("undecodable", 0))
+    return result, meta, norms
+
+
+def cache_write(cache_dir, key: str, parsed: TextResult, norms: np.ndarray, meta: dict) -> None:
+    """Store a parse (skipped, silently, when a word holds a newline: the word list could not
+    be read back)."""
+    if any("\n" in w for w in parsed.words):
+        return
+    folder, matrix_path, norms_path, words_path, meta_path = _paths(cache_dir, key)
+    part = {p: p.with_name(p.name + ".part") for p in (matrix_path, norms_path, words_path, meta_path)}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(part[matrix_path], "wb") as handle:
+            np.save(handle, np.ascontiguousarray(parsed.matrix, dtype=np.float32))
+        with open(part[norms_path], "wb") as handle:
+            np.save(handle, np.asarray(norms, dtype=np.float64))
+        part[words_path].write_bytes("\n".join(parsed.words).encode("utf-8"))
+        part[meta_path].write_text(json.dumps(meta), encoding="utf-8")
+        meta_path.unlink(missing_ok=True)   # the entry is incomplete until its meta comes back last
+        for target in (matrix_path, norms_path, words_path, meta_path):
+            os.replace(part[target], target)
+    except OSError as exc:
+        for leftover in part.values():
+            leftover.unlink(missing_ok=True)
+        raise AuditError(f"{folder}: cannot write the cache there ({exc.strerror}).") from None

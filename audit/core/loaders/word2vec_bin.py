@@ -1,0 +1,107 @@
+"""word2vec binary: a ``<words> <dim>`` line, then per word ``word<space>`` and ``dim``
+little-endian float32 (the C tool adds a newline after each vector; gensim does not).
+
+Read in blocks from the input: each entry's word is found with one ``find`` and its bytes are
+copied straight into one preallocated C-ordered float32 matrix (no per-row array objects).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from audit.core.errors import AuditError
+from audit.core.loaders._input import BLOCK_BYTES, Input
+from audit.core.loaders.options import OptionError
+from audit.core.loaders.text import TextResult
+
+MAX_WORD_BYTES = 1 << 20   # a word longer than this means the file is not word2vec binary
+
+
+def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_errors: str = "strict") -> TextResult:
+    path = source.path
+    data = source.read(BLOCK_BYTES)
+    end = data.find(b"\n")
+    try:
+        n_words, dim = (int(t) for t in data[:max(end, 0)].split())
+    except ValueError:
+        raise AuditError(f"{path}: the word2vec binary header is not '<words> <dim>'.") from None
+    if dim < 1:
+        raise AuditError(f"{path}: the header says dimension {dim}.")
+    count = n_words if limit is None else min(n_words, limit)
+    row_bytes = 4 * dim
+    pos = end + 1
+    # Each entry is at least a one-byte word, a space and dim floats: rows are allocated only for
+    # the entries the file can hold (a damaged header may promise absurd sizes, even a dimension
+    # like 10**30); a pipe's matrix grows as entries come.
+    if source.size is not None and source.compression is None:
+        capacity = min(count, (source.size - pos) // (row_bytes + 2))
+        if capacity == 0 and count:
+            raise AuditError(f"{path} is truncated: the header promises {n_words} words of {dim} dimensions "
+                             f"but not one complete entry follows.")
+    else:
+        capacity = min(count, max(1, (64 << 20) // row_bytes))
+    matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
+    out = memoryview(matrix).cast("B")
+    words: list[str] = []
+    index: dict[str, int] = {}
+    undecodable = 0
+    view = memoryview(data)
+    size = len(data)
+    i = 0
+    while i < count:
+        while pos < size and data[pos] in (10, 13):   # the newline after the previous vector
+            pos += 1
+        space = data.find(b" ", pos, pos + MAX_WORD_BYTES)
+        if space < 0 or space + 1 + row_bytes > size:
+            more = source.read(max(BLOCK_BYTES, row_bytes + MAX_WORD_BYTES))
+            if not more:
+                if i == 0:
+                    raise AuditError(f"{path} is truncated: the header promises {n_words} words of {dim} "
+                                     f"dimensions but not one complete entry follows.")
+                raise AuditError(f"{path} is truncated: the header promises {n_words} words but only {i} "
+                                 f"complete entries were found.")
+            if space < 0 and size - pos >= MAX_WORD_BYTES:
+                raise AuditError(f"{path}: entry {i + 1} has no word ending within {MAX_WORD_BYTES >> 20} MB "
+                                 f"(is it really word2vec binary?).")
+            view.release()
+            data = data[pos:] + more
+            view, size, pos = memoryview(data), len(data), 0
+            continue
+        if space == pos:
+            raise AuditError(f"{path}: entry {i + 1} has an empty word (is it really word2vec binary?).")
+        raw = data[pos:space]
+        try:
+            word = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if unicode_errors == "strict":
+                raise OptionError(f"{path}: the word of entry {i + 1} is not valid UTF-8 (pass {{remedy}} to read "
+                                  f"such words with their bad bytes replaced or dropped).",
+                                  "unicode_errors", ("replace", "ignore")) from None
+            word = raw.decode("utf-8", unicode_errors)
+            undecodable += 1
+            if not word:
+                raise AuditError(f"{path}: the word of entry {i + 1} is empty once its bad bytes are dropped.")
+        if i >= len(matrix):
+            grown = np.empty((min(count, 2 * len(matrix)), dim), dtype=np.float32)
+            grown[:i] = matrix[:i]
+            matrix = grown
+            out.release()
+            out = memoryview(matrix).cast("B")
+        out[i * row_bytes:(i + 1) * row_bytes] = view[space + 1:space + 1 + row_bytes]
+        words.append(word)
+        index[word] = i
+        pos = space + 1 + row_bytes
+        i += 1
+    out.release()
+    if limit is None:
+        rest = data[pos:].strip(b"\r\n") or source.read(BLOCK_BYTES).strip(b"\r\n")
+        if rest:
+            raise AuditError(f"{path}: there are bytes after the {n_words} words the header promises.")
+    view.release()
+    if not words:
+        raise AuditError(f"{path} has no vectors.")
+    if sys.byteorder == "big":   # pragma: no cover - the file's floats are little-endian
+        matrix.byteswap(inplace=True)
+    return TextResult(words=words, matrix=matrix[:i], index=index, header_words=n_words, undecodable=undecodable)
