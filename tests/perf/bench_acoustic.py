@@ -5,10 +5,14 @@ Run: .venv/bin/python tests/perf/bench_acoustic.py [--words 2000] [--per-word 10
 
 Data: `words` word centres in `dim` dimensions, `per_word` noisy tokens each, 8 speakers
 (20,000 instances by default), plus a generated frame store (13-d frames, 5-15 frames per
-token) for the DTW baseline. Each metric is timed as `audit_instances` runs it; then, in the
+token) for the DTW baseline and a written-word embedding (the centres plus noise) for the
+cross-view scores. Each metric is timed as `audit_instances` runs it; then, in the
 same run, the straightforward scikit-learn / plain-Python way of computing the same number:
 
 - same-different AP: scikit-learn `average_precision_score` on the same sampled pairs;
+- best F1: scikit-learn `precision_recall_curve` on the same sampled pairs;
+- cross-view mAP in both directions: scikit-learn `label_ranking_average_precision_score`
+  on the dense (tokens x written words) score matrix;
 - silhouette: scikit-learn `silhouette_score(metric='cosine')` (O(n^2)) on both assignments;
 - AMI: scikit-learn `adjusted_mutual_info_score`;
 - k-means seeding: scikit-learn's greedy k-means++ (`kmeans_plusplus`);
@@ -30,7 +34,8 @@ def generate(words: int, per_word: int, dim: int, seed: int = 0):
     labels = np.repeat(np.arange(words), per_word)
     embeddings = centres[labels] + 0.9 * rng.standard_normal((len(labels), dim)).astype(np.float32)
     speakers = np.array([f"spk{i % 8}" for i in range(len(labels))])
-    return embeddings, np.array([f"w{x}" for x in labels]), speakers
+    written = centres + 0.5 * rng.standard_normal(centres.shape).astype(np.float32)
+    return embeddings, np.array([f"w{x}" for x in labels]), speakers, written
 
 
 def generate_frames(labels: np.ndarray, seed: int = 1):
@@ -61,12 +66,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from audit.checks import acoustic
-    embeddings, labels, speakers = generate(args.words, args.per_word, args.dim)
+    from audit.core.vectors import Vectors
+    embeddings, labels, speakers, centres = generate(args.words, args.per_word, args.dim)
     frames = generate_frames(labels)
     instances = acoustic.make_instances(embeddings, labels, speakers)
+    written = Vectors([f"w{x}" for x in range(args.words)], centres)
     print(f"{instances.tokens:,} instances of {args.words:,} words, dim {args.dim}; "
           f"frame store {len(frames):,} segments")
-    result, total = timed(acoustic.audit_instances, instances, frames=frames, dtw_pairs=args.dtw_pairs)
+    result, total = timed(acoustic.audit_instances, instances, frames=frames, written=written,
+                          dtw_pairs=args.dtw_pairs)
     print(f"\naudit_instances, all metrics: {total:.2f} s (goal < 30 s)")
     for name, seconds in result.seconds.items():
         print(f"  {name:<16} {seconds:7.2f} s")
@@ -74,11 +82,15 @@ def main() -> None:
     print(f"  AP {sd.average_precision:.3f} (chance {sd.chance:.5f}), mAP {rt.mean_average_precision:.3f}, "
           f"ARI {cl.adjusted_rand:.3f}, AMI {cl.adjusted_mutual_info:.3f}, kNN@1 {kn.accuracy['1']:.3f}, "
           f"DTW AP {result.dtw.same_different.average_precision:.3f}")
+    kamper, cv = result.samediff, result.cross_view
+    print(f"  SWDP AP {kamper.swdp.average_precision:.3f}, SWSP AP {kamper.swsp.average_precision:.3f}, "
+          f"best F1 {kamper.best_f1.f1:.3f}; cross-view AP {cv.average_precision:.3f}, "
+          f"acoustic->written {cv.acoustic_to_written:.3f}, written->acoustic {cv.written_to_acoustic:.3f}")
     if not args.no_baselines:
-        baselines(acoustic, instances, result, frames, args.dtw_pairs)
+        baselines(acoustic, instances, result, frames, args.dtw_pairs, written)
 
 
-def baselines(acoustic, instances, result, frames, dtw_pairs) -> None:
+def baselines(acoustic, instances, result, frames, dtw_pairs, written) -> None:
     from sklearn import metrics as skm
     from sklearn.cluster import kmeans_plusplus
     from sklearn.neighbors import KNeighborsClassifier
@@ -97,6 +109,20 @@ def baselines(acoustic, instances, result, frames, dtw_pairs) -> None:
     _, ours = timed(acoustic.average_precision, scores, same, weights)
     _, theirs = timed(skm.average_precision_score, same, scores, sample_weight=weights)
     compare("AP of the sampled pairs", ours, theirs)
+    _, ours = timed(acoustic.best_f1, scores, same, weights)
+    _, theirs = timed(skm.precision_recall_curve, same, scores, sample_weight=weights)
+    compare("best F1 of the sampled pairs", ours, theirs, "(theirs: the curve only)")
+
+    words = np.unique(instances.labels)
+    start = time.perf_counter()
+    acoustic.cross_view(unit, label_index, words, written, sample_pairs=2)   # rankings dominate
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    matrix = unit @ written.unit[written.indices(words)].T
+    truth = label_index[:, None] == np.arange(len(words))[None, :]
+    skm.label_ranking_average_precision_score(truth, matrix)
+    skm.label_ranking_average_precision_score(truth.T, matrix.T)
+    compare("cross-view mAP, both directions", ours, time.perf_counter() - start)
 
     assignment, _ = acoustic.kmeans_assign(unit, k, seed=0, max_iter=acoustic.KMEANS_MAX_ITER)
     _, ours = timed(acoustic.cosine_silhouette, unit, label_index)

@@ -46,23 +46,23 @@ from audit.checks.acoustic._knn import (KNN_KS, KNN_TEST_FRACTION, KnnClassifica
                                         knn_predict, split_train_test)
 from audit.checks.acoustic._retrieval import (CANDIDATE_SHARE, RETRIEVAL_KS, SORT_ABOVE_SLOTS, Retrieval,
                                               query_ranks, retrieval)
-from audit.checks.acoustic._same_different import (CURVE_POINTS, DEFAULT_SAMPLE_PAIRS, BestF1, SameDiff,
-                                                   SameDiffVariant, SameDifferent, average_precision,
+from audit.checks.acoustic._same_different import (CURVE_POINTS, DEFAULT_SAMPLE_PAIRS, BestF1, RankedPairs,
+                                                   SameDiff, SameDiffVariant, SameDifferent, average_precision,
                                                    best_f1, choose_pairs, cosine_of_pairs, pair_counts,
                                                    same_different_cosine, same_different_from_scores,
-                                                   same_speaker_pair_count, same_word_pairs,
-                                                   samediff_cosine, samediff_curves, samediff_from_pairs,
-                                                   samediff_variant, sample_pairs_uniform)
+                                                   same_speaker_pair_count, same_word_pairs, samediff_cosine,
+                                                   samediff_curves, samediff_from_pairs, samediff_variant,
+                                                   sample_pairs_uniform)
 
 __all__ = [
-    "AcousticParameters", "AcousticResult", "BLOCK_ROWS", "BestF1", "CrossView", "SameDiff", "SameDiffVariant",
-    "best_f1", "cross_view", "match_written", "same_speaker_pair_count", "samediff", "samediff_cosine",
-    "samediff_curves", "samediff_from_pairs", "samediff_variant", "CANDIDATE_SHARE", "CURVE_POINTS", "Clustering",
-    "DEFAULT_SAMPLE_PAIRS", "DEFAULT_SEED", "DtwBaseline", "InstanceSet", "KMEANS_MAX_ITER", "KNN_KS",
-    "KNN_TEST_FRACTION", "KnnClassification", "RETRIEVAL_KS", "Retrieval", "SORT_ABOVE_SLOTS", "SameDifferent",
-    "adjusted_mutual_info", "audit_instances", "average_precision", "choose_pairs", "clustering",
-    "cosine_of_pairs", "cosine_silhouette", "dtw_same_different", "kmeans_assign", "kmeans_plusplus",
-    "knn_classification", "knn_predict", "load_instances", "make_instances", "pair_counts", "query_ranks",
-    "retrieval", "same_different_ap", "same_different_cosine", "same_different_from_scores", "same_word_pairs",
-    "sample_pairs_uniform", "split_train_test", "unit_rows",
+    "AcousticParameters", "AcousticResult", "BLOCK_ROWS", "BestF1", "CANDIDATE_SHARE", "CURVE_POINTS", "Clustering",
+    "CrossView", "DEFAULT_SAMPLE_PAIRS", "DEFAULT_SEED", "DtwBaseline", "InstanceSet", "KMEANS_MAX_ITER", "KNN_KS",
+    "KNN_TEST_FRACTION", "KnnClassification", "RETRIEVAL_KS", "RankedPairs", "Retrieval", "SORT_ABOVE_SLOTS",
+    "SameDiff", "SameDiffVariant", "SameDifferent", "adjusted_mutual_info", "audit_instances", "average_precision",
+    "best_f1", "choose_pairs", "clustering", "cosine_of_pairs", "cosine_silhouette", "cross_view",
+    "dtw_same_different", "kmeans_assign", "kmeans_plusplus", "knn_classification", "knn_predict", "load_instances",
+    "make_instances", "match_written", "pair_counts", "query_ranks", "retrieval", "same_different_ap",
+    "same_different_cosine", "same_different_from_scores", "same_speaker_pair_count", "same_word_pairs", "samediff",
+    "samediff_cosine", "samediff_curves", "samediff_from_pairs", "samediff_variant", "sample_pairs_uniform",
+    "split_train_test", "unit_rows"
 ]

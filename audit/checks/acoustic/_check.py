@@ -161,8 +161,15 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
 
 
 def _scored_pairs(unit, label_index, sample_pairs: int, seed: int):
+    """The pairs of :func:`choose_pairs` with their cosines, most alike first.
+
+    Sorted once here (stably, as every curve sorts), so each evaluation's own stable sort
+    meets sorted input and costs linear time, and yields exactly the order it would have made.
+    """
     i, j, same, weights, sampled = choose_pairs(label_index, sample_pairs, seed)
-    return i, j, same, weights, sampled, cosine_of_pairs(unit, i, j)
+    scores = cosine_of_pairs(unit, i, j)
+    order = np.argsort(-scores.astype(np.float64), kind="stable")
+    return i[order], j[order], same[order], weights[order], sampled, scores[order]
 
 
 def _metric_seeds(seed: int) -> np.ndarray:

@@ -208,33 +208,49 @@ class SameDiff:
     best_f1: BestF1
 
 
+class RankedPairs:
+    """Scored pairs sorted most alike first, with precision at each distinct score (a tie is one
+    threshold); recall over any subset of the same-word pairs is then one cumulative sum."""
+
+    def __init__(self, scores, same, weights=None):
+        scores = np.asarray(scores, dtype=np.float64)
+        self.order = np.argsort(-scores, kind="stable")
+        self.weights = (np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=np.float64))[self.order]
+        self.last_of_tie = np.r_[np.flatnonzero(np.diff(scores[self.order])), len(scores) - 1]
+        self.thresholds = scores[self.order][self.last_of_tie]
+        seen = np.cumsum(self.weights)[self.last_of_tie]
+        self.precision = self.hits_of(same) / seen
+
+    def hits_of(self, positive) -> np.ndarray:
+        """Weighted count of ``positive`` pairs scoring at least each threshold."""
+        positive = np.asarray(positive, dtype=bool)[self.order]
+        return np.cumsum(np.where(positive, self.weights, 0.0))[self.last_of_tie]
+
+    def recall(self, positive) -> np.ndarray:
+        found = self.hits_of(positive)
+        return found / found[-1] if len(found) and found[-1] > 0 else np.full(len(found), np.nan)
+
+
 def samediff_curves(scores, same, recall_positive, weights=None):
     """(precision, recall, thresholds) at each distinct score, most alike first.
 
     Precision counts ``same`` pairs as hits; recall counts the ``recall_positive`` pairs (a
     subset of ``same``). Weights are the pairs' sampling weights.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    same = np.asarray(same, dtype=bool)
-    recall_positive = np.asarray(recall_positive, dtype=bool)
-    weights = np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=np.float64)
-    order = np.argsort(-scores, kind="stable")
-    last_of_tie = np.r_[np.flatnonzero(np.diff(scores[order])), len(scores) - 1]
-    seen = np.cumsum(weights[order])[last_of_tie]
-    hits = np.cumsum(np.where(same[order], weights[order], 0.0))[last_of_tie]
-    found = np.cumsum(np.where(recall_positive[order], weights[order], 0.0))[last_of_tie]
-    precision = hits / seen
-    recall = found / found[-1] if len(found) and found[-1] > 0 else np.full(len(found), np.nan)
-    return precision, recall, scores[order][last_of_tie]
+    ranked = RankedPairs(scores, same, weights)
+    return ranked.precision, ranked.recall(recall_positive), ranked.thresholds
 
 
-def samediff_variant(scores, same, recall_positive, weights=None, *, total: int) -> SameDiffVariant:
-    """Non-interpolated AP and the precision-recall breakeven with recall over ``recall_positive``."""
+def samediff_variant(scores, same, recall_positive, weights=None, *, total: int,
+                     ranked: RankedPairs | None = None) -> SameDiffVariant:
+    """Non-interpolated AP and the precision-recall breakeven with recall over ``recall_positive``
+    (``ranked``: the pairs already ranked, to share the work between variants)."""
     recall_positive = np.asarray(recall_positive, dtype=bool)
     scored = int(recall_positive.sum())
     if not scored:
         return SameDiffVariant(math.nan, math.nan, total, 0)
-    precision, recall, _ = samediff_curves(scores, same, recall_positive, weights)
+    ranked = ranked or RankedPairs(scores, same, weights)
+    precision, recall = ranked.precision, ranked.recall(recall_positive)
     ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
     # Interpolated precision (the best at this recall or beyond); the breakeven is where it
     # meets recall, read as their mean at the closest point, as samediff.py does.
@@ -245,9 +261,10 @@ def samediff_variant(scores, same, recall_positive, weights=None, *, total: int)
                            positive_pairs_scored=scored)
 
 
-def best_f1(scores, same, weights=None) -> BestF1:
+def best_f1(scores, same, weights=None, *, ranked: RankedPairs | None = None) -> BestF1:
     """The highest F1 over thresholds (a pair is called "same" when it scores at least the threshold)."""
-    precision, recall, thresholds = samediff_curves(scores, same, same, weights)
+    ranked = ranked or RankedPairs(scores, same, weights)
+    precision, recall, thresholds = ranked.precision, ranked.recall(same), ranked.thresholds
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     if not len(f1) or np.all(np.isnan(f1)):
@@ -268,18 +285,17 @@ def samediff_from_pairs(scores, i, j, same, weights, label_index, speaker_index,
                         score: str) -> SameDiff:
     """Kamper's evaluation of scored pairs (i, j); ``speaker_index`` None leaves SWSP/SWDP out."""
     _, same_total = pair_counts(label_index)
-    # Sorted once here: every curve below re-sorts an already sorted array, which is linear.
-    order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
-    scores, i, j, same = np.asarray(scores)[order], np.asarray(i)[order], np.asarray(j)[order], np.asarray(same)[order]
-    weights = None if weights is None else np.asarray(weights)[order]
-    sw = samediff_variant(scores, same, same, weights, total=same_total)
+    same = np.asarray(same, dtype=bool)
+    ranked = RankedPairs(scores, same, weights)     # one sort and one precision curve for every figure
+    sw = samediff_variant(scores, same, same, total=same_total, ranked=ranked)
     swsp = swdp = None
     if speaker_index is not None:
-        same_speaker = same & (speaker_index[i] == speaker_index[j])
+        same_speaker = same & (speaker_index[np.asarray(i)] == speaker_index[np.asarray(j)])
         swsp_total = same_speaker_pair_count(label_index, speaker_index)
-        swsp = samediff_variant(scores, same, same_speaker, weights, total=swsp_total)
-        swdp = samediff_variant(scores, same, same & ~same_speaker, weights, total=same_total - swsp_total)
-    return SameDiff(score=score, sampled=sampled, sw=sw, swsp=swsp, swdp=swdp, best_f1=best_f1(scores, same, weights))
+        swsp = samediff_variant(scores, same, same_speaker, total=swsp_total, ranked=ranked)
+        swdp = samediff_variant(scores, same, same & ~same_speaker, total=same_total - swsp_total, ranked=ranked)
+    return SameDiff(score=score, sampled=sampled, sw=sw, swsp=swsp, swdp=swdp,
+                    best_f1=best_f1(scores, same, ranked=ranked))
 
 
 def samediff_cosine(unit: np.ndarray, label_index: np.ndarray, speaker_index: np.ndarray | None = None, *,
