@@ -261,6 +261,8 @@ class TrainingHistoryCheck(Check):
     skip_on_error = True          # a history.json that is not a valid training history: skipped, with why
 
     def applies(self, subject, context):
+        if not subject.path.is_file():
+            return "the embedding is not a file on disk (no reproduction folder around it)"
         if subject.path.parent.name == "epochs" or not (_run_folder(subject.path) / "history.json").is_file():
             return "no history.json beside the vectors (not a reproduction's final output)"
         return None
@@ -278,6 +280,8 @@ def _instances(path: Path) -> Path:
 
 
 def _no_instances(subject: Subject) -> str | None:
+    if not subject.path.is_file():
+        return "the embedding is not a file on disk (no instances file beside it)"
     instances = _instances(subject.path)
     return None if instances.is_file() else f"no {instances.name} beside the vectors"
 
