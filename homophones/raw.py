@@ -24,6 +24,7 @@ dir, where the reproduction keeps them too.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -280,7 +281,6 @@ def wav2vec2_features(model_dir, waveforms: list[np.ndarray]) -> np.ndarray:
 
 def _feature_normalisation(model_dir: Path) -> bool:
     """The model's own preprocessing choice when saved with it; wav2vec 2.0's default otherwise."""
-    import json
     config = model_dir / "preprocessor_config.json"
     if config.is_file():
         try:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from math import gcd
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable, Iterator
@@ -217,9 +218,7 @@ def read_audio(path: str | os.PathLike, sample_rate: int = DEFAULT_MFCC.sample_r
         raise AuditError(f"cannot read the audio file {path} ({exc}).") from None
     audio = audio.mean(axis=1)
     if rate != sample_rate:
-        from math import gcd
-
-        from scipy.signal import resample_poly
+        from scipy.signal import resample_poly   # ~0.3 s to import, only for audio not at the rate
         g = gcd(rate, sample_rate)
         audio = resample_poly(audio, sample_rate // g, rate // g).astype(np.float32)
     return audio

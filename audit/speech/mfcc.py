@@ -41,7 +41,7 @@ def mfcc_frames(segments: list[np.ndarray], *, sample_rate: int = DEFAULT_MFCC.s
                 hop_length: int = DEFAULT_MFCC.hop_length, n_mels: int = N_MELS,
                 top_db: float = TOP_DB) -> list[np.ndarray]:
     """librosa's default MFCC of each segment, as (frames, n_mfcc) float32 arrays, batched."""
-    from scipy.fft import dct, rfft
+    from scipy.fft import dct, rfft   # loaded only when features are computed
     mel_basis = _mel_basis(sample_rate, n_fft, n_mels)
     window = _hann(n_fft)
     out: list[np.ndarray | None] = [None] * len(segments)

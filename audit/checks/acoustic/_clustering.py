@@ -50,7 +50,7 @@ def kmeans_plusplus(points: np.ndarray, k: int, rng: np.random.Generator) -> np.
 
 def kmeans_assign(unit: np.ndarray, k: int, *, seed: int, max_iter: int) -> tuple[np.ndarray, int]:
     """Cluster index per token and the iterations run (scikit-learn's Lloyd k-means, our seeding)."""
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans   # heavy optional dependency, loaded when clustering runs
 
     # float32 throughout: float64 products cost ~10x here and k-means needs no more precision.
     points = np.ascontiguousarray(unit, dtype=np.float32)
@@ -62,7 +62,7 @@ def kmeans_assign(unit: np.ndarray, k: int, *, seed: int, max_iter: int) -> tupl
 def clustering(unit: np.ndarray, label_index: np.ndarray, *, seed: int = DEFAULT_SEED,
                max_iter: int = KMEANS_MAX_ITER) -> Clustering:
     """k-means (k = words) on unit vectors; silhouettes, ARI and AMI against the words."""
-    from sklearn.metrics import adjusted_rand_score
+    from sklearn.metrics import adjusted_rand_score   # heavy: loaded when clustering runs
 
     k = int(label_index.max()) + 1
     clusters, iterations = kmeans_assign(unit, k, seed=seed, max_iter=max_iter)
@@ -115,7 +115,7 @@ def adjusted_mutual_info(truth: np.ndarray, predicted: np.ndarray) -> float:
     it is summed over distinct (size, size) pairs times their multiplicity: thousands of
     clusters with few distinct sizes cost milliseconds instead of seconds.
     """
-    from scipy import sparse
+    from scipy import sparse   # scipy's sparse and special modules cost ~0.2 s to import
     from scipy.special import gammaln
 
     _, truth = np.unique(truth, return_inverse=True)
