@@ -1,0 +1,176 @@
+"""Every user-controlled string that reaches the report is text, never markup (issue 18).
+
+Hostile strings carry ``<``, ``>``, ``&``, ``"`` and ``'``. The page is read back with the
+standard library's HTML parser (an independent reader of the markup): its tags and attributes
+must be exactly the document's own, and every hostile string must come back intact as text or
+as an attribute value. A caption left unescaped shows up as an extra tag; an attribute escaped
+without its quotes shows up as an extra attribute.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from reports.document import (Card, Figure, Heading, Number, Paragraph, Table, esc, md_escape, to_html,
+                              to_markdown)
+
+HOSTILE = [
+    '<script>alert("x")</script>',
+    "a\" onmouseover='alert(1)' x=\"",
+    "b' onfocus='alert(2)",
+    '<img src=x onerror=alert(3)>',
+    "Tom & Jerry's \"<b>bold</b>\"",
+]
+# the markup the document writes itself, and the attributes it sets
+OWN_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "div", "section", "span", "p",
+            "ul", "li", "b", "table", "caption", "thead", "tbody", "tr", "th", "td", "figure", "img",
+            "figcaption"}
+OWN_ATTRIBUTES = {"lang", "charset", "http-equiv", "content", "name", "id", "class", "alt", "src"}
+
+
+class Reader(HTMLParser):
+    """Collects tags, attributes (name, value) and text as a browser would parse them."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.attributes, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [(tag, name, value) for name, value in attrs]
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def read(page: str) -> Reader:
+    reader = Reader()
+    reader.feed(page)
+    reader.close()
+    return reader
+
+
+def blocks_with(hostile: str) -> tuple[str, list]:
+    """A document where the hostile string is in every place a user string can reach."""
+    return hostile, [
+        Heading(hostile, anchor=hostile),
+        Paragraph(hostile),
+        Paragraph(hostile, emphasis=True),
+        Table(headers=[hostile, "n"], rows=[[hostile, Number(1.5, 2)], [hostile, 3]], caption=hostile),
+        Figure(name="fig", svg=f"<svg xmlns='http://www.w3.org/2000/svg'><text>{html.escape(hostile)}</text></svg>",
+               caption=hostile),
+        Card(title=hostile, verdict=hostile, reason=hostile, facts=((hostile, hostile), ("count", 7))),
+    ]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_html_has_only_its_own_tags_and_attributes_and_the_strings_come_back_intact(hostile):
+    title, blocks = blocks_with(hostile)
+    page = to_html(title, blocks)
+    reader = read(page)
+    assert set(reader.tags) <= OWN_TAGS, set(reader.tags) - OWN_TAGS
+    assert {name for _, name, _ in reader.attributes} <= OWN_ATTRIBUTES
+    # the number of elements is the document's own: nothing was opened by an input string
+    assert reader.tags.count("script") == 0 and reader.tags.count("b") == 2      # the two card facts
+    assert reader.tags.count("img") == 1 and reader.tags.count("h2") == 1 and reader.tags.count("h3") == 1
+    text = "".join(reader.text)
+    # title, h1, heading, two paragraphs, header, two cells, caption, figcaption, card title, verdict,
+    # reason, fact label and value
+    assert text.count(hostile) >= 15
+    values = {(tag, name): value for tag, name, value in reader.attributes if name in ("alt", "id")}
+    assert values[("img", "alt")] == hostile                       # the caption, as one attribute value
+    assert values[("h2", "id")] == hostile
+    classes = [value for tag, name, value in reader.attributes if name == "class" and tag == "span"]
+    assert len(classes) == 1 and re.fullmatch(r"verdict [A-Za-z0-9-]*", classes[0])
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_each_block_escapes_on_its_own(hostile):
+    """Block by block, so a miss names the block: its text is never raw in the page."""
+    for block in blocks_with(hostile)[1]:
+        page = to_html("t", [block])
+        body = page.split("<body>", 1)[1]
+        for raw in ("<script", "<img src=x", "<b>bold", "onmouseover='", "onfocus='", "' x=\""):
+            if raw in hostile:
+                assert raw not in body, (type(block).__name__, raw)
+        assert set(read(page).tags) <= OWN_TAGS
+
+
+def test_esc_escapes_all_five_characters():
+    assert esc("<a href=\"x\" title='y'>&</a>") == "&lt;a href=&quot;x&quot; title=&#x27;y&#x27;&gt;&amp;&lt;/a&gt;"
+    assert esc(3.5) == "3.5"
+
+
+def test_markdown_escapes_markup_and_keeps_each_block_on_its_lines():
+    for hostile in HOSTILE + ["| pipe | *star* _under_ `tick` [link](x) # hash\nnext line"]:
+        title, blocks = blocks_with(hostile)
+        text = to_markdown(title, blocks)
+        assert not re.search(r"(?<!\\)<", text), "every < is backslash-escaped"
+        expected = md_escape(hostile)
+        assert "\n" not in expected
+        assert text.count(expected) >= 12
+        # a pipe in a cell never splits a table row
+        for line in text.splitlines():
+            if line.startswith("| "):
+                assert len(re.findall(r"(?<!\\)\|", line)) == 3, line
+
+
+def test_markdown_escape_by_hand():
+    assert md_escape("a<b>|c*d_e`f[g](h)#\\") == r"a\<b\>\|c\*d\_e\`f\[g\](h)\#\\"
+    assert md_escape("one\ntwo") == "one two"
+
+
+# ----------------------------------------------------------------------------- a whole report
+NAME = "ev\"il' <i>one</i>"
+FILE = "we\"ird' <u title='x'>file.txt"   # no slash: it is a file name
+WORD = "<q\"uote'>"
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory, word_sim_dir):
+    """`audit all` on an embedding whose name, file name and a word carry <, " and '."""
+    import numpy as np
+
+    from audit import Vectors
+    from audit.cli.main import main
+    from audit.core.loaders import save_word2vec_text
+
+    folder = tmp_path_factory.mktemp("hostile")
+    words = ["ate", "eight", "meat", "meet", "sea", "see", "tale", "tail", "know", "no", "peace", "piece",
+             WORD, "tiger", "cat", "car"] + [f"filler{i}" for i in range(120)]
+    rng = np.random.default_rng(5)
+    matrix = rng.normal(size=(len(words), 12))
+    matrix[words.index(WORD)] = matrix[words.index("ate")] * 1.01      # ate's nearest neighbour: shown
+    path = folder / FILE
+    save_word2vec_text(Vectors(words, matrix), path)
+    out = folder / "out"
+    code = main(["all", str(path), "--names", NAME, "--data-dir", str(word_sim_dir), "--out", str(out)])
+    assert code == 0
+    return out, path
+
+
+def test_a_report_shows_hostile_names_file_names_and_words_as_text(hostile_report):
+    out, path = hostile_report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    reader = read(page)
+    assert set(reader.tags) <= OWN_TAGS, set(reader.tags) - OWN_TAGS
+    assert "i" not in reader.tags and "u" not in reader.tags and "q" not in reader.tags
+    assert {name for _, name, _ in reader.attributes} <= OWN_ATTRIBUTES
+    text = "".join(reader.text)
+    attribute_values = "".join(value or "" for _, _, value in reader.attributes)
+    assert NAME in text and str(path) in text and WORD in text
+    # figure captions that name the embedding are both alt text and figcaption, intact
+    assert all(NAME not in caption or caption in text
+               for tag, name, caption in reader.attributes if (tag, name) == ("img", "alt"))
+    assert "<i>" not in page and "<u " not in page and "<q" not in page
+    assert NAME in text + attribute_values
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert not re.search(r"(?<!\\)<", markdown), "every < in the Markdown report is escaped"
+    assert md_escape(NAME) in markdown and md_escape(WORD) in markdown
