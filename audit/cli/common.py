@@ -14,8 +14,8 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 def add_vector_options(parser: argparse.ArgumentParser) -> None:
     """The loader options every command that reads an embedding file accepts."""
     group = parser.add_argument_group("reading the embedding file")
-    group.add_argument("--format", choices=("word2vec-text", "glove-text", "word2vec-bin", "npz", "gensim",
-                                            "pickle"), help="skip detection and read this format")
+    group.add_argument("--format", choices=("word2vec-text", "glove-text", "word2vec-bin", "fasttext-bin", "npz",
+                                            "gensim", "pickle"), help="skip detection and read this format")
     group.add_argument("--limit", type=int, metavar="N", help="read only the first N words")
     group.add_argument("--lowercase", action="store_true", help="lowercase the embedding's words")
     group.add_argument("--duplicates", default="error", choices=("error", "keep-first", "keep-last"),
@@ -26,7 +26,11 @@ def add_vector_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--allow-pickle", action="store_true",
                        help="allow reading pickles (gensim native files, pickled dicts); a pickle can run code")
     group.add_argument("--cache-dir", metavar="DIR",
-                       help="keep a parsed binary copy of text files here, keyed by sha256")
+                       help="keep a parsed binary copy of text and binary files here; a repeat load of the "
+                            "same unchanged file with the same options maps it back in")
+    group.add_argument("--unicode-errors", default="strict", choices=("strict", "replace", "ignore"),
+                       help="a word that is not UTF-8: an error (default), its bad bytes replaced by U+FFFD, "
+                            "or dropped (as gensim's unicode_errors); the count is recorded in the source")
 
 
 def load_vectors(args: argparse.Namespace, path: str):

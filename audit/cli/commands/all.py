@@ -37,7 +37,7 @@ def load_options(args) -> dict:
     """The loader keywords of the shared embedding-file flags."""
     return {"format": args.format, "limit": args.limit, "case": "lower" if args.lowercase else "keep",
             "duplicates": args.duplicates, "nonfinite": args.nonfinite, "allow_pickle": args.allow_pickle,
-            "cache_dir": args.cache_dir}
+            "cache_dir": args.cache_dir, "unicode_errors": args.unicode_errors}
 
 
 def run(args) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickletools
 import re
+import struct
 from pathlib import Path
 
 from audit.core.errors import AuditError
@@ -17,10 +18,12 @@ def detect_format(data: bytes, path: Path | None = None) -> str:
     """Name the format of (decompressed) content from its first bytes."""
     if data[:4] == b"PK\x03\x04":
         return "npz"
-    if data[:4] == FASTTEXT_MAGIC:
+    if data[:4] == FASTTEXT_MAGIC or is_old_fasttext(data):
         return "fasttext-bin"
     if data[:1] == b"\x80":
         return "gensim" if _pickle_builds_gensim_object(data[:1 << 16]) else "pickle"
+    if data.startswith(b"\xef\xbb\xbf"):   # a UTF-8 byte order mark is not part of the first line
+        data = data[3:]
     first_end = data.find(b"\n")
     first_end = len(data) if first_end < 0 else first_end
     header = data[:first_end].strip(b" \r").split(b" ")
@@ -30,6 +33,24 @@ def detect_format(data: bytes, path: Path | None = None) -> str:
             return "word2vec-bin"
         return "word2vec-text"
     return "glove-text"
+
+
+_OLD_FASTTEXT = struct.Struct("<12id3iq")   # dim ws epoch minCount neg wordNgrams loss model bucket minn maxn
+#                                            lrUpdateRate t | size nwords nlabels ntokens
+
+
+def is_old_fasttext(data: bytes) -> bool:
+    """A fastText model saved before the magic number existed (2017; gensim's ``lee_fasttext.bin``):
+    its training arguments must all be in range (loss and model are 1-3, t a sampling threshold
+    in (0, 1], sizes sensible), which no text and no other format's head is."""
+    if len(data) < _OLD_FASTTEXT.size:
+        return False
+    (dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn, maxn, lr_rate, t,
+     size, nwords, nlabels, ntokens) = _OLD_FASTTEXT.unpack_from(data)
+    return (0 < dim <= 1 << 16 and 0 < ws <= 1000 and 0 < epoch and 0 <= min_count and 0 <= neg
+            and 0 < word_ngrams <= 100 and loss in (1, 2, 3) and model in (1, 2, 3) and 0 <= bucket
+            and 0 <= minn <= maxn <= 1000 and 0 < lr_rate and 0 < t <= 1 and 0 < nwords <= size
+            and 0 <= nlabels and 0 <= ntokens)
 
 
 def _first_entry_is_binary(body: bytes, dim: int) -> bool:

@@ -12,8 +12,9 @@ the mean of the word's own row and the rows of its character n-grams (``minn``..
 characters of ``<word>``, hashed with FNV-1a into ``bucket`` rows; the end-of-sentence token
 ``</s>`` has no n-grams in fastText). The n-gram rows themselves are not kept: words outside the
 vocabulary get no vector (fastText could build one from its n-grams; an audit of the released
-vocabulary does not need it). Supervised, quantized (``.ftz``) and pre-2017 files are refused
-with a sentence.
+vocabulary does not need it). Models saved before 2017 (no magic number, gensim's
+``lee_fasttext.bin``) are read too; supervised and quantized (``.ftz``) models are refused with a
+sentence.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 from audit.core.errors import AuditError
 from audit.core.loaders._input import Input
-from audit.core.loaders.detect import FASTTEXT_MAGIC
+from audit.core.loaders.detect import FASTTEXT_MAGIC, is_old_fasttext
 from audit.core.loaders.options import OptionError
 from audit.core.loaders.text import TextResult
 
@@ -32,6 +33,8 @@ _ARGS = struct.Struct("<12id")     # dim ws epoch minCount neg wordNgrams loss m
 _DICT = struct.Struct("<3iqq")     # size nwords nlabels ntokens pruneidx_size
 _ENTRY = struct.Struct("<qb")      # count type
 _MATRIX = struct.Struct("<?qq")    # quant rows cols
+_OLD_DICT = struct.Struct("<3iq")  # before 2017: no pruned index
+_OLD_MATRIX = struct.Struct("<qq")  # before 2017: no quantization flag
 EOS = "</s>"
 GATHER_BYTES = 64 << 20
 
@@ -44,19 +47,30 @@ def parse_fasttext_bin(source: Input, *, limit: int | None = None, unicode_error
     def truncated(what: str) -> AuditError:
         return AuditError(f"{path} is a truncated fastText .bin model: it ends inside {what}.")
 
-    if data[:4] != FASTTEXT_MAGIC:
-        raise AuditError(f"{path} is not a fastText .bin model (it lacks the fastText magic number; models "
-                         f"saved before 2017 are not read).")
-    pos = 8
-    if len(data) < pos + _ARGS.size:
-        raise truncated("its training arguments")
-    (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model, bucket, minn, maxn, _lr_rate,
-     _t) = _ARGS.unpack_from(data, pos)
-    pos += _ARGS.size
+    new_format = data[:4] == FASTTEXT_MAGIC
+    if not new_format and not is_old_fasttext(data):
+        raise AuditError(f"{path} is not a fastText .bin model (neither the fastText magic number nor a "
+                         f"pre-2017 header).")
+    if new_format:
+        pos = 8
+        if len(data) < pos + _ARGS.size:
+            raise truncated("its training arguments")
+        (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model, bucket, minn, maxn, _lr_rate,
+         _t) = _ARGS.unpack_from(data, pos)
+        pos += _ARGS.size
+    else:   # dim and ws first, then the other arguments, no magic or version
+        (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model, bucket, minn, maxn, _lr_rate,
+         _t) = _ARGS.unpack_from(data, 0)
+        pos = _ARGS.size
     if len(data) < pos + _DICT.size:
         raise truncated("its dictionary")
-    size, nwords, nlabels, _ntokens, pruneidx_size = _DICT.unpack_from(data, pos)
-    pos += _DICT.size
+    if new_format:
+        size, nwords, nlabels, _ntokens, pruneidx_size = _DICT.unpack_from(data, pos)
+        pos += _DICT.size
+    else:
+        size, nwords, nlabels, _ntokens = _OLD_DICT.unpack_from(data, pos)
+        pruneidx_size = 0
+        pos += _OLD_DICT.size
     if nlabels > 0 or model == 3:
         raise AuditError(f"{path} is a supervised fastText model (a classifier, {nlabels} labels); only "
                          f"unsupervised word-vector models are read.")
@@ -90,8 +104,13 @@ def parse_fasttext_bin(source: Input, *, limit: int | None = None, unicode_error
         words.append(word)
     if len(data) < pos + _MATRIX.size:
         raise truncated("its input matrix header")
-    quant, rows, cols = _MATRIX.unpack_from(data, pos)
-    pos += _MATRIX.size
+    if new_format:
+        quant, rows, cols = _MATRIX.unpack_from(data, pos)
+        pos += _MATRIX.size
+    else:
+        quant = False
+        rows, cols = _OLD_MATRIX.unpack_from(data, pos)
+        pos += _OLD_MATRIX.size
     if quant:
         raise AuditError(f"{path} is a quantized fastText model (.ftz); only full .bin models are read.")
     if cols != dim or rows != nwords + bucket:

@@ -148,10 +148,8 @@ def _normalise(chunk: bytes) -> bytes:
 def _guess_dim(data: bytes, path: Path) -> int:
     """GloVe files have no header: the dimension is the most common field count minus one,
     taken over the first lines (a word with spaces on the first line must not decide it)."""
-    head = data[:1 << 20].split(b"\n")
-    if len(data) > 1 << 20 and len(head) > 1:
-        head = head[:-1]   # the last piece is cut in the middle of a line
-    head = [line for line in head[:1000] if line]
+    end = data.find(b"\n", 1 << 20)   # whole lines: about the first MB, or the first line however long
+    head = [line for line in data[:end if end >= 0 else len(data)].split(b"\n", 1000)[:1000] if line]
     if not head:
         raise AuditError(f"{path} has no vectors.")
     counts = np.bincount([line.count(b" ") for line in head])
@@ -344,6 +342,8 @@ class _Parser:
                                   "unicode_errors", ("replace", "ignore")) from None
             text = line.decode("utf-8", self.unicode_errors)
             self.undecodable += 1
+            if text.startswith(" ") or not text:
+                raise AuditError(f"{path}: line {line_no}'s word is empty once its bad bytes are dropped.")
         tokens = text.split(" ")
         if len(tokens) < dim + 1:
             if "\t" in text:
