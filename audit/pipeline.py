@@ -51,12 +51,14 @@ from audit.checks.vocab import provenance as vocabulary_provenance
 from audit.core.errors import AuditError
 from audit.core.npzfile import read_npz
 from audit.core.results import InputInfo, Result, load_result, today
+from audit.core.sources import load_embedding   # a path, or gensim-data:/hf: names
 from audit.core.vectors import Vectors
 from audit.corpora.librispeech import LibriSpeechCorpus
 from benchmarks import benchmark_pairs, evaluate
 from homophones import check as homophone_check
 from homophones import load_pairs
-from reports import render_files, write_files
+from reports import FORMATS, render_files, write_files
+from reports.fields import slug
 from reports.run import AuditRun, EmbeddingResults, ReportData, RunEntry, read_result, report_files
 import reproductions.speech2vec.history  # noqa: F401  (registers the training-history result)
 
@@ -124,10 +126,6 @@ class AuditOutcome:
             rows.append([audit.name, homophones.verdict if homophones is not None else "-",
                          ", ".join(sorted(audit.results)), ", ".join(sorted(audit.skipped)) or "-"])
         return rows
-
-
-class Skip(Exception):
-    """Raised by a check's ``run`` when it finds, while running, that it cannot apply."""
 
 
 class RunContext:
@@ -363,8 +361,6 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
             names: Sequence[str] | None = None, checks: Sequence[Check] = CHECKS,
             progress: Callable[[str], None] = stderr_progress) -> AuditOutcome:
     """Audit each embedding of ``paths`` with every check that applies; write the report to ``out``."""
-    from audit.core.sources import load_embedding as load   # a path, or gensim-data:/hf: names
-
     names = embedding_names(paths, names)
     if options.provenance and not options.corpus_root:
         raise AuditError("model provenance needs a corpus root to train the reference text models on.")
@@ -375,7 +371,7 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
     audits = []
     for path, name in zip(paths, names):
         progress(f"auditing {name} ...")
-        subject = Subject(vectors=load(path, **options.load), path=Path(path), name=name)
+        subject = Subject(vectors=load_embedding(path, **options.load), path=Path(path), name=name)
         audits.append(audit_embedding(subject, context, checks))
     return write_run(out, audits, options, inputs=paths)
 
@@ -389,8 +385,6 @@ def audit_embedding(subject: Subject, context: RunContext, checks: Sequence[Chec
             earlier = {kind: audit.results[kind] for kind in check.needs if kind in audit.results}
             try:
                 audit.results[check.kind] = _as_saved(check.run(subject, context, earlier))
-            except Skip as skip:
-                reason = str(skip)
             except AuditError as error:
                 if not check.skip_on_error:
                     raise
@@ -412,17 +406,13 @@ def _dump(data: dict) -> str:
 
 
 # ------------------------------------------------------------------------------ writing
-def _slug(name: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")[:40] or "embedding"
-
-
 def result_files(audits: Sequence[EmbeddingAudit], options: AuditOptions) -> tuple[dict[str, str], AuditRun]:
     """results/*.json texts keyed by path relative to the report folder, and the manifest."""
     files, entries = {}, []
     for number, audit in enumerate(audits, start=1):
         written = {}
         for kind, result in audit.results.items():
-            file = f"{number:02d}-{_slug(audit.name)}.{kind}.json"
+            file = f"{number:02d}-{slug(audit.name)}.{kind}.json"
             files[f"results/{file}"] = _dump(result.to_dict())
             written[kind] = file
         entries.append(RunEntry(name=audit.name, path=audit.path, sha256=audit.sha256, results=written,
@@ -458,8 +448,6 @@ def write_run(out: str | os.PathLike, audits: Sequence[EmbeddingAudit], options:
 
 def rebuild_report(folder: str | os.PathLike, formats: Sequence[str] | None = None) -> list[Path]:
     """`audit report`: re-render ``folder/results`` into ``folder`` without recomputing anything."""
-    from reports import FORMATS
-
     files = render_files(folder, tuple(formats) if formats else FORMATS)
     return write_files(folder, files)
 
