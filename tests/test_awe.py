@@ -145,6 +145,8 @@ def test_split_holds_out_whole_speakers_and_is_recorded():
     assert split_by_speaker(data, split="speakers", test_fraction=0.25, seed=0).test_speakers == split.test_speakers
     everyone = split_by_speaker(data, split="none", test_fraction=0.25, seed=0)
     assert everyone.train.all() and everyone.test.all()
+    three = toy_data(list("aabbcc"), ["s0", "s1", "s2"] * 2)          # SWDP needs two held-out speakers
+    assert len(split_by_speaker(three, split="speakers", test_fraction=0.25, seed=0).test_speakers) == 2
     with pytest.raises(AuditError, match="single speaker"):
         split_by_speaker(toy_data(list("aabb"), ["s"] * 4), split="speakers", test_fraction=0.25, seed=0)
 
@@ -231,8 +233,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(cache, tmp_path):
     with pytest.raises(AuditError, match="'margin' differs"):
         run(cache, tmp_path / "killed", 2, resume=True, **{**changes, "margin": 0.3})
     resumed = run(cache, tmp_path / "killed", 2, resume=True, **changes)
-    for name in ("vectors.txt", "agwe.txt", "epochs/epoch_000.txt", "epochs/epoch_001.txt", "epochs/epoch_002.txt",
-                 "history.csv"):
+    for name in ("vectors.txt", "agwe.txt", "epochs/epoch_000.txt", "epochs/epoch_001.txt", "epochs/epoch_002.txt"):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "killed" / name).read_bytes(), name
     for name in ("instances.npz", "instances_epoch_000.npz"):
         with np.load(tmp_path / "whole" / name) as a, np.load(tmp_path / "killed" / name) as b:
@@ -251,11 +252,11 @@ def test_outputs_split_and_held_out_ap(cache, tmp_path):
     vectors = load(tmp_path / "out" / "vectors.txt")
     assert np.allclose(vectors.norms, 1, atol=1e-5)
     split = history.split
-    assert split.split == "speakers" and len(split.test_speakers) == 1 and len(split.train_speakers) == 2
+    assert split.split == "speakers" and len(split.test_speakers) == 2 and len(split.train_speakers) == 1
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert config["split"] == "speakers" and config["loss"] == "triplet" and config["epochs"] == 2
     saved = load_result(tmp_path / "out" / "history.json")
-    assert saved.kind == "awe-training-history" and saved == history
+    assert saved.kind == "awe-training-history" and saved.to_json() == history.to_json()
     assert (tmp_path / "out" / "history.csv").read_text().count("\n") == 4
     for record, name in ((history.epochs[0], "instances_epoch_000.npz"), (history.epochs[-1], "instances.npz")):
         with np.load(tmp_path / "out" / name) as archive:
@@ -269,6 +270,8 @@ def test_outputs_split_and_held_out_ap(cache, tmp_path):
         same = labels[test][i] == labels[test][j]
         assert not record.held_out.sampled
         assert record.held_out.sw_ap == pytest.approx(average_precision_score(same, scores), abs=1e-5)
+        keep = ~(same & (speakers[test][i] == speakers[test][j]))
+        assert record.held_out.swdp_ap == pytest.approx(average_precision_score(same[keep], scores[keep]), abs=1e-5)
     assert history.epochs[0].held_out != history.epochs[-1].held_out             # the encoder changed
     assert history.dtw_baseline.score == "-dtw-cost" and history.dtw_baseline.tokens == split.test_tokens
     assert history.epochs[-1].homophones is not None and history.written is None

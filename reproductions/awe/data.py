@@ -3,8 +3,9 @@
 The frames, vocabulary and normalisation come from :func:`reproductions.speech2vec.data.prepare`
 on the same frame store. Added here:
 
-- the split by speaker (the default): a seeded share of the speakers is held out of training
-  and every epoch is evaluated on their instances;
+- the split by speaker (the default): a seeded share of the speakers (at least two, so that
+  same-word different-speaker pairs exist) is held out of training and every epoch is
+  evaluated on their instances;
 - batches of word groups ("P words x K instances", Hermans et al.): each epoch every training
   instance of a word with at least two training instances is used once, in groups of ``K`` to
   ``2K - 1`` instances of one word, the groups shuffled and packed into batches of about
@@ -43,14 +44,15 @@ class SpeakerSplit:
 
 
 def split_by_speaker(data: TrainingData, *, split: str, test_fraction: float, seed: int) -> SpeakerSplit:
-    """Held-out speakers: ``round(test_fraction * speakers)`` of them (at least 1, at most all but 1), seeded."""
+    """Held-out speakers: ``round(test_fraction * speakers)`` of them, at least 2 and at most all but 1, seeded."""
     names = np.unique(data.speakers)
     if split == "none":
         everyone = np.ones(len(data), bool)
         return SpeakerSplit("none", tuple(names.tolist()), tuple(names.tolist()), everyone, everyone)
     if len(names) < 2:
         raise AuditError("the corpus has a single speaker, so no speaker can be held out; use --split none.")
-    held = max(1, min(len(names) - 1, round(test_fraction * len(names))))
+    # Two held-out speakers at least (when a speaker is left to train on): SWDP needs pairs of them.
+    held = min(len(names) - 1, max(2, round(test_fraction * len(names))))
     test_speakers = np.sort(np.random.default_rng([seed, 7]).permutation(names)[:held])
     test = np.isin(data.speakers, test_speakers)
     train_speakers = np.setdiff1d(names, test_speakers)
