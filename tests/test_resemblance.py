@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -10,9 +11,10 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.stats import rankdata, spearmanr
 
 from audit.core.errors import AuditError
-from audit.checks.provenance.resemblance import (DECISION_RULE, PairScores, ProvenanceResult, ReferenceInfo, ResemblanceParams,
-                               _judge_measure, compare, jaccard_rows, judge, procrustes_fit, shared_vocabulary,
-                               spearman_of_ranks)
+from audit.checks.provenance.resemblance import (DECISION_RULE, Contest, FamilyComparison, FamilySpread, PairScores,
+                                                 ProvenanceResult, ReferenceInfo, ResemblanceParams, _judge_measure,
+                                                 _spread, closest_reference, compare, contests, jaccard_rows, judge,
+                                                 procrustes_fit, shared_vocabulary, spearman_of_ranks, verdict_of)
 from audit.core.results import InputInfo, load_result
 from audit.core.vectors import Vectors
 
@@ -170,7 +172,8 @@ def test_a_new_seed_of_a_family_is_judged_into_that_family(two_families):
     unrelated = random_vectors(1500, 16, 97)
     result = judge(unrelated, families, params=PARAMS)
     assert result.verdict == "neither"
-    assert result.reason.startswith("neither: outside the text band")
+    assert result.reason.startswith("neither: the text family beats its rivals on ")
+    assert not all(c.beats for c in result.contests if c.family == "text")
 
 
 def test_the_band_is_the_range_over_member_pairs(two_families):
@@ -199,3 +202,88 @@ def test_a_family_of_one_has_no_band():
     members = family_of(np.ones((50, 4)), "text", [1], 1.0)
     with pytest.raises(AuditError, match="at least 2 reference embeddings"):
         judge(random_vectors(50, 4, 0), {"text": members})
+
+
+# ------------------------------------------------------------------------------ the contest between families
+def hand_family(name: str, scores: dict[str, list[float]]) -> FamilyComparison:
+    """A family whose audited scores per measure are given; bands are not read by the contest."""
+    n = len(next(iter(scores.values())))
+    pairs = [PairScores("audited", f"{name}-{i}", 100, scores["knn_overlap"][i], scores["rsa_spearman"][i],
+                        scores["procrustes_cosine"][i]) for i in range(n)]
+    refs = [ReferenceInfo(f"{name}-{i}", name, InputInfo("", "", "memory", 100, 4), i, recipe=f"recipe {i}")
+            for i in range(n)]
+    spreads = [_spread(m, pairs, []) for m in ("knn_overlap", "rsa_spearman", "procrustes_cosine")]
+    return FamilyComparison(family=name, references=refs, shared_words=100, band_pairs=[], audited_pairs=pairs,
+                            measures=[], inside=False, worst_margin=0.0, spreads=spreads)
+
+
+def same(values: list[float]) -> dict[str, list[float]]:
+    return {m: list(values) for m in ("knn_overlap", "rsa_spearman", "procrustes_cosine")}
+
+
+def test_spread_is_the_best_match_and_the_spread_of_members_best_matches():
+    audited = [PairScores("audited", f"m{i}", 10, 0, v, 0) for i, v in enumerate([0.2, 0.4, 0.9])]
+    # members' own pairs: m0-m1 0.5, m0-m2 0.1, m1-m2 0.3 -> best matches m0 0.5, m1 0.5, m2 0.3
+    band = [PairScores("m0", "m1", 10, 0, 0.5, 0), PairScores("m0", "m2", 10, 0, 0.1, 0),
+            PairScores("m1", "m2", 10, 0, 0.3, 0)]
+    spread = _spread("rsa_spearman", audited, band)
+    assert spread == FamilySpread("rsa_spearman", pytest.approx(0.5), pytest.approx(np.std([0.2, 0.4, 0.9], ddof=1)),
+                                  3, best=0.9, best_member="m2",
+                                  spread=pytest.approx(np.std([0.5, 0.5, 0.3], ddof=1)))
+    assert _spread("rsa_spearman", audited[:2], band[:1]).spread == 0.0      # two members: one best match
+
+
+def with_spreads(family: FamilyComparison, best: float, spread: float) -> FamilyComparison:
+    return dataclasses.replace(family, spreads=[FamilySpread(m, best, 0.0, 2, best=best, spread=spread)
+                                                for m in ("knn_overlap", "rsa_spearman", "procrustes_cosine")])
+
+
+def test_a_family_beats_a_rival_only_when_the_gap_exceeds_the_sum_of_spreads():
+    # from member scores: text best 0.6, rival best 0.1, no band pairs: margin 0
+    rival = hand_family("random", same([0.1, 0.05]))
+    [contest] = [c for c in contests([hand_family("text", same([0.4, 0.6])), rival]) if c.measure == "knn_overlap"]
+    assert contest == Contest("text", "random", "knn_overlap", pytest.approx(0.5), 0.0, True)
+    # exactly at the border (binary-exact numbers): gap 0.5 == margin 0.25 + 0.25 does not beat
+    text = with_spreads(hand_family("text", same([0.5, 0.5])), 0.5, 0.25)
+    at = with_spreads(rival, 0.0, 0.25)
+    assert [(c.gap, c.margin, c.beats) for c in contests([text, at])] == [(0.5, 0.5, False)] * 3
+    # the rival a little lower (gap 0.5 + 2**-20) or a little tighter (margin 0.5 - 2**-20): beats
+    assert all(c.beats for c in contests([text, with_spreads(rival, -2.0 ** -20, 0.25)]))
+    assert all(c.beats for c in contests([text, with_spreads(rival, 0.0, 0.25 - 2.0 ** -20)]))
+    assert verdict_of([text, at]) == "neither" and verdict_of([text, with_spreads(rival, 0.0, 0.2)]) == "text-like"
+
+
+def test_verdict_needs_every_rival_beaten_on_every_measure():
+    text = hand_family("text", same([0.5, 0.6, 0.55]))
+    shuffled = hand_family("shuffled-text", same([0.1, 0.12, 0.11]))
+    random = hand_family("random", same([0.0, 0.01, 0.005]))
+    assert verdict_of([text, shuffled, random]) == "text-like"
+    # one measure where the shuffled corpus does as well: not text-like
+    close = hand_family("shuffled-text", {**same([0.1, 0.12, 0.11]), "rsa_spearman": [0.5, 0.55, 0.6]})
+    assert verdict_of([text, close, random]) == "neither"
+    speech = hand_family("speech", same([0.8, 0.85]))
+    assert verdict_of([text, shuffled, random, speech]) == "speech-like"
+    # only non-text families: nothing to name
+    assert verdict_of([shuffled, random]) == "neither"
+    # contests are only from the verdict families' side
+    assert {c.family for c in contests([text, shuffled, random, speech])} == {"text", "speech"}
+
+
+def test_closest_reference_is_the_best_mean_rank():
+    text = hand_family("text", {"knn_overlap": [0.3, 0.2, 0.1], "rsa_spearman": [0.5, 0.7, 0.1],
+                                "procrustes_cosine": [0.6, 0.5, 0.4]})
+    other = hand_family("random", same([0.0, 0.0]))
+    # ranks among the five: text-0 (1, 2, 1) -> 4/3; text-1 (2, 1, 2) -> 5/3
+    best = closest_reference([text, other])
+    assert (best.name, best.family, best.recipe) == ("text-0", "text", "recipe 0")
+    assert best.mean_rank == pytest.approx(4 / 3)
+    assert closest_reference([other], ["text"]) is None
+
+
+def test_result_round_trips_with_contests_and_closest(two_families):
+    text_base, _, families = two_families
+    result = judge(family_of(text_base, "text", [99], 0.6)[0][1], families, params=PARAMS,
+                   recipes=[{"window": 5}])
+    assert result.contests and result.closest is not None and result.closest_text.family == "text"
+    assert result.result_version == 2
+    assert load_result(json.loads(result.to_json())) == result

@@ -1,11 +1,26 @@
 """Reference embeddings to compare an audited embedding with.
 
-Text family: skip-gram word2vec models (gensim) trained on a corpus's transcripts, one per seed,
-with the audited embedding's dimension and the same vocabulary filter (minimum count). Training
-uses one worker thread so that a seed gives the same vectors on every run.
+Text family: word2vec / fastText models (gensim) trained on a corpus's transcripts with the
+audited embedding's dimension and the same vocabulary filter (minimum count). The recipe of a
+suspect embedding is what an auditor does not know, so the references span the recipes that
+published text embeddings use (:data:`DEFAULT_RECIPES`), and each reference reads the corpus in
+its own sentence order with its own seed. Training uses one worker thread per model so that a
+seed gives the same vectors on every run; models are trained in parallel processes instead.
 
-Speech family: the outputs of speech reproductions (``DIR/vectors.txt`` as written by
-``audit reproduce speech2vec``), read as they are.
+Non-text families, the alternatives a ``text-like`` verdict must beat:
+
+- ``shuffled-text``: the same recipes (the first ``shuffled`` of the grid) trained on the
+  corpus with its tokens shuffled across the whole corpus: the same words and counts, hence the
+  same vocabulary and frequencies, but no context. What a text model knows beyond word
+  frequency, these lack.
+- ``random``: Gaussian embeddings over the text references' vocabulary: chance level.
+- ``speech``: the outputs of speech reproductions (``DIR/vectors.txt`` as written by
+  ``audit reproduce speech2vec``), read as they are, when given.
+
+Trained references are cached under the data dir (``provenance-references/``), keyed by the
+corpus content (the token stream, not the file names), the recipe, the dimension, the minimum
+count, the seed, the corpus order (sentences or tokens shuffled) and the gensim version, so a
+second audit against the same corpus reuses them.
 
 This is a core module: it imports gensim (inside the training function) but never torch.
 """
@@ -13,9 +28,12 @@ This is a core module: it imports gensim (inside the training function) but neve
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
-from dataclasses import dataclass
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -25,6 +43,101 @@ from audit.core.errors import AuditError
 from audit.checks.provenance.resemblance import CorpusInfo, ReferenceInfo
 from audit.core.results import InputInfo
 from audit.core.vectors import SourceInfo, Vectors
+
+MODELS = ("word2vec", "fasttext")
+ARCHITECTURES = ("skip-gram", "cbow")
+LOSSES = ("negative", "hs")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How one text reference is trained (besides its dimension, minimum count and seed).
+
+    ``loss``: ``negative`` sampling with ``negative`` noise words, or ``hs`` (hierarchical
+    softmax, no negative sampling). ``sample``: the subsampling threshold of frequent words (0 =
+    none). ``min_n``/``max_n``: fastText's character n-gram lengths (ignored by word2vec).
+    """
+
+    model: str = "word2vec"
+    architecture: str = "skip-gram"
+    window: int = 5
+    epochs: int = 5
+    loss: str = "negative"
+    negative: int = 5
+    sample: float = 1e-3
+    alpha: float = 0.025
+    min_n: int = 3
+    max_n: int = 6
+
+    def check(self) -> None:
+        for name, allowed in (("model", MODELS), ("architecture", ARCHITECTURES), ("loss", LOSSES)):
+            if getattr(self, name) not in allowed:
+                raise AuditError(f"a recipe's {name} must be one of {', '.join(allowed)}, not "
+                                 f"{getattr(self, name)!r}.")
+        if self.window < 1 or self.epochs < 1:
+            raise AuditError("a recipe's window and epochs must be at least 1.")
+        if self.loss == "negative" and self.negative < 1:
+            raise AuditError("a negative-sampling recipe needs at least 1 negative sample.")
+        if not 0 <= self.sample < 1 or not 0 < self.alpha < 1:
+            raise AuditError("a recipe's sample must be in [0, 1) and its alpha in (0, 1).")
+        if self.model == "fasttext" and not 1 <= self.min_n <= self.max_n:
+            raise AuditError("a fastText recipe needs 1 <= min_n <= max_n.")
+
+    @property
+    def label(self) -> str:
+        """Short and unique: ``w2v-sg w5 e5 neg5 s1e-03``, ``ft-cbow w5 e5 hs s1e-04 n3-6``."""
+        head = ("w2v" if self.model == "word2vec" else "ft") + ("-sg" if self.architecture == "skip-gram" else "-cbow")
+        loss = f"neg{self.negative}" if self.loss == "negative" else "hs"
+        parts = [head, f"w{self.window}", f"e{self.epochs}", loss, f"s{self.sample:.0e}"]
+        if self.alpha != 0.025:
+            parts.append(f"a{self.alpha:g}")
+        if self.model == "fasttext":
+            parts.append(f"n{self.min_n}-{self.max_n}")
+        return " ".join(parts)
+
+    @classmethod
+    def parse(cls, text: str) -> "Recipe":
+        """``key=value`` pairs separated by commas (``model=fasttext,architecture=cbow,window=8``);
+        keys are the field names (``arch`` for architecture), the rest keep their defaults."""
+        values: dict = {}
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        for item in (part.strip() for part in text.split(",")):
+            if not item:
+                continue
+            key, sep, value = item.partition("=")
+            key = {"arch": "architecture"}.get(key.strip(), key.strip())
+            if not sep or key not in types:
+                raise AuditError(f"the recipe {text!r} has {item!r}; write key=value pairs with keys "
+                                 f"{', '.join(types)}.")
+            value = value.strip()
+            try:
+                values[key] = {"int": int, "float": float}.get(types[key], str)(value)
+            except ValueError:
+                raise AuditError(f"the recipe {text!r} gives {key} the value {value!r}, not a {types[key]}.") from None
+        recipe = cls(**values)
+        recipe.check()
+        return recipe
+
+
+# The default grid, a reasoned spread over what published text embeddings use:
+# word2vec's two architectures at its tool's defaults (window 5, negative 5, subsampling 1e-3:
+# Mikolov et al. 2013; gensim's defaults), narrow and wide windows with more epochs, more negatives
+# and stronger subsampling (windows 2/5/10 and negatives 5/15 as Levy, Goldberg & Dagan 2015 searched;
+# subsampling 1e-4, since the papers' 1e-5 is meant for billions of tokens: on the 453k-token Wikipedia
+# test corpus a 1e-5 skip-gram matched no other model, kNN overlap 0.002), hierarchical softmax for both architectures (the word2vec papers'
+# alternative to negative sampling) and fastText's own defaults (skip-gram, window 5, subsampling
+# 1e-4, character n-grams 3-6: Bojanowski et al. 2017). The first three are among the cheapest to
+# train and cover both architectures and two subsampling levels: the shuffled-text family reuses them.
+DEFAULT_RECIPES = (
+    Recipe(architecture="skip-gram", window=5, epochs=5),
+    Recipe(architecture="cbow", window=5, epochs=5),
+    Recipe(architecture="skip-gram", window=10, epochs=5, negative=15, sample=1e-4),
+    Recipe(architecture="skip-gram", window=2, epochs=10),
+    Recipe(architecture="cbow", window=10, epochs=15, sample=1e-4),
+    Recipe(architecture="skip-gram", window=5, epochs=5, loss="hs"),
+    Recipe(architecture="cbow", window=3, epochs=10, loss="hs"),
+    Recipe(model="fasttext", architecture="skip-gram", window=5, epochs=5, sample=1e-4),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +162,10 @@ class TextModelConfig:
 
     def to_dict(self) -> dict:
         return {"algorithm": "gensim word2vec skip-gram (negative sampling)", **dataclasses.asdict(self)}
+
+    def recipe(self) -> Recipe:
+        return Recipe(window=self.window, epochs=self.epochs, negative=self.negative, sample=self.sample,
+                      alpha=self.alpha)
 
 
 def reference_seeds(count: int, first: int = 1) -> list[int]:
@@ -90,19 +207,35 @@ def read_transcripts(root: str | os.PathLike, subsets: Sequence[str] | None = No
 # ------------------------------------------------------------------------------ text models
 def train_text_model(sentences: Iterable[Sequence[str]], config: TextModelConfig, seed: int) -> Vectors:
     """One skip-gram word2vec model; its words in gensim's order (by decreasing count)."""
-    from gensim.models import Word2Vec
-
     config.check()
-    model = Word2Vec(vector_size=config.dim, window=config.window, min_count=config.min_count,
-                     sample=config.sample, negative=config.negative, hs=0, sg=1, epochs=config.epochs,
-                     alpha=config.alpha, workers=config.workers, seed=seed)
+    return train_model(sentences, config.recipe(), dim=config.dim, min_count=config.min_count, seed=seed,
+                       workers=config.workers)
+
+
+def train_model(sentences: Iterable[Sequence[str]], recipe: Recipe, *, dim: int, min_count: int, seed: int,
+                workers: int = 1) -> Vectors:
+    """One gensim model of ``recipe``; its words in gensim's order (by decreasing count)."""
+    # gensim is heavy (about 1 s to import) and only needed when references are trained
+    from gensim.models import FastText, Word2Vec
+
+    recipe.check()
+    if dim < 1 or min_count < 1:
+        raise AuditError("a text model's dimension and minimum count must be at least 1.")
+    options = dict(vector_size=dim, window=recipe.window, min_count=min_count, sample=recipe.sample,
+                   negative=recipe.negative if recipe.loss == "negative" else 0, hs=int(recipe.loss == "hs"),
+                   sg=int(recipe.architecture == "skip-gram"), epochs=recipe.epochs, alpha=recipe.alpha,
+                   workers=workers, seed=seed)
+    if recipe.model == "fasttext":
+        model = FastText(min_n=recipe.min_n, max_n=recipe.max_n, **options)
+    else:
+        model = Word2Vec(**options)
     model.build_vocab(sentences)
     if not model.wv.index_to_key:
-        raise AuditError(f"no word of the corpus occurs at least {config.min_count} times; lower --min-count.")
-    model.train(sentences, total_examples=model.corpus_count, epochs=config.epochs)
+        raise AuditError(f"no word of the corpus occurs at least {min_count} times; lower --min-count.")
+    model.train(sentences, total_examples=model.corpus_count, epochs=recipe.epochs)
     words = list(model.wv.index_to_key)
     matrix = np.asarray(model.wv.vectors, dtype=np.float32)
-    source = SourceInfo(path=f"word2vec-seed-{seed}", format="memory", words=len(words), dim=config.dim)
+    source = SourceInfo(path=f"{recipe.model}-seed-{seed}", format="memory", words=len(words), dim=dim)
     return Vectors(words, matrix, source)
 
 
@@ -117,6 +250,246 @@ def text_references(sentences: Sequence[Sequence[str]], config: TextModelConfig,
         references.append((ReferenceInfo(name=name, family="text", input=InputInfo.of(vectors, name=name),
                                           seed=int(seed)), vectors))
     return references
+
+
+# ------------------------------------------------------------------------------ the reference families
+CACHE_FOLDER = "provenance-references"
+CACHE_FORMAT = 1
+TEXT, SHUFFLED, RANDOM, SPEECH = "text", "shuffled-text", "random", "speech"
+
+
+@dataclass(frozen=True)
+class EncodedCorpus:
+    """A corpus as integer tokens: ``vocabulary[tokens[offsets[i]:offsets[i + 1]]]`` is sentence i.
+
+    Cheap to send to worker processes and to hash; ``digest`` is the sha256 of the token stream
+    (sentences as lines of space-separated words), the cache's key to the corpus content.
+    """
+
+    vocabulary: tuple[str, ...]
+    tokens: np.ndarray
+    offsets: np.ndarray
+    digest: str
+
+    @classmethod
+    def of(cls, sentences: Sequence[Sequence[str]]) -> "EncodedCorpus":
+        index: dict[str, int] = {}
+        ids = [index.setdefault(word, len(index)) for sentence in sentences for word in sentence]
+        lengths = np.fromiter((len(s) for s in sentences), dtype=np.int64, count=len(sentences))
+        digest = hashlib.sha256()
+        for sentence in sentences:
+            digest.update((" ".join(sentence) + "\n").encode("utf-8"))
+        return cls(tuple(index), np.asarray(ids, dtype=np.int32), np.concatenate([[0], np.cumsum(lengths)]),
+                   digest.hexdigest())
+
+    def sentences(self, order: str = "corpus", seed: int = 0) -> list[list[str]]:
+        """The sentences in corpus order, in a seeded random ``sentences`` order, or with the
+        ``tokens`` shuffled across the whole corpus (sentence lengths kept)."""
+        words = np.asarray(self.vocabulary, dtype=object)
+        tokens = self.tokens
+        rng = np.random.default_rng(seed)
+        if order == "tokens":
+            tokens = tokens[rng.permutation(len(tokens))]
+        bounds = list(zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist()))
+        if order == "sentences":
+            bounds = [bounds[i] for i in rng.permutation(len(bounds))]
+        elif order not in ("corpus", "tokens"):
+            raise ValueError(order)
+        return [words[tokens[a:b]].tolist() for a, b in bounds]
+
+
+@dataclass(frozen=True)
+class ReferenceTiming:
+    name: str
+    seconds: float            # training time, or the time to read it from the cache
+    cached: bool
+
+
+@dataclass(frozen=True)
+class ReferenceTimings:
+    """Where the time went: corpus encoding, references (wall clock, and each one), workers."""
+
+    encode_s: float = 0.0
+    references_s: float = 0.0
+    workers: int = 1
+    trained: int = 0
+    cached: int = 0
+    references: list[ReferenceTiming] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    families: dict[str, list[tuple[ReferenceInfo, Vectors]]]
+    recipes: list[Recipe]
+    timings: ReferenceTimings
+    cache_dir: str
+
+
+@dataclass(frozen=True)
+class _Job:
+    name: str
+    family: str
+    recipe: Recipe
+    seed: int
+    order: str                # "sentences" (text) or "tokens" (shuffled-text)
+
+
+def _cache_key(digest: str, job: _Job, dim: int, min_count: int, gensim_version: str) -> str:
+    payload = {"format": CACHE_FORMAT, "corpus": digest, "recipe": dataclasses.asdict(job.recipe), "dim": dim,
+               "min_count": min_count, "seed": job.seed, "order": job.order, "gensim": gensim_version}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _read_cached(path: Path, dim: int) -> tuple[list[str], np.ndarray] | None:
+    """The cached words and matrix, or None when absent or unreadable (then trained again)."""
+    from audit.core.npzfile import read_npz
+
+    if not path.is_file():
+        return None
+    try:
+        arrays = read_npz(path, what="the cached reference", keys=("words", "matrix"))
+        words, matrix = arrays["words"].tolist(), np.asarray(arrays["matrix"], dtype=np.float32)
+    except (AuditError, KeyError):
+        return None
+    if matrix.ndim != 2 or matrix.shape != (len(words), dim):
+        return None
+    return words, matrix
+
+
+def _train_job(corpus: EncodedCorpus, job: _Job, dim: int, min_count: int) -> tuple[list[str], np.ndarray, float]:
+    start = time.perf_counter()
+    vectors = train_model(corpus.sentences(job.order, job.seed), job.recipe, dim=dim, min_count=min_count,
+                          seed=job.seed)
+    return list(vectors.words), vectors.matrix, time.perf_counter() - start
+
+
+def default_workers() -> int:
+    """Processes for training: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def build_references(sentences: Sequence[Sequence[str]], *, dim: int, min_count: int,
+                     recipes: Sequence[Recipe] = DEFAULT_RECIPES, shuffled: int = 3, random: int = 3,
+                     cache_dir: str | os.PathLike | None = None, workers: int | None = None,
+                     progress=None) -> ReferenceSet:
+    """The text family (one reference per recipe, each in its own sentence order and seed), the
+    shuffled-text family (the first ``shuffled`` recipes on token-shuffled corpora) and the random
+    family (``random`` Gaussian embeddings over the text references' vocabulary).
+
+    Seeds: text reference i (from 0) uses seed i + 1, shuffled-text j seed 101 + j, random k seed
+    201 + k. Missing references are trained in ``workers`` processes (default: every CPU) and
+    written to ``cache_dir`` (None: no cache).
+    """
+    if not recipes:
+        raise AuditError("at least one reference recipe is needed.")
+    if len(recipes) < 2:
+        raise AuditError("the text family needs at least 2 recipes to have a spread.")
+    if not 0 <= shuffled <= len(recipes) or shuffled == 1:
+        raise AuditError(f"the shuffled-text family takes 0 or 2..{len(recipes)} of the recipes.")
+    if random == 1 or random < 0:
+        raise AuditError("the random family needs 0 or at least 2 members.")
+    for recipe in recipes:
+        recipe.check()
+    import gensim  # heavy; its version is part of the cache key
+
+    start = time.perf_counter()
+    corpus = EncodedCorpus.of(sentences)
+    encode_s = time.perf_counter() - start
+    if corpus.tokens.size == 0:
+        raise AuditError("the corpus holds no words.")
+    jobs = [_Job(f"text-{i + 1}", TEXT, recipe, i + 1, "sentences") for i, recipe in enumerate(recipes)]
+    jobs += [_Job(f"shuffled-{j + 1}", SHUFFLED, recipe, 101 + j, "tokens") for j, recipe in enumerate(recipes[:shuffled])]
+    folder = Path(cache_dir) if cache_dir is not None else None
+    results: dict[str, tuple[list[str], np.ndarray]] = {}
+    timings: dict[str, ReferenceTiming] = {}
+    todo = []
+    for job in jobs:
+        path = folder / f"{_cache_key(corpus.digest, job, dim, min_count, gensim.__version__)}.npz" if folder else None
+        began = time.perf_counter()
+        found = _read_cached(path, dim) if path is not None else None
+        if found is not None:
+            results[job.name] = found
+            timings[job.name] = ReferenceTiming(job.name, time.perf_counter() - began, True)
+        else:
+            todo.append((job, path))
+    workers = min(workers or default_workers(), max(1, len(todo)))
+    if todo and progress:
+        progress(f"training {len(todo)} reference models ({dim}-d) in {workers} processes; "
+                 f"{len(jobs) - len(todo)} from the cache")
+    from audit.core.progress import bar
+    shown = bar(total=len(todo), desc="reference text models", unit="model")
+    if workers > 1 and len(todo) > 1:
+        # the longest jobs first, so that the last one to finish does not start late
+        todo.sort(key=lambda item: -_cost(item[0]))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [(job, path, pool.submit(_train_job, corpus, job, dim, min_count)) for job, path in todo]
+            for _, _, future in futures:
+                future.add_done_callback(lambda _: shown.update(1))
+            done = [(job, path, future.result()) for job, path, future in futures]
+    else:
+        done = []
+        for job, path in todo:
+            done.append((job, path, _train_job(corpus, job, dim, min_count)))
+            shown.update(1)
+    shown.close()
+    for job, path, (words, matrix, seconds) in done:
+        results[job.name] = (words, matrix)
+        timings[job.name] = ReferenceTiming(job.name, seconds, False)
+        if path is not None:
+            _write_cache(path, words, matrix)
+    families: dict[str, list[tuple[ReferenceInfo, Vectors]]] = {TEXT: [], SHUFFLED: []}
+    for job in jobs:
+        words, matrix = results[job.name]
+        vectors = Vectors(words, matrix, SourceInfo(path=job.name, format="memory", words=len(words), dim=dim))
+        families[job.family].append((ReferenceInfo(name=job.name, family=job.family,
+                                                   input=InputInfo.of(vectors, name=job.name), seed=job.seed,
+                                                   recipe=job.recipe.label), vectors))
+    if random:
+        words = list(families[TEXT][0][1].words)
+        families[RANDOM] = []
+        for k in range(random):
+            seed = 201 + k
+            matrix = np.random.default_rng(seed).standard_normal((len(words), dim)).astype(np.float32)
+            vectors = Vectors(words, matrix, SourceInfo(path=f"random-{k + 1}", format="memory", words=len(words),
+                                                        dim=dim))
+            families[RANDOM].append((ReferenceInfo(name=f"random-{k + 1}", family=RANDOM,
+                                                   input=InputInfo.of(vectors, name=f"random-{k + 1}"), seed=seed,
+                                                   recipe="Gaussian N(0, 1)"), vectors))
+    if not families[SHUFFLED]:
+        del families[SHUFFLED]
+    timing = ReferenceTimings(encode_s=encode_s, references_s=time.perf_counter() - start, workers=workers,
+                              trained=len(todo), cached=len(jobs) - len(todo),
+                              references=[timings[job.name] for job in jobs])
+    return ReferenceSet(families=families, recipes=list(recipes), timings=timing,
+                        cache_dir=str(folder) if folder else "")
+
+
+def _cost(job: _Job) -> float:
+    """Rough relative training cost, to start the longest jobs first."""
+    recipe = job.recipe
+    per_token = (2 * recipe.window if recipe.architecture == "skip-gram" else 2) * (
+        recipe.negative + 1 if recipe.loss == "negative" else 8)
+    return per_token * recipe.epochs * (3 if recipe.model == "fasttext" else 1) * (0.4 if recipe.sample < 1e-4 else 1)
+
+
+def _write_cache(path: Path, words: list[str], matrix: np.ndarray) -> None:
+    from audit.core.files import atomic_write_npz
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_npz(path, {"words": np.asarray(words, dtype=str), "matrix": np.asarray(matrix, np.float32)})
+    except (OSError, AuditError):
+        pass        # a cache that cannot be written only costs the next audit its training time
+
+
+def cache_folder(data_dir: str | os.PathLike | None = None) -> Path:
+    """Where trained references are kept: ``<data dir>/provenance-references``."""
+    from audit.core.datadir import data_dir as resolve
+
+    return resolve(data_dir) / CACHE_FOLDER
 
 
 # ------------------------------------------------------------------------------ speech reproductions

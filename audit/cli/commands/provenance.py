@@ -9,9 +9,12 @@ from audit.core.errors import AuditError
 def register(sub) -> None:
     parser = sub.add_parser(
         "provenance", help="does the embedding resemble text models or speech reproductions?",
-        description="Train text skip-gram models (several seeds) on the corpus the embedding claims, compare "
-                    "the embedding with them (kNN overlap, RSA, Procrustes) against the seed-to-seed band, "
-                    "and do the same with speech reproductions when given; say which family it falls into.")
+        description="Train reference text models on the corpus the embedding claims, over a grid of recipes "
+                    "(skip-gram and CBOW, windows 2-10, negative sampling and hierarchical softmax, subsampling, "
+                    "fastText), and non-text references (the same recipes on the token-shuffled corpus, random "
+                    "embeddings, speech reproductions when given); compare the embedding with each (kNN overlap, "
+                    "RSA, Procrustes) and say which family it resembles beyond the others, and which recipe is "
+                    "closest. References are cached under the data dir.")
     parser.add_argument("vectors", metavar="VECTORS", help="embedding file to audit")
     corpus = parser.add_argument_group("reference models")
     corpus.add_argument("--corpus", default="librispeech", choices=("librispeech",),
@@ -19,13 +22,22 @@ def register(sub) -> None:
     corpus.add_argument("--corpus-root", metavar="DIR", required=True, help="corpus folder in LibriSpeech layout")
     corpus.add_argument("--subsets", nargs="+", metavar="SUBSET", help="subsets to train on (default: all present)")
     corpus.add_argument("--min-count", type=int, default=5, metavar="N",
-                        help="vocabulary filter of the text models, as for the audited embedding (default: 5)")
-    corpus.add_argument("--seeds", type=int, default=3, metavar="N",
-                        help="number of text models, seeds 1..N (default: 3)")
-    corpus.add_argument("--window", type=int, default=5, help="text models' context window (default: 5)")
-    corpus.add_argument("--epochs", type=int, default=5, help="text models' training epochs (default: 5)")
+                        help="vocabulary filter of the reference models, as for the audited embedding (default: 5)")
+    corpus.add_argument("--recipes", nargs="+", metavar="RECIPE",
+                        help="text reference recipes instead of the default grid, each key=value pairs joined by "
+                             "commas, e.g. 'arch=cbow,window=8' 'model=fasttext,loss=hs' (keys: model, arch, "
+                             "window, epochs, loss, negative, sample, alpha, min_n, max_n)")
+    corpus.add_argument("--shuffled", type=int, default=3, metavar="N",
+                        help="token-shuffled-corpus references: the first N recipes (0 = none; default: 3)")
+    corpus.add_argument("--random", type=int, default=3, metavar="N",
+                        help="random Gaussian references (0 = none; default: 3)")
     corpus.add_argument("--speech", nargs="+", action="extend", metavar="DIR",
-                        help="speech reproduction output folders (their vectors.txt); two or more give a band")
+                        help="speech reproduction output folders (their vectors.txt); two or more")
+    corpus.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="processes training references (default 0: every CPU)")
+    corpus.add_argument("--data-dir", metavar="DIR",
+                        help="data dir holding the reference cache (default: $AUDIT_DATA_DIR, else the user cache)")
+    corpus.add_argument("--no-cache", action="store_true", help="train every reference, read and write no cache")
     measures = parser.add_argument_group("measures")
     measures.add_argument("--k", type=int, default=10, help="neighbours for the kNN overlap (default: 10)")
     measures.add_argument("--knn-queries", type=int, default=5000, metavar="N",
@@ -33,7 +45,7 @@ def register(sub) -> None:
     measures.add_argument("--rsa-words", type=int, default=2000, metavar="N",
                           help="words sampled for the representational similarity (default: 2000)")
     measures.add_argument("--tolerance", type=float, default=0.05,
-                          help="relative slack below a band's lower end still counted inside (default: 0.05)")
+                          help="relative slack below a band's lower end, for the reported band (default: 0.05)")
     measures.add_argument("--seed", type=int, default=0, help="seed of the word samples and split (default: 0)")
     add_vector_options(parser)
     add_json_option(parser)
@@ -42,46 +54,93 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import dataclasses
+    import sys
+    import time
 
-    from audit.checks.provenance.reference_models import (TextModelConfig, read_transcripts, reference_seeds, speech_references,
-                                        text_references)
-    from audit.checks.provenance.resemblance import ResemblanceParams, judge
+    from audit.checks.provenance.reference_models import (DEFAULT_RECIPES, Recipe, build_references, cache_folder,
+                                                          read_transcripts, speech_references)
+    from audit.checks.provenance.resemblance import ResemblanceParams, TimingInfo, judge
 
     if args.knn_queries < 0:
         raise AuditError("--knn-queries must be 0 (every word) or a positive number.")
+    if args.min_count < 1:
+        raise AuditError("--min-count must be at least 1.")
+    if args.workers < 0:
+        raise AuditError("--workers must be 0 (every CPU) or a positive number.")
     params = ResemblanceParams(k=args.k, knn_queries=args.knn_queries or None, rsa_words=args.rsa_words,
                                seed=args.seed, tolerance=args.tolerance)
     params.check()
-    seeds = reference_seeds(args.seeds)
-    audited = load_vectors(args, args.vectors)
-    config = TextModelConfig(dim=audited.dim, min_count=args.min_count, window=args.window, epochs=args.epochs)
-    config.check()
+    recipes = [Recipe.parse(text) for text in args.recipes] if args.recipes else list(DEFAULT_RECIPES)
+    if len(recipes) < 2:
+        raise AuditError("give two or more --recipes so that the text family has a spread.")
+    if not 0 <= args.shuffled <= len(recipes) or args.shuffled == 1:
+        raise AuditError(f"--shuffled must be 0 or 2..{len(recipes)} (it reuses the first N recipes).")
+    if args.random < 0 or args.random == 1:
+        raise AuditError("--random must be 0 or at least 2.")
     if args.speech and len(args.speech) == 1:
         raise AuditError("give two or more --speech folders (different seeds) so that they have a band.")
+    audited = load_vectors(args, args.vectors)
     speech = speech_references(args.speech or [], case="lower" if args.lowercase else "keep",
                                duplicates=args.duplicates, nonfinite=args.nonfinite)
+    start = time.perf_counter()
     sentences, corpus = read_transcripts(args.corpus_root, args.subsets)
+    read_s = time.perf_counter() - start
     corpus = dataclasses.replace(corpus, min_count=args.min_count)
-    families = {"text": text_references(sentences, config, seeds), "speech": speech}
-    result = judge(audited, families, params=params, corpus=corpus,
-                   text_model={**config.to_dict(), "seeds": seeds})
+    references = build_references(sentences, dim=audited.dim, min_count=args.min_count, recipes=recipes,
+                                  shuffled=args.shuffled, random=args.random,
+                                  cache_dir=None if args.no_cache else cache_folder(args.data_dir),
+                                  workers=args.workers or None,
+                                  progress=lambda line: print(line, file=sys.stderr, flush=True))
+    t = references.timings
+    timings = TimingInfo(read_corpus_s=read_s, references_s=t.references_s, workers=t.workers, trained=t.trained,
+                         cached=t.cached, cache_dir=references.cache_dir,
+                         per_reference={r.name: r.seconds for r in t.references})
+    families = {**references.families, "speech": speech}
+    result = judge(audited, families, params=params, corpus=corpus, timings=timings,
+                   text_model={"dim": audited.dim, "min_count": args.min_count, "shuffled": args.shuffled,
+                               "random": args.random, "algorithm": "gensim word2vec / fastText, one thread each"},
+                   recipes=[{"name": f"text-{i + 1}", "label": r.label, **dataclasses.asdict(r)}
+                            for i, r in enumerate(recipes)])
     print(render_table(result))
     write_json(args, result)
     return 0
 
 
 def render_table(result) -> str:
-    from audit.checks.provenance.resemblance import MEASURE_TITLES
+    from audit.checks.provenance.resemblance import MEASURE_TITLES, MEASURES
 
     blocks = []
+    families = [f.family for f in result.families]
+    rows = [[MEASURE_TITLES[m]] + [f"{f.spread(m).best:.3f} ± {f.spread(m).spread:.3f}" for f in result.families]
+            for m in MEASURES]
+    blocks.append(f"audited vs each family: best score over its members ± the family's spread of best matches "
+                  f"({result.families[0].shared_words:,} shared words)\n"
+                  + format_table(["measure", *families], rows, align="l" + "r" * len(families)))
+    if result.contests:
+        rows = [[c.family, c.rival, c.measure, c.gap, c.margin, "beats" if c.beats else "does not beat"]
+                for c in result.contests]
+        blocks.append("contests (gap = difference of best scores; beats when gap > margin = sum of the two spreads)\n"
+                      + format_table(["family", "rival", "measure", "gap", "margin", ""], rows, align="lllrrl"))
+    text = next((f for f in result.families if f.family == "text"), None)
+    if text is not None:
+        recipes = {r.name: r.recipe for r in text.references}
+        rows = [[p.second, recipes.get(p.second, ""), p.knn_overlap, p.rsa_spearman, p.procrustes_cosine]
+                for p in text.audited_pairs]
+        blocks.append("audited vs each text reference\n"
+                      + format_table(["reference", "recipe", "kNN", "RSA", "Procrustes"], rows, align="llrrr"))
     for family in result.families:
-        rows = [[MEASURE_TITLES[m.measure], m.audited, f"{m.audited_min:.3f}-{m.audited_max:.3f}",
-                 f"{m.band_low:.3f}-{m.band_high:.3f}", m.lower_edge, "inside" if m.inside else "below"]
-                for m in family.measures]
-        names = ", ".join(r.name for r in family.references)
-        blocks.append(f"{family.family} family ({names}; {family.shared_words:,} shared words)\n"
-                      + format_table(["measure", "audited", "audited range", "band", "lower edge", ""], rows,
-                                     align="lrrrrl"))
+        rows = [[MEASURE_TITLES[m.measure], m.audited, f"{m.band_low:.3f}-{m.band_high:.3f}",
+                 "inside" if m.inside else "below"] for m in family.measures]
+        blocks.append(f"{family.family} family band (range over pairs of its {len(family.references)} members)\n"
+                      + format_table(["measure", "audited", "band", ""], rows, align="lrrl"))
+    if result.closest_text is not None:
+        c = result.closest_text
+        blocks.append(f"closest text recipe: {c.recipe} ({c.name}; kNN {c.knn_overlap:.3f}, RSA {c.rsa_spearman:.3f}, "
+                      f"Procrustes {c.procrustes_cosine:.3f})")
+    t = result.timings
+    blocks.append(f"timings: corpus {t.read_corpus_s:.1f} s, references {t.references_s:.1f} s ({t.trained} trained "
+                  f"in {t.workers} processes, {t.cached} from the cache{', ' + t.cache_dir if t.cache_dir else ''}), "
+                  f"comparison {t.compare_s:.1f} s")
     blocks.append(f"verdict: {result.reason}")
     blocks.append(f"rule: {result.decision_rule}")
     return "\n\n".join(blocks)
