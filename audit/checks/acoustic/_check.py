@@ -122,11 +122,15 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
         raise AuditError("the instances hold fewer than 2 distinct words, so no metric can tell words apart.")
     unit = unit_rows(instances.embeddings)
     seconds: dict[str, float] = {}
+    from audit.core.progress import bar
+    shown = bar(total=6 + (frames is not None) + (written is not None), desc="acoustic metrics", unit="metric")
 
     def timed(name, fn, *args, **kwargs):
+        shown.set_postfix_str(name)
         start = time.perf_counter()
         value = fn(*args, **kwargs)
         seconds[name] = round(time.perf_counter() - start, 3)
+        shown.update(1)
         return value
 
     seeds = _metric_seeds(seed)
@@ -150,6 +154,7 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
     if written is not None:
         cv = timed("cross_view", cross_view, unit, label_index, words, written, sample_pairs=sample_pairs,
                    seed=int(seeds[4]))
+    shown.close()
     n_speakers = None if instances.speakers is None else int(len(np.unique(instances.speakers)))
     params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS, knn_ks=KNN_KS,
                                 knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
