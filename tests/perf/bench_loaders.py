@@ -29,7 +29,7 @@ def generate(path: Path, n_words: int, dim: int, seed: int = 0) -> None:
     write_text_vectors(path, words, rng.normal(scale=0.4, size=(n_words, dim)).astype(np.float32))
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--words", type=int, default=400_000)
     parser.add_argument("--dim", type=int, default=50)
@@ -56,7 +56,8 @@ def main() -> None:
     print(f"identical words in the same order: {same_words}; max abs difference: {max_diff:.2e}")
     ok = same_words and max_diff <= 1e-6 and gensim_s / ours_s >= 10
     print("goal (>= 10x, same words, diff <= 1e-6):", "met" if ok else "NOT met")
+    return 0 if ok else 1   # exit status 1: the goal is missed
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
