@@ -97,14 +97,19 @@ def parse_text(source: Input, *, header: bool, limit: int | None = None,
         dim = _guess_dim(first, path)
     parser = _Parser(path, dim, header_words, limit, unicode_errors, source)
     parser.feed(first, line_no)
+    from audit.core.progress import bar   # a bar over the stored bytes read, on a terminal only
+    shown = bar(total=source.size, desc=f"reading {path.name}", bytes=True)
     try:
         for chunk in chunks:
             if parser.done:
                 break
             parser.feed(chunk, None)
+            shown.update(source._stored_read - shown.n)
     except _LongLine:
         raise AuditError(f"{path}: line {parser.line_no} runs past {MAX_LINE_BYTES >> 20} MB without a line "
                          f"break; an embedding text line is far shorter.") from None
+    finally:
+        shown.close()
     return parser.finish()
 
 
