@@ -269,6 +269,16 @@ def provenance_section(data: ReportData) -> list:
     for e in having:
         r = e.results["provenance"]
         blocks.append(Paragraph(f"{e.name}: {r.verdict}. {r.reason}".strip()))
+        if getattr(r, "contests", None):      # issue 17: the families' contest and the closest recipe
+            blocks.append(Table(["family", "rival", "measure", "gap", "margin", ""],
+                                [[c.family, c.rival, c.measure, _n(c.gap), _n(c.margin),
+                                  "beats" if c.beats else "does not beat"] for c in r.contests],
+                                caption=f"{e.name}: each verdict family against each rival; gap = difference of "
+                                        f"the audited embedding's best scores over their members, margin = the "
+                                        f"sum of the families' spreads of best matches."))
+        if getattr(r, "closest_text", None) is not None and r.closest_text.recipe:
+            blocks.append(Paragraph(f"{e.name}: closest text recipe {r.closest_text.recipe} "
+                                    f"({r.closest_text.name})."))
         for family in r.families:
             references = ", ".join(ref.name for ref in family.references)
             rows = [[m.measure, _n(m.audited), _n(m.audited_min), _n(m.audited_max), _n(m.band_low), _n(m.band_high),
@@ -278,7 +288,7 @@ def provenance_section(data: ReportData) -> list:
                                 caption=f"{e.name} vs the {family.family} family ({references}; "
                                         f"{_n(family.shared_words).text()} shared words): the audited "
                                         f"embedding's scores against each member beside the members' own "
-                                        f"seed-to-seed band."))
+                                        f"band (range over pairs of members)."))
             band_rows += [(f"{e.name} / {family.family} / {m.measure}", number(m.audited), number(m.band_low),
                            number(m.band_high)) for m in family.measures]
     rules = {e.results["provenance"].decision_rule for e in having}
