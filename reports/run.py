@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import functools
 import math
 import os
 import types
@@ -194,16 +195,13 @@ def _type_problem(tp: Any, value: Any, where: str) -> str | None:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, Mapping):
             return _wrong(where, "an object", value)
-        hints = typing.get_type_hints(tp)
-        for f in dataclasses.fields(tp):
-            if f.name.startswith("_") or not f.init:
-                continue
-            inner = f"{where}.{f.name}" if where else f.name
-            if f.name not in value:
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        for name, hint, required in _fields(tp):
+            inner = f"{where}.{name}" if where else name
+            if name not in value:
+                if required:
                     return f"the required field {inner} is missing"
                 continue
-            problem = _type_problem(hints[f.name], value[f.name], inner)
+            problem = _type_problem(hint, value[name], inner)
             if problem:
                 return problem
         return None
@@ -242,6 +240,14 @@ def _type_problem(tp: Any, value: Any, where: str) -> str | None:
     if tp is str:
         return None if isinstance(value, str) else _wrong(where, "a string", value)
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(tp: type) -> tuple[tuple[str, Any, bool], ...]:
+    """(name, type hint, required) of a dataclass's decoded fields (type hints are slow to evaluate)."""
+    hints = typing.get_type_hints(tp)
+    return tuple((f.name, hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+                 for f in dataclasses.fields(tp) if not f.name.startswith("_") and f.init)
 
 
 def _wrong(where: str, expected: str, value: Any) -> str:
