@@ -53,7 +53,7 @@ def test_toml_and_json_give_the_same_claims(tmp_path):
     ({"name": "a", "dim": "50"}, "dim must be a whole number"),
     ({"name": "a", "subsets": []}, "non-empty list"),
     ({"name": "a", "benchmarks": {"MEN": 1.5}}, "number in [-1, 1]"),
-    ({"name": "a", "benchmarks": 3}, "named set or a table"),
+    ({"name": "a", "benchmarks": 3}, "name of a claimed set or a table"),
 ])
 def test_bad_claims_are_one_sentence(tmp_path, entry, message):
     path = tmp_path / "claims.json"
