@@ -184,7 +184,15 @@ def test_written_words_as_letters_and_phones():
 
 
 # ------------------------------------------------------------------------------------ evaluation
-def test_held_out_sw_and_swdp_ap_equal_sklearn_on_all_pairs():
+def samediff_ap_by_hand(scores, same, recall_positive) -> float:
+    """Kamper's non-interpolated AP: precision (every same-word pair a hit) at each recalled pair."""
+    order = np.argsort(-scores, kind="stable")
+    precision = np.cumsum(same[order]) / np.arange(1, len(scores) + 1)
+    recalled = recall_positive[order]
+    return float(precision[recalled].sum() / recalled.sum())
+
+
+def test_held_out_sw_and_swdp_ap_by_hand_and_sklearn_on_all_pairs():
     from sklearn.metrics import average_precision_score
     rng = np.random.default_rng(3)
     labels = np.array(list("aaaabbbcccdd" * 3))
@@ -198,10 +206,10 @@ def test_held_out_sw_and_swdp_ap_equal_sklearn_on_all_pairs():
     same, same_speaker = labels[i] == labels[j], speakers[i] == speakers[j]
     assert not result.sampled and result.pairs_scored == len(i)
     assert result.sw_ap == pytest.approx(average_precision_score(same, scores), abs=1e-6)
-    keep = ~(same & same_speaker)
-    assert result.swdp_ap == pytest.approx(average_precision_score(same[keep], scores[keep]), abs=1e-6)
-    assert result.sw_chance == pytest.approx(same.mean()) and result.swdp_chance == pytest.approx(same[keep].mean())
-    assert result.swdp_pairs_total == int((same & ~same_speaker).sum())
+    assert result.sw_ap == pytest.approx(samediff_ap_by_hand(scores, same, same), abs=1e-6)
+    assert result.swdp_ap == pytest.approx(samediff_ap_by_hand(scores, same, same & ~same_speaker), abs=1e-6)
+    assert result.swsp_ap == pytest.approx(samediff_ap_by_hand(scores, same, same & same_speaker), abs=1e-6)
+    assert result.chance == pytest.approx(same.mean()) and result.swdp_pairs_total == int((same & ~same_speaker).sum())
 
 
 # ------------------------------------------------------------------------------------ runs
@@ -270,8 +278,8 @@ def test_outputs_split_and_held_out_ap(cache, tmp_path):
         same = labels[test][i] == labels[test][j]
         assert not record.held_out.sampled
         assert record.held_out.sw_ap == pytest.approx(average_precision_score(same, scores), abs=1e-5)
-        keep = ~(same & (speakers[test][i] == speakers[test][j]))
-        assert record.held_out.swdp_ap == pytest.approx(average_precision_score(same[keep], scores[keep]), abs=1e-5)
+        different_speakers = same & (speakers[test][i] != speakers[test][j])
+        assert record.held_out.swdp_ap == pytest.approx(samediff_ap_by_hand(scores, same, different_speakers), abs=1e-5)
     assert history.epochs[0].held_out != history.epochs[-1].held_out             # the encoder changed
     assert history.dtw_baseline.score == "-dtw-cost" and history.dtw_baseline.tokens == split.test_tokens
     assert history.epochs[-1].homophones is not None and history.written is None

@@ -63,8 +63,8 @@ class AweConfig(Settings):
     batch_size: int = 256
     per_word: int = 4
     optimizer: str = "adam"
-    lr: float = 1e-3
-    epochs: int = 4
+    lr: float = 5e-3                       # held-out SWDP after epoch 1 (small): triplet 0.83 (0.72 at 1e-3)
+    epochs: int = 3
     seed: int = 0
     # split by speaker (the default): test_fraction of the speakers held out of training
     split: str = "speakers"
@@ -119,9 +119,9 @@ _OVERRIDES = {  # option -> (config field, type, help)
     "--proxy-input": ("proxy_input", str, "proxy: the written word as letters (default) or CMUdict phones"),
     "--embedding-dim": ("embedding_dim", int, "embedding size, half per LSTM direction (default 128)"),
     "--layers": ("layers", int, "BiLSTM layers (default 1)"),
-    "--epochs": ("epochs", int, "training epochs (default 4)"),
+    "--epochs": ("epochs", int, "training epochs (default 3)"),
     "--optimizer": ("optimizer", str, "adam (default) or sgd"),
-    "--lr": ("lr", float, "learning rate (default 1e-3)"),
+    "--lr": ("lr", float, "learning rate (default 5e-3)"),
     "--seed": ("seed", int, "seed of initialisation and batches"),
     "--batch-size": ("batch_size", int, "tokens per batch (default 256)"),
     "--per-word": ("per_word", int, "tokens of one word per group in a batch (default 4)"),

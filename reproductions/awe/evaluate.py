@@ -1,16 +1,13 @@
-"""Same-different AP of held-out speakers, split as Kamper's samediff splits it: SW and SWDP.
+"""Same-different AP of the held-out speakers' tokens: Kamper's samediff, SW and SWDP.
 
-- SW: every pair of tokens, the same-word pairs positive (what ``audit acoustic`` reports);
-- SWDP: same word, different speakers positive, different-word pairs negative, same-word
-  same-speaker pairs left out. eSpeak's voices say a word almost identically every time, so
-  same-speaker pairs are easy and SWDP is the honest figure.
-
-Pairs are :func:`audit.checks.acoustic.choose_pairs`'s (all pairs when they fit in the budget,
-else all or a uniform half-budget sample of the same-word pairs plus a uniform weighted sample
-of the different-word pairs); dropping the same-speaker same-word pairs from that weighted
-sample leaves an unbiased estimate of the SWDP curve. Scores: cosine of the embeddings, or
-minus the DTW cost of the MFCC frames (seed 001's baseline), on the same kind of pairs.
-Torch-free.
+The figures are :func:`audit.checks.acoustic.samediff`'s, the ones ``audit acoustic`` reports for
+the same tokens and pair budget (the field's reference evaluation: pairs ranked from most to
+least alike, non-interpolated AP and the precision-recall breakeven; SW recalls every same-word
+pair, SWDP only those spoken by different speakers, while precision counts every same-word pair
+as a hit). eSpeak's voices say a word almost identically every time, so same-speaker pairs are
+easy and SWDP is the honest figure. Scores: cosine of the embeddings, or minus the DTW cost of
+the MFCC frames (seed 001's baseline), on the same kind of pairs (a DTW pair costs thousands of
+cosines, hence its own, smaller budget). Torch-free.
 """
 
 from __future__ import annotations
@@ -20,16 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.checks.acoustic import average_precision, choose_pairs, pair_counts, unit_rows
+from audit.checks.acoustic import SameDiff, choose_pairs, pair_counts, samediff, samediff_from_pairs
 from audit.speech.dtw import dtw_costs, unit_frames
 
 
 @dataclass(frozen=True)
 class HeldOutAP:
-    sw_ap: float                    # all same-word pairs positive
-    swdp_ap: float                  # same word, different speaker positive; same-speaker same-word pairs left out
-    sw_chance: float                # share of same-word pairs among all pairs
-    swdp_chance: float              # share of SWDP pairs among SWDP and different-word pairs
+    sw_ap: float                    # every same-word pair is a positive
+    swdp_ap: float                  # recall over same-word pairs of different speakers (NaN: none)
+    swsp_ap: float
+    sw_breakeven: float             # precision-recall breakeven
+    swdp_breakeven: float
+    chance: float                   # share of same-word pairs among all pairs: a random ranking's precision
     tokens: int
     words: int
     speakers: int
@@ -41,65 +40,37 @@ class HeldOutAP:
     score: str                      # "cosine" or "-dtw-cost"
 
 
-def group_pair_count(groups: np.ndarray) -> int:
-    counts = np.unique(groups, return_counts=True)[1].astype(np.int64)
-    return int(np.sum(counts * (counts - 1) // 2))
+def _indices(labels, speakers) -> tuple[np.ndarray, np.ndarray]:
+    return (np.unique(np.asarray(labels), return_inverse=True)[1],
+            np.unique(np.asarray(speakers).astype(str), return_inverse=True)[1])
 
 
-def held_out_pairs(labels: np.ndarray, speakers: np.ndarray, *, sample_pairs: int, seed: int):
-    """(i, j, same word, same speaker, weights, sampled, label_index, speaker_index)."""
-    _, label_index = np.unique(np.asarray(labels), return_inverse=True)
-    _, speaker_index = np.unique(np.asarray(speakers), return_inverse=True)
-    i, j, same, weights, sampled = choose_pairs(label_index, sample_pairs, seed)
-    return i, j, same, speaker_index[i] == speaker_index[j], weights, sampled, label_index, speaker_index
-
-
-def held_out_ap(scores: np.ndarray, same: np.ndarray, same_speaker: np.ndarray, weights: np.ndarray, *,
-                label_index: np.ndarray, speaker_index: np.ndarray, sampled: bool, score: str) -> HeldOutAP:
+def _summary(result: SameDiff, label_index: np.ndarray, speaker_index: np.ndarray, sample_pairs: int) -> HeldOutAP:
     total, same_total = pair_counts(label_index)
-    swsp_total = group_pair_count(label_index.astype(np.int64) * (int(speaker_index.max()) + 1) + speaker_index)
-    swdp_total = same_total - swsp_total
-    # One sort serves both curves: the SWDP subset of a sorted array sorts in linear time.
-    order = np.argsort(-np.asarray(scores, np.float64), kind="stable")
-    scores, same, same_speaker, weights = scores[order], same[order], same_speaker[order], weights[order]
-    sw = average_precision(scores, same, weights)[0]
-    keep = ~(same & same_speaker)
-    swdp = average_precision(scores[keep], same[keep], weights[keep])[0] if swdp_total else math.nan
-    different = total - same_total
-    return HeldOutAP(sw_ap=sw, swdp_ap=swdp, sw_chance=same_total / total if total else math.nan,
-                     swdp_chance=swdp_total / (swdp_total + different) if swdp_total + different else math.nan,
-                     tokens=len(label_index), words=int(label_index.max()) + 1 if len(label_index) else 0,
+    return HeldOutAP(sw_ap=result.sw.average_precision, swdp_ap=result.swdp.average_precision,
+                     swsp_ap=result.swsp.average_precision, sw_breakeven=result.sw.precision_recall_breakeven,
+                     swdp_breakeven=result.swdp.precision_recall_breakeven,
+                     chance=same_total / total if total else math.nan, tokens=len(label_index),
+                     words=int(label_index.max()) + 1 if len(label_index) else 0,
                      speakers=int(speaker_index.max()) + 1 if len(speaker_index) else 0, pairs_total=total,
-                     same_pairs_total=same_total, swdp_pairs_total=swdp_total, pairs_scored=len(scores),
-                     sampled=sampled, score=score)
-
-
-def pair_cosines(embeddings: np.ndarray, i: np.ndarray, j: np.ndarray, block_rows: int = 1024) -> np.ndarray:
-    """Cosine of each pair, read off blocks of the similarity matrix (a gather of rows is slower)."""
-    unit = unit_rows(np.asarray(embeddings, np.float32))
-    out = np.empty(len(i), np.float32)
-    for start in range(0, len(unit), block_rows):
-        rows = np.flatnonzero((i >= start) & (i < start + block_rows))
-        if len(rows):
-            block = unit[start:start + block_rows] @ unit.T
-            out[rows] = block[i[rows] - start, j[rows]]
-    return out
+                     same_pairs_total=same_total, swdp_pairs_total=result.swdp.positive_pairs_total,
+                     pairs_scored=min(total, sample_pairs), sampled=result.sampled, score=result.score)
 
 
 def embedding_ap(embeddings: np.ndarray, labels: np.ndarray, speakers: np.ndarray, *, sample_pairs: int,
                  seed: int) -> HeldOutAP:
-    """SW and SWDP AP of cosine between the embeddings of the given (held-out) tokens."""
-    i, j, same, same_speaker, weights, sampled, label_index, speaker_index = held_out_pairs(
-        labels, speakers, sample_pairs=sample_pairs, seed=seed)
-    return held_out_ap(pair_cosines(embeddings, i, j), same, same_speaker, weights, label_index=label_index,
-                       speaker_index=speaker_index, sampled=sampled, score="cosine")
+    """Samediff of cosine between the given (held-out) tokens, as ``audit acoustic`` scores them."""
+    label_index, speaker_index = _indices(labels, speakers)
+    result = samediff(embeddings, labels, speakers, sample_pairs=sample_pairs, seed=seed)
+    return _summary(result, label_index, speaker_index, sample_pairs)
 
 
 def dtw_ap(frames: np.ndarray, offsets: np.ndarray, labels: np.ndarray, speakers: np.ndarray, *,
            sample_pairs: int, seed: int) -> HeldOutAP:
     """The same for minus the DTW cost of the MFCC frames (``frames[offsets[s]:offsets[s + 1]]``)."""
-    i, j, same, same_speaker, weights, sampled, label_index, speaker_index = held_out_pairs(
-        labels, speakers, sample_pairs=sample_pairs, seed=seed)
+    label_index, speaker_index = _indices(labels, speakers)
+    i, j, same, weights, sampled = choose_pairs(label_index, sample_pairs, seed)
     scores = -dtw_costs(unit_frames(frames), offsets, i, j)
-    return held_out_ap(scores, same, same_speaker, weights, label_index=label_index, speaker_index=speaker_index,
-                       sampled=sampled, score="-dtw-cost")
+    result = samediff_from_pairs(scores, i, j, same, weights, label_index, speaker_index, sampled=sampled,
+                                 score="-dtw-cost")
+    return _summary(result, label_index, speaker_index, sample_pairs)

@@ -3,7 +3,8 @@
 Epoch 0 is the random initialisation. Every epoch records the same-different AP of the held-out
 speakers' tokens (SW and SWDP, :mod:`reproductions.awe.evaluate`) and the homophone summary of
 that epoch's word vectors; the run records its speaker split and the MFCC-DTW baseline on the
-same held-out tokens. Torch-free; round-trips JSON.
+same held-out tokens (:mod:`reproductions.awe.evaluate`: ``audit acoustic``'s samediff figures).
+Torch-free; round-trips JSON.
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ class AweHistory(Result):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["epoch", "loss", "tokens", "tokens_per_second", "seconds", "held_out_sw_ap",
-                         "held_out_swdp_ap", "homophone_verdict", "homophone_mean", "random_mean"])
+                         "held_out_swdp_ap", "held_out_swsp_ap", "homophone_verdict", "homophone_mean",
+                         "random_mean"])
         for record in self.epochs:
             h = record.homophones
             writer.writerow([record.epoch, _num(record.loss), record.tokens, _num(record.tokens_per_second),
                              _num(record.seconds), _num(record.held_out.sw_ap), _num(record.held_out.swdp_ap),
-                             h.verdict if h else "", _num(h.homophone_mean if h else None),
+                             _num(record.held_out.swsp_ap), h.verdict if h else "", _num(h.homophone_mean if h else None),
                              _num(h.random_mean if h else None)])
         return buffer.getvalue()
 

@@ -128,7 +128,7 @@ def train_epoch(model, optimizer, cfg: AweConfig, tensors: Batches, data: Traini
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += loss.detach() * len(rows)          # stays on the device: no host sync per batch
+        loss_sum += loss.detach().double() * len(rows)     # stays on the device: no host sync per batch
         tokens += len(rows)
     total = float(loss_sum)
     return total / max(tokens, 1), tokens, time.perf_counter() - started

@@ -80,7 +80,7 @@ def run_awe(args) -> int:
     who = f"held-out speakers {', '.join(split.test_speakers)}" if split.split == "speakers" else \
         "all speakers (no split: trained on the same tokens)"
     print(f"AP: cosine between the tokens of {who}: {held.tokens:,} tokens, {held.pairs_scored:,} pairs scored "
-          f"(chance SW {held.sw_chance:.4f}, SWDP {held.swdp_chance:.4f})")
+          f"(Kamper's samediff; chance {held.chance:.4f})")
     if history.dtw_baseline is not None:
         dtw = history.dtw_baseline
         print(f"MFCC-DTW baseline on the same tokens ({dtw.pairs_scored:,} pairs): SW AP {dtw.sw_ap:.4f}, "
