@@ -24,7 +24,7 @@ from pathlib import Path
 from audit.core.errors import AuditError
 
 HEAD_BYTES = 1 << 16          # what format detection looks at
-BLOCK_BYTES = 32 << 20        # one read of the stored (or decompressed) bytes
+BLOCK_BYTES = 16 << 20        # one read of the stored (or decompressed) bytes (heap-reused size)
 MAX_LINE_BYTES = 64 << 20     # a text line longer than this is refused (a /dev/zero never ends a line)
 MAX_WHOLE_BYTES = 4 << 30     # formats read whole: at most this much from a pipe or device
 
