@@ -155,7 +155,8 @@ def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg:
     lengths_cpu = torch.from_numpy(data.lengths)
     device = frames.device
     model.train()
-    loss_sum, pair_count = 0.0, 0
+    # The loss is summed on the device: reading it back every batch would wait for the GPU.
+    loss_sum, pair_count = torch.zeros((), dtype=torch.float64, device=device), 0
     started = time.perf_counter()
     for number, batch in enumerate(batches, start=1):
         source_rows, target_rows = centres[batch], contexts[batch]
@@ -167,14 +168,14 @@ def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        loss_sum += float(loss.detach()) * len(batch)
+        loss_sum += loss.detach().double() * len(batch)
         pair_count += len(batch)
         if progress:
             progress.update(epoch, number, len(batches), pair_count * procs.world, time.perf_counter() - started)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
-    loss_sum, pair_count = procs.sum([loss_sum, float(pair_count)])
+    loss_sum, pair_count = procs.sum([float(loss_sum), float(pair_count)])
     return loss_sum / max(pair_count, 1), int(pair_count), seconds
 
 
