@@ -11,6 +11,7 @@ import pytest
 from sklearn import metrics as skm
 
 from audit.checks import acoustic
+from audit.checks.acoustic import _retrieval
 from audit.core.errors import AuditError
 from audit.core.loaders import save_word2vec_text
 from audit.core.results import load_result
@@ -155,6 +156,26 @@ def test_cross_view_equals_sklearn_on_all_pairs():
     assert result.written_to_acoustic == pytest.approx(
         skm.label_ranking_average_precision_score(truth.T, scores.T), abs=1e-6)
     assert result.chance == pytest.approx(truth.mean())
+
+
+@pytest.mark.parametrize("share, sort_above", [(0.15, 24), (0.0, 99), (1.0, 99), (0.0, 0)])
+def test_cross_view_rankings_with_uneven_words_and_ties_equal_sklearn(monkeypatch, share, sort_above):
+    """Every rank-counting path of the retrieval kernel it shares, on integer vectors (real ties)."""
+    monkeypatch.setattr(_retrieval, "CANDIDATE_SHARE", share)
+    monkeypatch.setattr(_retrieval, "SORT_ABOVE_SLOTS", sort_above)
+    rng = np.random.default_rng(14)
+    labels = np.repeat(np.arange(6), [2, 3, 30, 4, 2, 9])
+    tokens = (rng.integers(-1, 2, size=(len(labels), 5)) + 2 * np.eye(6, 5, dtype=int)[labels]).astype(np.float32)
+    # Unit written rows with exact entries (one-hot, and one negated): every score is an exact integer.
+    written = Vectors([f"w{k}" for k in range(6)], np.r_[np.eye(5), -np.eye(5)[:1]].astype(np.float32))
+    written_unit = written.unit.astype(np.float64)
+    result = acoustic.cross_view(tokens, labels, np.array([f"w{k}" for k in range(6)]), written, block_rows=4)
+    scores = tokens.astype(np.float64) @ written_unit.T
+    truth = labels[:, None] == np.arange(6)[None, :]
+    assert result.acoustic_to_written == pytest.approx(skm.label_ranking_average_precision_score(truth, scores),
+                                                       abs=1e-6)
+    assert result.written_to_acoustic == pytest.approx(
+        skm.label_ranking_average_precision_score(truth.T, scores.T), abs=1e-6)
 
 
 def test_cross_view_by_hand_with_ties():

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audit.checks.acoustic._base import BLOCK_ROWS
+from audit.checks.acoustic._retrieval import _count_at_least, _relevant_at_least
 from audit.checks.acoustic._same_different import DEFAULT_SAMPLE_PAIRS, average_precision
 from audit.core.errors import AuditError
 from audit.core.results import InputInfo
@@ -33,6 +34,7 @@ from audit.core.vectors import Vectors
 
 MATCH = "exact spelling, else lowercased"
 MISSING_EXAMPLES = 10
+PAIR_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,10 @@ def _pooled_ap(tokens, token_word, written_unit, sample_pairs: int, seed: int):
         t, w = np.r_[positives, neg_t], np.r_[token_word[positives], neg_w]
         weights = np.r_[np.full(len(positives), n / len(positives)), np.full(negatives, n * (k - 1) / negatives)]
         sampled = True
-    scores = np.einsum("ij,ij->i", tokens[t], written_unit[w])
+    scores = np.empty(len(t), dtype=np.float32)
+    for start in range(0, len(t), PAIR_CHUNK):   # bounded memory: (chunk x dim) rows at a time
+        stop = start + PAIR_CHUNK
+        scores[start:stop] = np.einsum("ij,ij->i", tokens[t[start:stop]], written_unit[w[start:stop]])
     ap, _, _ = average_precision(scores, token_word[t] == w, weights)
     return ap, total, len(t), sampled
 
@@ -124,22 +129,28 @@ def _acoustic_to_written(tokens, token_word, written_unit, block_rows: int) -> f
 
 
 def _written_to_acoustic(tokens, token_word, written_unit, block_rows: int) -> float:
-    """Mean over written words of the AP of ranking every token, the word's own tokens relevant."""
+    """Mean over written words of the AP of ranking every token, the word's own tokens relevant.
+
+    The rank counting is QbE retrieval's (:mod:`._retrieval`): each relevant token's score is a
+    threshold, and a block of words is counted at once; words go in order of their token count
+    so a block's width stays homogeneous.
+    """
+    n = len(tokens)
     order = np.argsort(token_word, kind="stable")
     counts = np.bincount(token_word, minlength=len(written_unit))
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    total, queries = 0.0, 0
-    for start in range(0, len(written_unit), block_rows):
-        scores = written_unit[start:start + block_rows] @ tokens.T
-        ordered = np.sort(scores, axis=1)
-        for row in range(len(scores)):
-            word = start + row
-            if not counts[word]:
-                continue
-            relevant = np.sort(scores[row, order[starts[word]:starts[word] + counts[word]]])
-            # Tokens scoring at least each relevant score, and relevant ones among them.
-            at_least = scores.shape[1] - np.searchsorted(ordered[row], relevant, side="left")
-            relevant_at_least = len(relevant) - np.searchsorted(relevant, relevant, side="left")
-            total += float(np.mean(relevant_at_least / at_least))
-            queries += 1
-    return total / queries if queries else math.nan
+    by_size = np.argsort(counts, kind="stable")
+    by_size = by_size[counts[by_size] > 0]
+    total = 0.0
+    for start in range(0, len(by_size), block_rows):
+        words = by_size[start:start + block_rows]
+        scores = written_unit[words] @ tokens.T
+        slots = np.arange(int(counts[words].max()))[None, :]
+        inside = slots < counts[words][:, None]
+        relevant = np.where(inside, order[np.minimum(starts[words][:, None] + slots, n - 1)], 0)
+        thresholds = np.where(inside, np.take_along_axis(scores, relevant, axis=1), np.inf)
+        at_least = _count_at_least(scores, thresholds)
+        relevant_at_least = _relevant_at_least(thresholds, counts[words])
+        precision = np.where(inside, relevant_at_least / np.maximum(at_least, 1), 0.0)
+        total += float(np.sum(precision.sum(axis=1) / counts[words]))
+    return total / len(by_size) if len(by_size) else math.nan
