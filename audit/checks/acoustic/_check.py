@@ -100,9 +100,9 @@ class AcousticResult(Result):
 
 
 # ----------------------------------------------------------------------------- the check
-def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | None = None, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,
-                    dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED, drop_singletons: bool = False,
-                    knn_test_fraction: float = KNN_TEST_FRACTION,
+def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | None = None,
+                    sample_pairs: int = DEFAULT_SAMPLE_PAIRS, dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED,
+                    drop_singletons: bool = False, knn_test_fraction: float = KNN_TEST_FRACTION,
                     kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
     """Every instance-level metric; ``frames`` (:class:`audit.speech.frames.FrameStore`) adds the DTW baseline.
 
@@ -156,8 +156,8 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
                    seed=int(seeds[4]))
     shown.close()
     n_speakers = None if instances.speakers is None else int(len(np.unique(instances.speakers)))
-    params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS, knn_ks=KNN_KS,
-                                knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
+    params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS,
+                                knn_ks=KNN_KS, knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
                                 drop_singletons=drop_singletons)
     return AcousticResult(input=instances.input, tokens=instances.tokens, words=int(len(words)),
                           speakers=n_speakers, singletons_dropped=dropped, seed=seed, parameters=params,
@@ -212,7 +212,8 @@ def _handle_singletons(instances: InstanceSet, drop: bool) -> tuple[InstanceSet,
         return instances, 0
     if not drop:
         raise ParameterError("drop_singletons", f"is off, but {len(single)} word(s) have a single token "
-                             f"(e.g. {str(single[0])!r}), so they have no same-word pair; turn it on to leave them out.")
+                             f"(e.g. {str(single[0])!r}), so they have no same-word pair; turn it on to leave "
+                             "them out.")
     keep = ~np.isin(instances.labels, single)
     speakers = None if instances.speakers is None else instances.speakers[keep]
     kept = make_instances(instances.embeddings[keep], instances.labels[keep], speakers, info=instances.input)
