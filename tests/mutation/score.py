@@ -1,0 +1,114 @@
+"""Score one module's mutmut run: killed / (mutants - equivalent), the survivors with their
+diffs, and the equivalent mutants with the reason each cannot be killed.
+
+Called by run.sh once per module, in that module's copy of the tree. ``equivalent.txt`` has one
+mutant a line: ``mutant name | text of the mutated line | why no test can tell it apart``. The
+line text guards the name: mutmut numbers mutants by position, so when the source changes a name
+may point at another mutant; an entry whose text is not in that mutant's diff is reported as
+stale and not counted as equivalent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+KILLED = {1, 3, 36, -24, 24, 152, 255}   # test failure, pytest internal error, timeouts
+NAMES = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 35: "suspicious", None: "not checked",
+         -11: "segfault", -9: "segfault", 37: "type check"}
+
+
+def load_equivalent(path: Path) -> dict[str, tuple[str, str]]:
+    entries = {}
+    if not path.is_file():
+        return entries
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, text, reason = (part.strip() for part in line.split("|", 2))
+        entries[name] = (text, reason)
+    return entries
+
+
+def diff_of(tree: Path, file: str, name: str) -> str:
+    """The mutant's changed lines (mutmut's own diff, read in this process from tree/mutants)."""
+    try:
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+        text = get_diff_for_mutant(name, path=Path(file))
+    except Exception:   # an older or newer mutmut: ask its command line
+        done = subprocess.run([str(Path(sys.executable).parent / "mutmut"), "show", name], cwd=tree,
+                              capture_output=True, text=True, timeout=120)
+        text = done.stdout
+    lines = text.splitlines()
+    return "\n".join(line for line in lines if line.startswith(("-", "+")) and not line.startswith(("---", "+++")))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    for option in ("--tree", "--tag", "--file", "--functions", "--equivalent", "--summary"):
+        parser.add_argument(option, required=True)
+    parser.add_argument("--goal", type=float, required=True)
+    args = parser.parse_args()
+    tree = Path(args.tree)
+    os.chdir(tree)
+    meta = tree / "mutants" / (args.file + ".meta")
+    if not meta.is_file():
+        print(f"    no results for {args.file} (mutmut did not get to run its mutants)")
+        with open(args.summary, "a", encoding="utf-8") as out:
+            out.write(f"{args.tag}\t{args.file}\tno run\t\t\t\tFAILED\n")
+        return 1
+    codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    patterns = [p for p in args.functions.split() if p]
+    if patterns:
+        module = args.file[:-3].replace("/", ".").removesuffix(".__init__")
+        wanted = [f"{module}.x*{p}*__mutmut_*" for p in patterns]
+        codes = {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, w) for w in wanted)}
+    equivalent = load_equivalent(Path(args.equivalent))
+    killed, survivors, equivalents, stale = [], [], [], []
+    not_run = sorted(name for name, code in codes.items() if code is None)
+    codes = {name: code for name, code in codes.items() if code is not None}
+    timeouts = sum(1 for code in codes.values() if code in KILLED and code not in (1, 3))
+    for name, code in sorted(codes.items()):
+        if code in KILLED:
+            killed.append(name)
+            continue
+        entry = equivalent.get(name)
+        diff = diff_of(tree, args.file, name)
+        if entry is not None:
+            if entry[0] in diff:
+                equivalents.append((name, diff, entry[1]))
+                continue
+            stale.append(name)
+        survivors.append((name, NAMES.get(code, f"exit {code}"), diff))
+    counted = len(codes) - len(equivalents)
+    score = 100.0 * len(killed) / counted if counted else 0.0
+    ok = counted > 0 and score >= args.goal
+    print(f"    {args.tag}: {len(killed)} killed of {counted} mutants ({len(equivalents)} equivalent left out): "
+          f"{score:.1f}% {'ok' if ok else 'BELOW GOAL'} ({timeouts} of the killed by the time limit)", flush=True)
+    if not_run:
+        print(f"    NOT RUN: {len(not_run)} mutants (the module's time limit ended the run first); not counted")
+    for name, diff, reason in equivalents:
+        print(f"    equivalent {name}: {reason}")
+        for line in diff.splitlines():
+            print(f"        {line}")
+    sys.stdout.flush()
+    for name in stale:
+        print(f"    STALE equivalent.txt entry {name}: its line is not in this mutant's diff any more")
+    for name, why, diff in survivors:
+        print(f"    {why}: {name}")
+        for line in diff.splitlines():
+            print(f"        {line}")
+    with open(args.summary, "a", encoding="utf-8") as out:
+        out.write(f"{args.tag}\t{args.file}\t{len(killed)}/{counted}\t{score:.1f}%\t{len(equivalents)} equivalent\t"
+                  f"{len(survivors)} survived\t{len(not_run)} not run\t{'ok' if ok else 'BELOW GOAL'}\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
