@@ -65,8 +65,8 @@ while IFS='|' read -r tag file functions tests select; do
         if [ -n "$select" ]; then echo "    -k"; echo "    $select"; fi
         echo "pytest_add_cli_args ="
         for a in -p no:cacheprovider -q -x; do echo "    $a"; done
-        echo "timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-2.0}"
-        echo "timeout_constant = ${MUTATION_TIMEOUT_CONSTANT:-1.0}"
+        echo "timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-4.0}"
+        echo "timeout_constant = ${MUTATION_TIMEOUT_CONSTANT:-3.0}"
         echo "use_git_change_detection = false"
     } > "$tree/setup.cfg"
     names=()

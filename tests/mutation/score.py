@@ -2,10 +2,10 @@
 diffs, and the equivalent mutants with the reason each cannot be killed.
 
 Called by run.sh once per module, in that module's copy of the tree. ``equivalent.txt`` has one
-mutant a line: ``mutant name | text of the mutated line | why no test can tell it apart``. The
-line text guards the name: mutmut numbers mutants by position, so when the source changes a name
-may point at another mutant; an entry whose text is not in that mutant's diff is reported as
-stale and not counted as equivalent.
+kind of mutant a line: ``mutant name pattern | the mutated line as the mutant has it | why no
+test can tell it apart``. A surviving mutant is equivalent when its name matches the pattern
+and its diff adds exactly that line (names alone would drift: mutmut numbers mutants by
+position, so an edit above renumbers them).
 """
 
 from __future__ import annotations
@@ -23,16 +23,25 @@ NAMES = {0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 35: "suspi
          -11: "segfault", -9: "segfault", 37: "type check"}
 
 
-def load_equivalent(path: Path) -> dict[str, tuple[str, str]]:
-    entries = {}
+def load_equivalent(path: Path) -> list[tuple[str, str, str]]:
+    """(mutant name pattern, the mutated line as mutmut writes it, reason) per entry."""
+    entries = []
     if not path.is_file():
         return entries
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        name, text, reason = (part.strip() for part in line.split("|", 2))
-        entries[name] = (text, reason)
+        pattern, text, reason = (part.strip() for part in line.split("|", 2))
+        entries.append((pattern, text, reason))
     return entries
+
+
+def equivalent_reason(entries, name: str, diff: str) -> str | None:
+    added = {line[1:].strip() for line in diff.splitlines() if line.startswith("+")}
+    for pattern, text, reason in entries:
+        if fnmatch.fnmatchcase(name, pattern) and text in added:
+            return reason
+    return None
 
 
 def diff_of(tree: Path, file: str, name: str) -> str:
@@ -70,21 +79,22 @@ def main() -> int:
         wanted = [f"{module}.x*{p}*__mutmut_*" for p in patterns]
         codes = {k: v for k, v in codes.items() if any(fnmatch.fnmatchcase(k, w) for w in wanted)}
     equivalent = load_equivalent(Path(args.equivalent))
-    killed, survivors, equivalents, stale = [], [], [], []
+    killed, survivors, equivalents = [], [], []
     not_run = sorted(name for name, code in codes.items() if code is None)
     codes = {name: code for name, code in codes.items() if code is not None}
     timeouts = sum(1 for code in codes.values() if code in KILLED and code not in (1, 3))
+    timed_out = []
     for name, code in sorted(codes.items()):
         if code in KILLED:
             killed.append(name)
+            if code not in (1, 3):
+                timed_out.append(name)
             continue
-        entry = equivalent.get(name)
         diff = diff_of(tree, args.file, name)
-        if entry is not None:
-            if entry[0] in diff:
-                equivalents.append((name, diff, entry[1]))
-                continue
-            stale.append(name)
+        reason = equivalent_reason(equivalent, name, diff)
+        if reason is not None:
+            equivalents.append((name, diff, reason))
+            continue
         survivors.append((name, NAMES.get(code, f"exit {code}"), diff))
     counted = len(codes) - len(equivalents)
     score = 100.0 * len(killed) / counted if counted else 0.0
@@ -98,8 +108,10 @@ def main() -> int:
         for line in diff.splitlines():
             print(f"        {line}")
     sys.stdout.flush()
-    for name in stale:
-        print(f"    STALE equivalent.txt entry {name}: its line is not in this mutant's diff any more")
+    for name in timed_out:   # counted as killed (a mutant that loops); shown so a false kill can be seen
+        print(f"    killed by the time limit: {name}")
+        for line in diff_of(tree, args.file, name).splitlines():
+            print(f"        {line}")
     for name, why, diff in survivors:
         print(f"    {why}: {name}")
         for line in diff.splitlines():
