@@ -145,3 +145,29 @@ def test_mean_policy_pair_with_one_missing_word_gets_its_cosine_with_the_mean_di
     assert score.spearman_mean != pytest.approx(scipy.stats.spearmanr(gold, [0, -1, 1, 1, 1]).statistic)
     assert score.spearman_zero != pytest.approx(scipy.stats.spearmanr(gold, [0, -1, 1, 1, 1]).statistic)
     assert score.spearman_zero != pytest.approx(scipy.stats.spearmanr(gold, [0, -1, 0, 0, 1]).statistic)
+
+
+def test_mean_direction_over_many_blocks_with_unusable_rows(word_sim_dir):
+    """More rows than one summing block (8,192), NaN and zero rows in later blocks: the mean
+    direction is still the mean of the usable unit rows, and the mean policy uses it."""
+    pairs = load_benchmark("RG-65", word_sim_dir, duplicates="last").pairs()
+    bench_words = sorted({w for a, b, _ in pairs for w in (a, b)})
+    kept = bench_words[::2]
+    rng = np.random.default_rng(65)
+    fillers = [f"filler{i}" for i in range(20_000)]
+    words = fillers[:9000] + kept + fillers[9000:]
+    matrix = rng.standard_normal((len(words), 6)) + np.array([2.0, -1.0, 0.5, 0.0, 0.0, 1.0])
+    matrix[[100, 9500, 17000]] = np.nan            # unusable rows in the first, second and third block
+    matrix[[8300, 16500]] = 0.0
+    vectors = Vectors(words, matrix)
+    score = evaluate(vectors, data_dir=word_sim_dir, only="RG-65", duplicates="last").results[0]
+    stored = np.asarray(vectors.matrix, dtype=np.float64)
+    norms = np.linalg.norm(stored, axis=1)
+    usable = np.isfinite(norms) & (norms > 0)
+    unit = stored[usable] / norms[usable, None]
+    direction = unit.mean(axis=0)
+    direction /= np.linalg.norm(direction)
+    rows = {w: stored[i] / norms[i] for i, w in enumerate(words) if w in set(kept)}
+    _, _, mean, *_ = _expected_policies(vectors, pairs, rows, direction)
+    assert score.spearman_mean == pytest.approx(mean, abs=1e-9)
+    assert score.found < score.pairs                  # the mean policy had pairs to fill
