@@ -157,6 +157,7 @@ def test_mean_direction_over_many_blocks_with_unusable_rows(word_sim_dir):
     fillers = [f"filler{i}" for i in range(20_000)]
     words = fillers[:9000] + kept + fillers[9000:]
     matrix = rng.standard_normal((len(words), 6)) + np.array([2.0, -1.0, 0.5, 0.0, 0.0, 1.0])
+    matrix[9000 + len(kept):] += np.array([-4.0, 3.0, 0.0, 2.0, -1.0, 0.0])   # later blocks pull elsewhere
     matrix[[100, 9500, 17000]] = np.nan            # unusable rows in the first, second and third block
     matrix[[8300, 16500]] = 0.0
     vectors = Vectors(words, matrix)
@@ -171,3 +172,6 @@ def test_mean_direction_over_many_blocks_with_unusable_rows(word_sim_dir):
     _, _, mean, *_ = _expected_policies(vectors, pairs, rows, direction)
     assert score.spearman_mean == pytest.approx(mean, abs=1e-9)
     assert score.found < score.pairs                  # the mean policy had pairs to fill
+    # the fixture tells the blocks apart: the first block's mean direction alone gives another rho
+    early = unit[:8000].mean(axis=0)
+    assert abs(_expected_policies(vectors, pairs, rows, early / np.linalg.norm(early))[2] - mean) > 1e-3
