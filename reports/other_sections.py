@@ -275,7 +275,7 @@ def provenance_section(data: ReportData) -> list:
                                   "beats" if c.beats else "does not beat"] for c in r.contests],
                                 caption=f"{e.name}: each verdict family against each rival; gap = difference of "
                                         f"the audited embedding's best scores over their members, margin = the "
-                                        f"sum of the families' spreads of best matches."))
+                                        f"families' spreads of best matches in quadrature."))
         if getattr(r, "closest_text", None) is not None and r.closest_text.recipe:
             blocks.append(Paragraph(f"{e.name}: closest text recipe {r.closest_text.recipe} "
                                     f"({r.closest_text.name})."))

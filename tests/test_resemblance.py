@@ -243,24 +243,31 @@ def test_a_family_beats_a_rival_only_when_the_gap_exceeds_the_sum_of_spreads():
     rival = hand_family("random", same([0.1, 0.05]))
     [contest] = [c for c in contests([hand_family("text", same([0.4, 0.6])), rival]) if c.measure == "knn_overlap"]
     assert contest == Contest("text", "random", "knn_overlap", pytest.approx(0.5), 0.0, True)
-    # exactly at the border (binary-exact numbers): gap 0.5 == margin 0.25 + 0.25 does not beat
-    text = with_spreads(hand_family("text", same([0.5, 0.5])), 0.5, 0.25)
-    at = with_spreads(rival, 0.0, 0.25)
-    assert [(c.gap, c.margin, c.beats) for c in contests([text, at])] == [(0.5, 0.5, False)] * 3
-    # the rival a little lower (gap 0.5 + 2**-20) or a little tighter (margin 0.5 - 2**-20): beats
-    assert all(c.beats for c in contests([text, with_spreads(rival, -2.0 ** -20, 0.25)]))
-    assert all(c.beats for c in contests([text, with_spreads(rival, 0.0, 0.25 - 2.0 ** -20)]))
-    assert verdict_of([text, at]) == "neither" and verdict_of([text, with_spreads(rival, 0.0, 0.2)]) == "text-like"
+    # exactly at the border (binary-exact numbers): gap 0.625 == margin sqrt(0.375^2 + 0.5^2) does not beat
+    text = with_spreads(hand_family("text", same([0.5, 0.5])), 0.625, 0.375)
+    at = with_spreads(rival, 0.0, 0.5)
+    assert [(c.gap, c.margin, c.beats) for c in contests([text, at])] == [(0.625, 0.625, False)] * 3
+    # the rival a little lower (gap 0.625 + 2**-20) or a little tighter (margin below 0.625): beats
+    assert all(c.beats for c in contests([text, with_spreads(rival, -2.0 ** -20, 0.5)]))
+    assert all(c.beats for c in contests([text, with_spreads(rival, 0.0, 0.5 - 2.0 ** -20)]))
+    # quadrature, not the plain sum (0.875) nor the larger spread alone (0.5)
+    assert all(c.beats for c in contests([text, with_spreads(rival, -0.1, 0.5)]))            # 0.725 > 0.625
+    assert not any(c.beats for c in contests([text, with_spreads(rival, 0.0625, 0.5)]))      # 0.5625 < 0.625
+    assert verdict_of([text, at]) == "neither" and verdict_of([text, with_spreads(rival, -0.1, 0.5)]) == "text-like"
 
 
-def test_verdict_needs_every_rival_beaten_on_every_measure():
+def test_verdict_needs_every_rival_beaten_on_two_of_three_measures():
     text = hand_family("text", same([0.5, 0.6, 0.55]))
     shuffled = hand_family("shuffled-text", same([0.1, 0.12, 0.11]))
     random = hand_family("random", same([0.0, 0.01, 0.005]))
     assert verdict_of([text, shuffled, random]) == "text-like"
-    # one measure where the shuffled corpus does as well: not text-like
+    # one measure where the shuffled corpus does as well: still text-like (2 of 3); two: not
     close = hand_family("shuffled-text", {**same([0.1, 0.12, 0.11]), "rsa_spearman": [0.5, 0.55, 0.6]})
-    assert verdict_of([text, close, random]) == "neither"
+    assert verdict_of([text, close, random]) == "text-like"
+    closer = hand_family("shuffled-text", {**same([0.5, 0.6, 0.55]), "knn_overlap": [0.1, 0.12, 0.11]})
+    assert verdict_of([text, closer, random]) == "neither"
+    # beating one rival on all three does not make up for another rival beaten on one only
+    assert verdict_of([text, closer, hand_family("random", same([-1.0, -1.0]))]) == "neither"
     speech = hand_family("speech", same([0.8, 0.85]))
     assert verdict_of([text, shuffled, random, speech]) == "speech-like"
     # only non-text families: nothing to name

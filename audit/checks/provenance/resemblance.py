@@ -25,15 +25,20 @@ The decision is a contest, not a band. A family's resemblance on a measure is th
 embedding's best score over the family's members (the nearest recipe of the grid, not the mean over
 recipes it does not share); its spread is how much a member's own best match among the other members
 varies (standard deviation over members). A family *beats* a rival on a measure when its best
-exceeds the rival's best by more than the sum of the two spreads. ``text-like`` when the text
-family beats every other family on every measure; ``speech-like`` likewise for the speech family;
-otherwise ``neither`` (:data:`DECISION_RULE`). The within-family band (range over pairs of members)
+exceeds the rival's best by more than the two spreads combined in quadrature (sqrt(a**2 + b**2), the
+spread of a difference of two independent best matches; measured on the Wikipedia test corpus, RSA
+best matches of both text and token-shuffled families vary by about 0.28, and their plain sum
+exceeded the gap of a plain text skip-gram). ``text-like`` when the text
+family beats every other family on at least two of the three measures (:data:`MEASURES_TO_WIN`);
+``speech-like`` likewise for the speech family; otherwise ``neither`` (:data:`DECISION_RULE`). The within-family band (range over pairs of members)
 is still reported for each family, as how alike the family's own members are.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -49,6 +54,12 @@ MEASURE_TITLES = {"knn_overlap": "kNN overlap@k (Jaccard)", "rsa_spearman": "RSA
                   "procrustes_cosine": "Procrustes cosine (held-out half)"}
 FAMILIES = ("text", "shuffled-text", "random", "speech")
 VERDICTS = {"text": "text-like", "speech": "speech-like"}       # the families a verdict can name
+# A family must beat each rival on 2 of the 3 measures, not all 3: RSA barely tells text models from
+# models of the token-shuffled corpus (both carry the corpus's frequency geometry). Measured on the
+# 453k-token Wikipedia corpus, 50-d: two shuffled-corpus models reach RSA 0.56 with each other and
+# 0.28 with a text skip-gram, whose best text match was 0.75, while kNN overlap (0.13 vs 0.001) and
+# Procrustes (0.78 vs 0.06) separate them by far more than their margins.
+MEASURES_TO_WIN = 2
 RESULT_VERSION = 2          # the provenance result's shape: 2 = families contest (issue 17)
 # Score blocks for the kNN search: 64 MB (about 400 queries x 40,000 words) measured a little faster
 # than the core's 256 MB default on the 2-core machine, and keeps several references' work small.
@@ -58,10 +69,11 @@ DECISION_RULE = (
     "For each family and measure: its resemblance is the audited embedding's best score over the family's "
     "members (the nearest recipe), its spread the standard deviation over members of each member's best "
     "score against the other members. A family beats a rival on a measure when its resemblance exceeds "
-    "the rival's by more than the sum of the two spreads. text-like: the text family (text models over a "
+    "the rival's by more than sqrt(spread^2 + rival spread^2). text-like: the text family (text models over a "
     "grid of recipes, each in its own sentence order) beats every other family (text models on the "
-    "token-shuffled corpus, random Gaussian embeddings, speech reproductions when given) on every measure; "
-    "speech-like: the speech family beats every other family on every measure; otherwise neither. The band "
+    "token-shuffled corpus, random Gaussian embeddings, speech reproductions when given) on at least 2 of "
+    "the 3 measures (RSA alone barely separates text from token-shuffled models); speech-like: the speech "
+    "family beats every other family likewise; otherwise neither. The band "
     "(range over pairs of a family's members, stretched down by its width and a relative slack) is "
     "reported, not used, unless only one family is given (see BAND_RULE).")
 
@@ -307,8 +319,9 @@ class FamilySpread:
 
 @dataclass(frozen=True)
 class Contest:
-    """Does ``family`` beat ``rival`` on ``measure``? gap = family best - rival best; margin = the
-    sum of the two families' spreads; beats when gap > margin."""
+    """Does ``family`` beat ``rival`` on ``measure``? gap = family best - rival best; margin =
+    sqrt(spread**2 + rival spread**2) (the spread of a difference of independent best matches);
+    beats when gap > margin."""
 
     family: str
     rival: str
@@ -363,12 +376,15 @@ def _check_family_size(family: str, references: Sequence) -> None:
 
 def _compare_prepared(family: str, references: Sequence[tuple[ReferenceInfo, Vectors]], plan: _Plan,
                       audited_parts: _Prepared, params: ResemblanceParams) -> FamilyComparison:
-    member_parts = [_prepare(vectors, plan) for _, vectors in references]
-    names = [info.name for info, _ in references]
-    band_pairs = [_score_pair(member_parts[i], member_parts[j], plan, (names[i], names[j]))
-                  for i, j in itertools.combinations(range(len(member_parts)), 2)]
-    audited_pairs = [_score_pair(audited_parts, part, plan, ("audited", name))
-                     for part, name in zip(member_parts, names)]
+    # numpy's products and sorts release the GIL: threads prepare and score members side by side
+    with ThreadPoolExecutor(max_workers=_threads(len(references))) as pool:
+        member_parts = list(pool.map(lambda item: _prepare(item[1], plan), references))
+        names = [info.name for info, _ in references]
+        band_pairs = list(pool.map(lambda ij: _score_pair(member_parts[ij[0]], member_parts[ij[1]], plan,
+                                                          (names[ij[0]], names[ij[1]])),
+                                   itertools.combinations(range(len(member_parts)), 2)))
+        audited_pairs = list(pool.map(lambda item: _score_pair(audited_parts, item[0], plan, ("audited", item[1])),
+                                      zip(member_parts, names)))
     measures = [_judge_measure(m, band_pairs, audited_pairs, params.tolerance) for m in MEASURES]
     worst = min(m.audited - m.lower_edge for m in measures)
     spreads = [_spread(m, audited_pairs, band_pairs) for m in MEASURES]
@@ -376,6 +392,14 @@ def _compare_prepared(family: str, references: Sequence[tuple[ReferenceInfo, Vec
                             shared_words=len(plan.words), band_pairs=band_pairs, audited_pairs=audited_pairs,
                             measures=measures, inside=all(m.inside for m in measures), worst_margin=worst,
                             spreads=spreads)
+
+
+def _threads(jobs: int) -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(jobs, cpus))
 
 
 def _spread(measure: str, audited_pairs: Sequence[PairScores], band_pairs: Sequence[PairScores]) -> FamilySpread:
@@ -408,7 +432,8 @@ def contests(comparisons: Sequence[FamilyComparison]) -> list[Contest]:
                 continue
             for measure in MEASURES:
                 mine, theirs = family.spread(measure), rival.spread(measure)
-                gap, margin = mine.best - theirs.best, mine.spread + theirs.spread
+                # the spread of a difference of two independent best matches: the spreads in quadrature
+                gap, margin = mine.best - theirs.best, float(np.hypot(mine.spread, theirs.spread))
                 out.append(Contest(family=family.family, rival=rival.family, measure=measure, gap=gap,
                                    margin=margin, beats=bool(gap > margin)))
     return out
@@ -423,11 +448,18 @@ def verdict_of(comparisons: Sequence[FamilyComparison], contest_list: Sequence[C
     if not contest_list:
         inside = [f for f in comparisons if f.inside and f.family in VERDICTS]
         return VERDICTS[max(inside, key=lambda f: f.worst_margin).family] if inside else "neither"
-    winners = [family for family in VERDICTS
-               if any(c.family == family for c in contest_list)
-               and all(c.beats for c in contest_list if c.family == family)]
-    # two families cannot both beat each other: gap > margin >= 0 one way means gap < 0 the other
+    winners = [family for family in VERDICTS if beats_every_rival(family, contest_list)]
+    # two families cannot both win: beating a rival on 2 of 3 measures means gap > 0 there, so the
+    # rival has a negative gap on those 2 and can beat back on at most 1
     return VERDICTS[winners[0]] if winners else "neither"
+
+
+def beats_every_rival(family: str, contest_list: Sequence[Contest]) -> bool:
+    """``family`` beats each rival on at least :data:`MEASURES_TO_WIN` of the measures."""
+    rivals = dict.fromkeys(c.rival for c in contest_list if c.family == family)
+    return bool(rivals) and all(
+        sum(c.beats for c in contest_list if c.family == family and c.rival == rival) >= MEASURES_TO_WIN
+        for rival in rivals)
 
 
 def closest_reference(comparisons: Sequence[FamilyComparison], families: Sequence[str] | None = None
@@ -515,15 +547,17 @@ def _reason(verdict: str, comparisons: Sequence[FamilyComparison], contest_list:
             continue
         lost = [c for c in own if not c.beats]
         rivals = ", ".join(dict.fromkeys(c.rival for c in own))
-        if not lost:
-            tight = min(own, key=lambda c: c.gap - c.margin)
-            parts.append(f"the {family} family beats {rivals} on every measure (tightest: {tight.measure} vs "
-                         f"{tight.rival}, gap {tight.gap:.3f} > margin {tight.margin:.3f})")
+        won = [c for c in own if c.beats]
+        if beats_every_rival(family, contest_list):
+            tight = min(won, key=lambda c: c.gap - c.margin)
+            parts.append(f"the {family} family beats {rivals} on {len(won)} of {len(own)} comparisons, at "
+                         f"least {MEASURES_TO_WIN} measures each (tightest win: {tight.measure} vs {tight.rival}, "
+                         f"gap {tight.gap:.3f} > margin {tight.margin:.3f})")
         else:
             worst = min(lost, key=lambda c: c.gap - c.margin)
-            parts.append(f"the {family} family beats its rivals on {len(own) - len(lost)} of {len(own)} "
-                         f"comparisons (short: {worst.measure} vs {worst.rival}, gap {worst.gap:.3f} <= margin "
-                         f"{worst.margin:.3f})")
+            parts.append(f"the {family} family beats its rivals on {len(won)} of {len(own)} "
+                         f"comparisons, not {MEASURES_TO_WIN} measures against each (short: {worst.measure} vs "
+                         f"{worst.rival}, gap {worst.gap:.3f} <= margin {worst.margin:.3f})")
     if closest is not None:
         parts.append(f"closest reference: {closest.name} ({closest.family}"
                      + (f", {closest.recipe}" if closest.recipe else "") + ")")
