@@ -130,3 +130,23 @@ def test_zero_rows_are_counted_apart_from_nonfinite_ones(tmp_path):
     vectors = audit.load(text_file(tmp_path, rows=rows, header=(6, 3)))
     assert vectors.source.zero_rows == 1 and vectors.source.nonfinite_rows == 0
     assert list(vectors.valid) == [True] * 5 + [False]
+
+
+def test_header_messages_name_both_counts(tmp_path):
+    path = text_file(tmp_path, header=(3, 3))
+    with pytest.raises(AuditError, match=r"^.*v\.txt: the header promises 3 words but the body has more lines \(5\)\.$"):
+        audit.load(path)
+    short = text_file(tmp_path, header=(9, 3), name="short.txt")
+    with pytest.raises(AuditError, match=r"^.*short\.txt: the header promises 9 words but the body has fewer lines \(5\)\.$"):
+        audit.load(short, limit=6)
+
+
+def test_a_header_with_no_body_is_refused(tmp_path):
+    path = tmp_path / "empty-body.txt"
+    path.write_text("2 3\n", encoding="utf-8")
+    with pytest.raises(AuditError):
+        audit.load(path)
+    zero = tmp_path / "zero.txt"
+    zero.write_text("0 3\n", encoding="utf-8")
+    with pytest.raises(AuditError, match="no vectors"):
+        audit.load(zero)
