@@ -30,6 +30,7 @@ listed above are deleted from it (anything that appeared there meanwhile is left
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import shutil
@@ -44,9 +45,6 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 from audit.checks.acoustic import audit_instances, load_instances
 from audit.checks.info import describe
 from audit.checks.mds import instance_mds
-from audit.checks.provenance.reference_models import (TextModelConfig, read_transcripts, reference_seeds,
-                                                      text_references)
-from audit.checks.provenance.resemblance import ResemblanceParams, judge
 from audit.checks.vocab import provenance as vocabulary_provenance
 from audit.core.errors import AuditError
 from audit.core.npzfile import read_npz
@@ -59,7 +57,8 @@ from homophones import check as homophone_check
 from homophones import load_pairs
 from reports import FORMATS, render_files, write_files
 from reports.fields import slug
-from reports.run import AuditRun, EmbeddingResults, ReportData, RunEntry, read_result, report_files
+from reports.run import (MANIFEST_NAME, AuditRun, EmbeddingResults, ReportData, RunEntry, read_manifest, read_result,
+                         report_files, results_folder)
 import reproductions.speech2vec.history  # noqa: F401  (registers the training-history result)
 
 # Fig. 4's word pairs. Homophone panels: the pairs the homophone check found, the paper's
@@ -159,6 +158,10 @@ class RunContext:
 
     def text_references(self, dim: int):
         """Reference text models depend only on the corpus and the dimension: trained once per dimension."""
+        # imported when asked for: scipy.stats (~0.5 s) and gensim, which no other check needs
+        from audit.checks.provenance.reference_models import (TextModelConfig, read_transcripts, reference_seeds,
+                                                              text_references)
+
         def train():
             sentences, corpus = read_transcripts(self.options.corpus_root)
             config = TextModelConfig(dim=dim)
@@ -177,6 +180,7 @@ class Check:
     kind: str = ""
     needs: tuple[str, ...] = ()
     skip_on_error: bool = False
+    result_module: str = ""     # the module defining the result type, when it is imported only on demand
 
     def applies(self, subject: Subject, context: RunContext) -> str | None:
         return None
@@ -238,11 +242,15 @@ class VocabularyCheck(Check):
 
 class ModelProvenanceCheck(Check):
     kind = "provenance"
+    result_module = "audit.checks.provenance.resemblance"
 
     def applies(self, subject, context):
         return None if context.options.provenance else "not asked for (--provenance with --corpus-root)"
 
     def run(self, subject, context, earlier):
+        # imported when asked for: it imports scipy.stats (~0.5 s), which no other check needs
+        from audit.checks.provenance.resemblance import ResemblanceParams, judge
+
         references, corpus, text_model = context.text_references(subject.vectors.dim)
         result = judge(subject.vectors, {"text": references, "speech": []},
                        params=ResemblanceParams(seed=context.options.seed), corpus=corpus, text_model=text_model)
@@ -446,8 +454,20 @@ def write_run(out: str | os.PathLike, audits: Sequence[EmbeddingAudit], options:
     return AuditOutcome(out=out, embeddings=list(audits), manifest=manifest)
 
 
+def register_result_types(kinds: set[str] | None = None, checks: Sequence[Check] = CHECKS) -> None:
+    """Import the modules of the result types imported only on demand (all, or those of ``kinds``)."""
+    for check in checks:
+        if check.result_module and (kinds is None or check.kind in kinds):
+            importlib.import_module(check.result_module)
+
+
 def rebuild_report(folder: str | os.PathLike, formats: Sequence[str] | None = None) -> list[Path]:
     """`audit report`: re-render ``folder/results`` into ``folder`` without recomputing anything."""
+    manifest = results_folder(folder) / MANIFEST_NAME
+    if manifest.exists():
+        register_result_types({kind for entry in read_manifest(manifest).embeddings for kind in entry.results})
+    else:
+        register_result_types()      # loose result files: any kind may be there
     files = render_files(folder, tuple(formats) if formats else FORMATS)
     return write_files(folder, files)
 

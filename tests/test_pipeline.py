@@ -48,6 +48,22 @@ def test_every_check_declares_the_interface():
         assert set(check.needs) <= set(kinds[:index]), f"{check.kind} needs a check that runs later"
 
 
+def test_heavy_result_types_are_imported_on_demand():
+    """`audit all` without --provenance, and `audit report` of a report without it, never import
+    the provenance modules (scipy.stats); asking for them registers the result type."""
+    import subprocess
+    import sys
+
+    code = ("import sys, audit.pipeline as p\n"
+            "assert 'audit.checks.provenance.resemblance' not in sys.modules\n"
+            "from audit.core.results import registered_kinds\n"
+            "assert 'provenance' not in registered_kinds()\n"
+            "p.register_result_types({'provenance'})\n"
+            "assert 'provenance' in registered_kinds()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_check_order_that_breaks_needs_is_refused(tmp_path):
     from audit.pipeline import CHECKS, run_all
 

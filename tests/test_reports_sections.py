@@ -134,6 +134,17 @@ def test_provenance_section_when_asked(tmp_path, run_cli):
     assert "Model provenance" in markdown
     assert f"text.txt: {result['verdict']}." in markdown.replace("\\", "")
     assert (tmp_path / "out" / "figures" / "provenance-bands.svg").is_file()
+    # a fresh process re-renders it (the provenance result type is imported on demand), byte for byte
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(tmp_path / "out", tmp_path / "copy")
+    (tmp_path / "copy" / "report.md").unlink()
+    done = subprocess.run([sys.executable, "-m", "audit", "report", str(tmp_path / "copy")], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "copy" / "report.md").read_bytes() == (tmp_path / "out" / "report.md").read_bytes()
 
 
 def test_provenance_without_corpus_is_a_clear_error(tmp_path, run_cli):
