@@ -332,3 +332,29 @@ def test_cached_matrix_is_memory_mapped(tmp_path):
     assert isinstance(second.matrix.base, np.memmap) or isinstance(second.matrix, np.memmap)
     np.testing.assert_array_equal(first.matrix, second.matrix)
     assert second.words == first.words and second.source == first.source
+
+
+# ------------------------------------------------------------------------------ word2vec binary
+@pytest.mark.parametrize("newline", [b"\n", b""])
+def test_binary_blocks_equal_gensim_and_name_a_damaged_entry(tmp_path, monkeypatch, newline):
+    import audit.core.loaders.word2vec_bin as w2v
+    monkeypatch.setattr(w2v, "BLOCK_BYTES", 1000)   # many blocks, entries cut at block ends
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(400)]
+    words[123] = "caf\xe9"
+    matrix = rng.normal(size=(400, 7)).astype(np.float32)
+    entries = [w.encode("latin-1") + b" " + row.tobytes() + newline for w, row in zip(words, matrix)]
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"400 7\n" + b"".join(entries))
+    with pytest.raises(AuditError, match="entry 124 is not valid UTF-8"):
+        audit.load(path)
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True, unicode_errors="replace")
+    loaded = audit.load(path, unicode_errors="replace")
+    assert list(loaded.words) == list(kv.index_to_key) and loaded.source.undecodable_words == 1
+    np.testing.assert_array_equal(loaded.matrix, kv.vectors)
+    assert audit.load(path, limit=250, unicode_errors="replace").words == tuple(kv.index_to_key[:250])
+    damaged = tmp_path / "damaged.bin"
+    entries[300] = b" " + matrix[300].tobytes() + newline   # an empty word
+    damaged.write_bytes(b"400 7\n" + b"".join(entries))
+    with pytest.raises(AuditError, match="entry 301 has an empty word"):
+        audit.load(damaged, unicode_errors="replace")

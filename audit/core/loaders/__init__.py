@@ -89,7 +89,7 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
                 parsed, meta, norms = hit
                 return _finish(parsed, path=path, sha256=meta["sha256"], fmt=meta["format"], limit=limit,
                                case=case, duplicates=duplicates, nonfinite=nonfinite,
-                               unicode_errors=unicode_errors, norms=norms)
+                               unicode_errors=unicode_errors, norms=norms, unique=meta.get("unique") is True)
     with Input(path) as source:
         detected = format or detect_format(source.head, path)
         if detected in ("word2vec-text", "glove-text"):
@@ -118,7 +118,8 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
     if key is not None and detected in CACHED_FORMATS:
         cache_write(cache_folder, key, parsed, norms,
                     {"sha256": sha256, "format": fmt, "words": len(parsed.words), "header_words": parsed.header_words,
-                     "words_with_spaces": parsed.words_with_spaces, "undecodable": parsed.undecodable})
+                     "words_with_spaces": parsed.words_with_spaces, "undecodable": parsed.undecodable,
+                     "unique": bool(parsed.index) and len(parsed.index) == len(parsed.words)})
     return _finish(parsed, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case, duplicates=duplicates,
                    nonfinite=nonfinite, unicode_errors=unicode_errors, norms=norms)
 
@@ -138,7 +139,10 @@ def _row_norms(matrix: np.ndarray) -> np.ndarray:
 
 
 def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, nonfinite, unicode_errors,
-            norms) -> Vectors:
+            norms, unique: bool = False) -> Vectors:
+    """The policies applied to a parse. ``unique``: the words are known to be distinct (a cached
+    parse records it), so with ``case='keep'`` no index is built here; Vectors builds it when a
+    caller first looks a word up (a million-word dict costs about a second)."""
     words, matrix = parsed.words, parsed.matrix
     if len(words) == 0:
         raise AuditError(f"{path} has no vectors.")
@@ -151,6 +155,12 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
                           f"of every similarity).", "nonfinite", ("exclude",))
     if case == "lower":
         words = [w.lower() for w in words]
+    elif unique:
+        return Vectors(words, matrix, _source(parsed, path=path, sha256=sha256, fmt=fmt, words=words, dim=matrix.shape[1],
+                                              dropped=0, duplicates=duplicates, case=case, norms=norms,
+                                              finite_rows=finite_rows, nonfinite=nonfinite, limit=limit,
+                                              unicode_errors=unicode_errors),
+                       copy=False, norms=norms)
     dropped = 0
     index = parsed.index if case == "keep" and parsed.index else None   # the parser built it beside the parse
     if index is None:
@@ -174,13 +184,19 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
         matrix = matrix[rows]
         finite_rows = finite_rows[rows]
         norms = norms[rows]
-    zero_rows = int((finite_rows & (norms == 0)).sum())
-    source = SourceInfo(path=str(path), sha256=sha256, format=fmt, words=len(words), dim=int(matrix.shape[1]),
-                        duplicates_dropped=dropped, duplicate_policy=duplicates, case=case,
-                        zero_rows=zero_rows, nonfinite_rows=int((~finite_rows).sum()),
-                        nonfinite_policy=nonfinite, words_with_spaces=parsed.words_with_spaces,
-                        limit=limit, header_words=parsed.header_words,
-                        unicode_errors=unicode_errors, undecodable_words=parsed.undecodable)
+    source = _source(parsed, path=path, sha256=sha256, fmt=fmt, words=words, dim=matrix.shape[1], dropped=dropped,
+                     duplicates=duplicates, case=case, norms=norms, finite_rows=finite_rows, nonfinite=nonfinite,
+                     limit=limit, unicode_errors=unicode_errors)
     if dropped:
         index = {w: i for i, w in enumerate(words)}
     return Vectors(words, matrix, source, copy=False, key_to_index=index, norms=norms)
+
+
+def _source(parsed, *, path, sha256, fmt, words, dim, dropped, duplicates, case, norms, finite_rows, nonfinite,
+            limit, unicode_errors) -> SourceInfo:
+    return SourceInfo(path=str(path), sha256=sha256, format=fmt, words=len(words), dim=int(dim),
+                      duplicates_dropped=dropped, duplicate_policy=duplicates, case=case,
+                      zero_rows=int((finite_rows & (norms == 0)).sum()), nonfinite_rows=int((~finite_rows).sum()),
+                      nonfinite_policy=nonfinite, words_with_spaces=parsed.words_with_spaces,
+                      limit=limit, header_words=parsed.header_words,
+                      unicode_errors=unicode_errors, undecodable_words=parsed.undecodable)

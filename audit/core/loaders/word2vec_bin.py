@@ -1,12 +1,14 @@
 """word2vec binary: a ``<words> <dim>`` line, then per word ``word<space>`` and ``dim``
 little-endian float32 (the C tool adds a newline after each vector; gensim does not).
 
-Read in blocks from the input: each entry's word is found with one ``find`` and its bytes are
-copied straight into one preallocated C-ordered float32 matrix (no per-row array objects).
+Read in blocks from the input: each entry's word is found with one ``find``; the vectors of a
+block are joined and copied into one preallocated C-ordered float32 matrix in one numpy copy
+(no per-row array objects or per-row buffer copies).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -43,14 +45,51 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
     else:
         capacity = min(count, max(1, (64 << 20) // row_bytes))
     matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
-    out = memoryview(matrix).cast("B")
     words: list[str] = []
     index: dict[str, int] = {}
     undecodable = 0
-    view = memoryview(data)
     size = len(data)
+    starts: list[int] = []   # where the vectors of the rows not yet copied begin in ``data``
     i = 0
+
+    def flush() -> None:
+        """Copy the pending rows' vectors out of ``data`` in one go (a join of byte slices and
+        one numpy copy: a Python-level copy per row costs several times more)."""
+        nonlocal matrix
+        if not starts:
+            return
+        first = i - len(starts)
+        matrix = _room(matrix, first, i, count, dim)
+        joined = b"".join([data[s:s + row_bytes] for s in starts])
+        matrix[first:i] = np.frombuffer(joined, dtype="<f4").reshape(len(starts), dim)
+        starts.clear()
+
+    entry = re.compile(rb"([\r\n]*)([^ \r\n][^ ]{0,%d}) (.{%d})" % (MAX_WORD_BYTES - 2, row_bytes), re.DOTALL)
+    entries = re.compile(rb"(?:[\r\n]*[^ \r\n][^ ]{0,%d} .{%d})*" % (MAX_WORD_BYTES - 2, row_bytes), re.DOTALL)
+    fast = True
     while i < count:
+        # Fast step: every complete entry of the block by one regex pass in C, checked to cover the
+        # block from ``pos`` without a gap; their vectors joined and copied at once, their words
+        # decoded at once. What it cannot take (the block's last, cut entry; a damaged entry) the
+        # step below reads or names.
+        if fast and not starts:
+            fast = False   # once per block: after a failure, the rest of the block goes entry by entry
+            found = entry.findall(data, pos)[:count - i]
+            if found:
+                gaps, names, vectors = zip(*found)
+                covered = sum(map(len, gaps)) + sum(map(len, names)) + len(found) * (1 + row_bytes)
+                if entries.fullmatch(data, pos, pos + covered):
+                    decoded = _decode_all(names, unicode_errors)
+                    if decoded is not None:
+                        first = i
+                        i += len(found)
+                        matrix = _room(matrix, first, i, count, dim)
+                        matrix[first:i] = np.frombuffer(b"".join(vectors), dtype="<f4").reshape(len(found), dim)
+                        index.update(zip(decoded, range(first, i)))
+                        words.extend(decoded)
+                        pos += covered
+                        fast = True
+                        continue
         while pos < size and data[pos] in (10, 13):   # the newline after the previous vector
             pos += 1
         space = data.find(b" ", pos, pos + MAX_WORD_BYTES)
@@ -65,9 +104,10 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
             if space < 0 and size - pos >= MAX_WORD_BYTES:
                 raise AuditError(f"{path}: entry {i + 1} has no word ending within {MAX_WORD_BYTES >> 20} MB "
                                  f"(is it really word2vec binary?).")
-            view.release()
+            flush()
             data = data[pos:] + more
-            view, size, pos = memoryview(data), len(data), 0
+            size, pos = len(data), 0
+            fast = True
             continue
         if space == pos:
             raise AuditError(f"{path}: entry {i + 1} has an empty word (is it really word2vec binary?).")
@@ -83,25 +123,39 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
             undecodable += 1
             if not word:
                 raise AuditError(f"{path}: the word of entry {i + 1} is empty once its bad bytes are dropped.")
-        if i >= len(matrix):
-            grown = np.empty((min(count, 2 * len(matrix)), dim), dtype=np.float32)
-            grown[:i] = matrix[:i]
-            matrix = grown
-            out.release()
-            out = memoryview(matrix).cast("B")
-        out[i * row_bytes:(i + 1) * row_bytes] = view[space + 1:space + 1 + row_bytes]
+        starts.append(space + 1)
         words.append(word)
         index[word] = i
         pos = space + 1 + row_bytes
         i += 1
-    out.release()
+    flush()
     if limit is None:
         rest = data[pos:].strip(b"\r\n") or source.read(BLOCK_BYTES).strip(b"\r\n")
         if rest:
             raise AuditError(f"{path}: there are bytes after the {n_words} words the header promises.")
-    view.release()
     if not words:
         raise AuditError(f"{path} has no vectors.")
     if sys.byteorder == "big":   # pragma: no cover - the file's floats are little-endian
         matrix.byteswap(inplace=True)
     return TextResult(words=words, matrix=matrix[:i], index=index, header_words=n_words, undecodable=undecodable)
+
+
+def _room(matrix: np.ndarray, filled: int, rows: int, count: int, dim: int) -> np.ndarray:
+    """``matrix`` with room for ``rows`` rows (a pipe's matrix grows; its first rows kept)."""
+    if rows <= len(matrix):
+        return matrix
+    grown = np.empty((min(count, max(rows, 2 * len(matrix))), dim), dtype=np.float32)
+    grown[:filled] = matrix[:filled]
+    return grown
+
+
+def _decode_all(names: tuple, unicode_errors: str) -> list[str] | None:
+    """The words of a block decoded at once; None when one is not UTF-8 (or holds a newline),
+    for the per-entry step to handle."""
+    joined = b"\n".join(names)
+    if joined.count(b"\n") != len(names) - 1:
+        return None
+    try:
+        return joined.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
