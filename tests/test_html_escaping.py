@@ -174,3 +174,61 @@ def test_a_report_shows_hostile_names_file_names_and_words_as_text(hostile_repor
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert not re.search(r"(?<!\\)<", markdown), "every < in the Markdown report is escaped"
     assert md_escape(NAME) in markdown and md_escape(WORD) in markdown
+
+
+# ----------------------------------------------------------------------------- exact rendering
+SMALL = [Heading("H", 3, anchor="a"), Paragraph("p"), Paragraph("e", emphasis=True),
+         Table(["a", "b"], [[1234, 2.5], ["x", None]], caption="c"),
+         Figure("f", "<svg/>", "cap"), Card("t", "Partly Phonetic!", "r", (("k", 3), ("n", Number(0.25, 1))))]
+
+
+def test_markdown_of_a_small_document_by_hand():
+    assert to_markdown("T", SMALL) == (
+        "# T\n\n### H\n\np\n\n*e*\n\n| a | b |\n|---|---|\n| 1,234 | 2.500 |\n| x | - |\n\n*c*\n\n"
+        "![cap](figures/f.svg)\n\n*cap*\n\n**t: Partly Phonetic!**\n\nr\n\n- k: 3\n- n: 0.2\n")
+    assert to_markdown("T", [Card("t", "v", "")]) == "# T\n\n**t: v**\n"   # trailing blank lines trimmed
+    assert to_markdown("T", [Table(["a"], [[1]])]) == "# T\n\n| a |\n|---|\n| 1 |\n"
+
+
+def test_html_blocks_of_a_small_document_by_hand():
+    import base64
+
+    page = to_html("T", SMALL)
+    body = page.split("<body>\n", 1)[1]
+    svg = base64.b64encode(b"<svg/>").decode()
+    assert body == (
+        "<h1>T</h1>\n<h3 id=\"a\">H</h3>\n<p>p</p>\n<p class=\"note\">e</p>\n"
+        "<table><caption>c</caption><thead><tr><th>a</th><th>b</th></tr></thead><tbody>"
+        "<tr><td class=\"num\">1,234</td><td class=\"num\">2.500</td></tr><tr><td>x</td><td>-</td></tr></tbody></table>\n"
+        f"<figure><img alt=\"cap\" src=\"data:image/svg+xml;base64,{svg}\"><figcaption>cap</figcaption></figure>\n"
+        "<div class=\"cards\"><section class=\"card\"><h3>t</h3><span class=\"verdict partly-phonetic-\">"
+        "Partly Phonetic!</span><p>r</p><ul><li>k: <b>3</b></li><li>n: <b>0.2</b></li></ul></section></div>\n"
+        "</body>\n</html>\n")
+    assert page.startswith("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; " \
+           "style-src 'unsafe-inline'\">" in page
+    assert "<title>T</title>" in page
+    # a heading without an anchor has no id; a card without a reason has no paragraph
+    assert to_html("T", [Heading("H")]).count("<h2>H</h2>") == 1
+    assert "<p>" not in to_html("T", [Card("t", "v", "")]).split("<body>")[1]
+    assert to_html("T", [Table(["a"], [[1]])]).count("<caption>") == 0
+
+
+def test_consecutive_cards_share_one_row_of_cards():
+    page = to_html("T", [Card("a", "v", ""), Card("b", "v", ""), Paragraph("p"), Card("c", "v", "")])
+    body = page.split("<body>")[1]
+    assert body.count('<div class="cards">') == 2
+    first = body.split('<div class="cards">')[1]
+    assert "<h3>a</h3>" in first and "<h3>b</h3>" in first and "<h3>c</h3>" not in first
+    with pytest.raises(TypeError, match="unknown block"):
+        to_html("T", [object()])
+
+
+def test_cell_text_and_numbers():
+    from reports.document import cell_text
+
+    assert [cell_text(v) for v in (None, 3, 1234567, 0.5, True, "s", Number(None), Number(float("nan")),
+                                   Number(float("inf")), Number(True), Number(7), Number(1.23456, 2))] == \
+        ["-", "3", "1,234,567", "0.500", "True", "s", "-", "-", "-", "yes", "7", "1.23"]
+    assert Number(False).text() == "no" and Number(-0.5, 0).text() == "-0"
+    assert md_escape("aXb XX") == "aXb XX"
