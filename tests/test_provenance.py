@@ -130,10 +130,17 @@ def wiki(tmp_path_factory):
     return corpus.root, EncodedCorpus.of(sentences), references, base
 
 
+_AUDITED: dict = {}
+
+
 def audited_model(corpus: EncodedCorpus, recipe: str, order: str = "sentences") -> Vectors:
-    """A model the references do not contain: its own recipe, seed and sentence order."""
-    return train_model(corpus.sentences(order, AUDITED_SEED), Recipe.parse(recipe), dim=DIM, min_count=5,
-                       seed=AUDITED_SEED)
+    """A model the references do not contain: its own recipe, seed and sentence order (trained once
+    per test session)."""
+    key = (corpus.digest, recipe, order)
+    if key not in _AUDITED:
+        _AUDITED[key] = train_model(corpus.sentences(order, AUDITED_SEED), Recipe.parse(recipe), dim=DIM,
+                                    min_count=5, seed=AUDITED_SEED)
+    return _AUDITED[key]
 
 
 @pytest.mark.slow

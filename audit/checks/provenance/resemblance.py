@@ -160,12 +160,17 @@ class _Plan:
     k: int
 
 
-def _plan(words: list[str], params: ResemblanceParams) -> _Plan:
-    count = len(words)
+def check_shared_count(count: int, params: ResemblanceParams) -> None:
+    """Enough shared words for the measures, or one sentence saying why not."""
     needed = max(params.k + 2, 4)
     if count < needed:
         raise AuditError(f"only {count} words are shared by the embeddings; at least {needed} are needed "
                          "(a case mismatch? try --lowercase).")
+
+
+def _plan(words: list[str], params: ResemblanceParams) -> _Plan:
+    count = len(words)
+    check_shared_count(count, params)
     rng = np.random.default_rng(params.seed)
     queries = _sample(count, params.knn_queries, rng)
     rsa_sample = _sample(count, params.rsa_words, rng)

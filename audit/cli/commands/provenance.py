@@ -54,12 +54,12 @@ def register(sub) -> None:
 
 def run(args) -> int:
     import dataclasses
-    import sys
     import time
+    from collections import Counter
 
     from audit.checks.provenance.reference_models import (DEFAULT_RECIPES, Recipe, build_references, cache_folder,
                                                           read_transcripts, speech_references)
-    from audit.checks.provenance.resemblance import ResemblanceParams, TimingInfo, judge
+    from audit.checks.provenance.resemblance import ResemblanceParams, TimingInfo, check_shared_count, judge
 
     if args.knn_queries < 0:
         raise AuditError("--knn-queries must be 0 (every word) or a positive number.")
@@ -86,11 +86,15 @@ def run(args) -> int:
     sentences, corpus = read_transcripts(args.corpus_root, args.subsets)
     read_s = time.perf_counter() - start
     corpus = dataclasses.replace(corpus, min_count=args.min_count)
+    # before any training: the references' vocabulary (words of the corpus at --min-count) must meet
+    # the audited embedding's
+    counts = Counter(word for sentence in sentences for word in sentence)
+    usable = {word for word, ok in zip(audited.words, audited.valid) if ok}
+    check_shared_count(sum(1 for word, n in counts.items() if n >= args.min_count and word in usable), params)
     references = build_references(sentences, dim=audited.dim, min_count=args.min_count, recipes=recipes,
                                   shuffled=args.shuffled, random=args.random,
                                   cache_dir=None if args.no_cache else cache_folder(args.data_dir),
-                                  workers=args.workers or None,
-                                  progress=lambda line: print(line, file=sys.stderr, flush=True))
+                                  workers=args.workers or None)
     t = references.timings
     timings = TimingInfo(read_corpus_s=read_s, references_s=t.references_s, workers=t.workers, trained=t.trained,
                          cached=t.cached, cache_dir=references.cache_dir,
