@@ -36,6 +36,59 @@ def test_fewer_than_two_values_on_a_side_is_no_test():
     assert all(math.isnan(v) for v in (test.statistic, test.p_value, test.effect_size, test.ci_low, test.ci_high))
 
 
+def bootstrap_by_scipy(first, second, seed, resamples, block):
+    """The interval from scratch: per block of resamples, n1 then n2 draws with replacement; the
+    second group's draws index it in sorted order (the counts are exchangeable, so this is the
+    same bootstrap, and it lets the code count each resample's U without re-sorting)."""
+    rng = np.random.default_rng(seed)
+    second_sorted = np.sort(second)
+    effects = []
+    for start in range(0, resamples, block):
+        size = min(block, resamples - start)
+        draws_first = rng.integers(0, len(first), size=(size, len(first)))
+        draws_second = rng.integers(0, len(second), size=(size, len(second)))
+        effects += [2 * mannwhitneyu(first[a], second_sorted[b]).statistic / (len(first) * len(second)) - 1
+                    for a, b in zip(draws_first, draws_second)]
+    assert len(effects) == resamples
+    return np.percentile(effects, [2.5, 97.5])
+
+
+@pytest.mark.parametrize("block_values, block", [(50, 5), (3, 1), (9 * 61, 61)])
+def test_bootstrap_in_several_blocks_equals_scipy_block_by_block(monkeypatch, block_values, block):
+    import homophones.stats as stats
+
+    monkeypatch.setattr(stats, "BOOTSTRAP_BLOCK_VALUES", block_values)
+    data = np.random.default_rng(3)
+    first, second = np.round(data.normal(0.5, 0.2, 9), 1), np.round(data.normal(0.3, 0.2, 7), 1)
+    test = compare(first, second, "random", np.random.default_rng(1), resamples=130)
+    low, high = bootstrap_by_scipy(first, second, 1, 130, block)
+    assert (test.ci_low, test.ci_high) == (pytest.approx(low, abs=1e-12), pytest.approx(high, abs=1e-12))
+
+
+def test_names_of_the_test_and_its_direction_on_every_path():
+    name = "mann-whitney-u (normal approximation, tie and continuity corrected)"
+    for first, second in (([0.9, 0.8], [0.1, 0.2]), ([0.9], [0.1, 0.2])):
+        test = compare(first, second, "random", np.random.default_rng(0), resamples=20)
+        assert (test.test, test.alternative, test.against) == (name, "greater", "random")
+
+
+def test_two_values_on_each_side_are_a_test():
+    test = compare([0.9, 0.8], [0.1, 0.2], "control", np.random.default_rng(0), resamples=20)
+    assert test.statistic == 4.0 and test.effect_size == 1.0 and not math.isnan(test.p_value)
+    assert (test.n_homophone, test.n_other) == (2, 2)
+    test = compare([0.9, 0.8, 0.7], [0.1, 0.2], "control", np.random.default_rng(0), resamples=20)
+    assert test.statistic == 6.0 and not math.isnan(test.ci_low)
+
+
+def test_missing_values_given_as_none_are_left_out():
+    from homophones.stats import rank_stats, similarity_stats
+
+    assert rank_stats([3, None, 12], candidates=100).n == 2
+    assert similarity_stats([0.5, None]).n == 1 and similarity_stats([0.5, None]).mean == 0.5
+    test = compare([0.9, None, 0.8], [0.1, 0.2, None], "random", np.random.default_rng(0), resamples=20)
+    assert (test.n_homophone, test.n_other, test.statistic) == (2, 2, 4.0)
+
+
 @pytest.mark.parametrize("seed", [0, 7])
 def test_bootstrap_interval_equals_scipy_on_the_same_draws(seed):
     data = np.random.default_rng(100 + seed)
