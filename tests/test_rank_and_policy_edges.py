@@ -175,3 +175,33 @@ def test_mean_direction_over_many_blocks_with_unusable_rows(word_sim_dir):
     # the fixture tells the blocks apart: the first block's mean direction alone gives another rho
     early = unit[:8000].mean(axis=0)
     assert abs(_expected_policies(vectors, pairs, rows, early / np.linalg.norm(early))[2] - mean) > 1e-3
+
+
+def _toy(tmp_path, text):
+    folder = tmp_path / "toy"
+    folder.mkdir(exist_ok=True)
+    (folder / "EN-RG-65.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_word_with_itself_ties_exactly_with_identical_vectors(tmp_path):
+    """'a a' has cosine exactly 1 (computed, a=(.63,.74) gives 1 - 1 ulp); 'b c' (equal vectors
+    (1, 0)) has exactly 1 too: the two tie, below neither and above nothing else."""
+    folder = _toy(tmp_path, "a a 4\nb c 3\nd e 1\n")
+    matrix = np.array([[0.63, 0.74], [1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    unit = matrix[:1].astype(np.float32).astype(np.float64)
+    unit /= np.sqrt(np.einsum("ij,ij->i", unit, unit))[:, None]
+    assert np.einsum("ij,ij->i", unit, unit)[0] != 1.0                      # the fixture: computed, 'a a' would not tie
+    score = evaluate(Vectors(list("abcde"), matrix), data_dir=folder, only="RG-65").results[0]
+    expected = scipy.stats.spearmanr([4, 3, 1], [1.0, 1.0, 0.0]).statistic
+    assert score.spearman == pytest.approx(expected) and score.spearman != pytest.approx(1.0)
+    # nothing is missing: every policy scores the same pairs
+    assert score.spearman_zero == score.spearman_mean == score.spearman
+
+
+def test_a_coefficient_that_is_undefined_is_null_not_nan(tmp_path):
+    folder = _toy(tmp_path, "a b 2\nc x 1\nd y 3\n")
+    vectors = Vectors(["a", "b", "c", "d"], np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0], [1.0, 1.0]]))
+    score = evaluate(vectors, data_dir=folder, only="RG-65").results[0]
+    assert score.found == 1 and score.spearman is None        # one pair: no coefficient
+    assert score.spearman_zero is not None and score.spearman_mean is not None
