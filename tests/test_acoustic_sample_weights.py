@@ -13,6 +13,7 @@ wrong weight on either side moves the AP far. Truth without the code's own pair 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -114,3 +115,67 @@ def test_sampled_same_side_is_uniform_over_same_word_pairs():
     assert sampled and int(same.sum()) == 600
     big = np.mean(labels[i[same]] == 0)
     assert big == pytest.approx(1770 / same_total, abs=0.05)
+
+
+def test_pair_counts_by_hand():
+    assert acoustic.pair_counts(np.array([0, 0, 1, 2, 2, 2])) == (15, 1 + 3)
+    assert acoustic.pair_counts(np.array([3])) == (0, 0)
+    assert acoustic.pair_counts(np.array([0, 1, 2, 3])) == (6, 0)
+
+
+def test_uniform_different_word_draws_are_valid_and_cover_every_pair():
+    labels = np.array([0, 0, 1, 1, 2, 3, 3, 3])
+    rng = np.random.default_rng(0)
+    i, j = acoustic.sample_pairs_uniform(labels, 5000, rng, same=False)
+    assert len(i) == len(j) == 5000 and np.all(i < j) and np.all(labels[i] != labels[j])
+    population = {(a, b) for a, b in itertools.combinations(range(8), 2) if labels[a] != labels[b]}
+    drawn = list(zip(i.tolist(), j.tolist()))
+    assert set(drawn) == population                      # 5000 draws over 22 pairs: every one seen
+    counts = np.array([drawn.count(p) for p in sorted(population)])
+    assert counts.min() > 5000 / 22 * 0.6 and counts.max() < 5000 / 22 * 1.4   # uniform
+    one = acoustic.sample_pairs_uniform(labels, 1, np.random.default_rng(1), same=False)
+    assert len(one[0]) == 1
+
+
+def test_uniform_same_word_draws_are_valid():
+    labels = np.array([2, 0, 2, 1, 0, 2, 3])
+    i, j = acoustic.sample_pairs_uniform(labels, 3000, np.random.default_rng(2), same=True)
+    assert np.all(i < j) and np.all(labels[i] == labels[j])
+    population = {(a, b) for a, b in itertools.combinations(range(7), 2) if labels[a] == labels[b]}
+    drawn = list(zip(i.tolist(), j.tolist()))
+    assert set(drawn) == population
+    counts = np.array([drawn.count(p) for p in sorted(population)])
+    assert counts.min() > 3000 / 4 * 0.8 and counts.max() < 3000 / 4 * 1.2
+
+
+def test_cosine_of_pairs_in_chunks():
+    unit, labels = orthogonal_words([5, 4], seed=6)
+    i, j = np.triu_indices(len(labels), 1)
+    whole = np.einsum("ij,ij->i", unit[i], unit[j])
+    for chunk in (1, 3, 7, 1 << 18):
+        np.testing.assert_allclose(acoustic.cosine_of_pairs(unit, i, j, chunk=chunk), whole, atol=1e-6)
+    assert acoustic.cosine_of_pairs(unit, i, j).dtype == np.float32
+
+
+def test_average_precision_by_hand():
+    ap, recall, precision = acoustic.average_precision([0.9, 0.8, 0.7, 0.6], [True, False, True, False])
+    assert ap == pytest.approx((1.0 + 2 / 3) / 2)
+    np.testing.assert_allclose(recall, [0.5, 0.5, 1.0, 1.0])
+    np.testing.assert_allclose(precision, [1.0, 0.5, 2 / 3, 0.5])
+    # a tie is one threshold: both pairs at 0.8 enter together
+    ap, recall, precision = acoustic.average_precision([0.9, 0.8, 0.8], [False, True, False])
+    assert ap == pytest.approx(1 / 3) and len(recall) == 2
+    # weights count a pair that many times
+    ap, _, _ = acoustic.average_precision([0.9, 0.8], [False, True], weights=[3.0, 1.0])
+    assert ap == pytest.approx(1 / 4)
+    ap, recall, precision = acoustic.average_precision([0.5, 0.4], [False, False])
+    assert math.isnan(ap) and len(recall) == len(precision) == 0
+
+
+def test_same_different_summary_fields():
+    unit, labels = orthogonal_words([3, 2], seed=7)
+    result = acoustic.same_different_cosine(unit.astype(np.float32), labels, sample_pairs=100)
+    assert (result.pairs_total, result.same_pairs_total, result.same_pairs_scored,
+            result.different_pairs_scored) == (10, 4, 4, 6)
+    assert result.chance == pytest.approx(0.4) and result.score == "cosine" and not result.sampled
+    assert len(result.recall) == len(result.precision) >= 2 and result.recall[-1] == 1.0
