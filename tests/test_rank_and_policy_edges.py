@@ -205,3 +205,25 @@ def test_a_coefficient_that_is_undefined_is_null_not_nan(tmp_path):
     score = evaluate(vectors, data_dir=folder, only="RG-65").results[0]
     assert score.found == 1 and score.spearman is None        # one pair: no coefficient
     assert score.spearman_zero is not None and score.spearman_mean is not None
+
+
+def test_mean_policy_without_a_mean_direction_is_null_and_quiet(tmp_path):
+    """Unit rows that cancel (a = -b) have no mean direction: the mean policy has no
+    coefficient (null), and nothing warns on the way."""
+    import warnings
+
+    folder = _toy(tmp_path, "a b 1\na x 2\nb y 3\n")
+    vectors = Vectors(["a", "b"], np.array([[1.0, 0.0], [-2.0, 0.0]]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score = evaluate(vectors, data_dir=folder, only="RG-65").results[0]
+    assert score.found == 1 and score.spearman_mean is None and score.spearman_zero is not None
+
+
+def test_the_result_records_its_data_dir_and_a_duplicate_vocabulary_is_one_sentence(tmp_path, word_sim_dir):
+    from audit import AuditError
+
+    result = evaluate(Vectors(["cat", "dog"], np.eye(2)), data_dir=word_sim_dir, only="RG-65")
+    assert result.data_dir == str(word_sim_dir)
+    with pytest.raises(AuditError, match=r"^the vocabulary has duplicate words; load it with a duplicate policy\.$"):
+        evaluate(Vectors(["a", "b", "a"], np.eye(3)), data_dir=_toy(tmp_path, "a b 1\nb c 2\n"), only="RG-65")
