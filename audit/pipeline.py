@@ -230,6 +230,7 @@ class BenchmarkCheck(Check):
 
 class VocabularyCheck(Check):
     kind = "vocab"
+    skip_on_error = True          # malformed transcripts under --corpus-root: skipped, with why (issue 15)
 
     def applies(self, subject, context):
         return None if context.options.corpus_root else "no --corpus-root given"
@@ -294,6 +295,7 @@ def _no_instances(subject: Subject) -> str | None:
 
 class AcousticCheck(Check):
     kind = "acoustic"
+    skip_on_error = True          # a malformed instances file: skipped, with why (issue 15)
 
     def applies(self, subject, context):
         return _no_instances(subject)
