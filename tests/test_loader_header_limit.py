@@ -150,3 +150,33 @@ def test_a_header_with_no_body_is_refused(tmp_path):
     zero.write_text("0 3\n", encoding="utf-8")
     with pytest.raises(AuditError, match="no vectors"):
         audit.load(zero)
+
+
+def test_duplicate_policies_keep_the_chosen_row_in_file_order(tmp_path):
+    path = tmp_path / "dups.txt"
+    path.write_text("a 1 0\nb 0 1\na 2 2\n", encoding="utf-8")
+    with pytest.raises(AuditError, match=r"^.*dups\.txt: the word 'a' appears more than once \(entries 1 and 3\); "
+                                         r"pass duplicates='keep-first' or 'keep-last' to choose one\.$"):
+        audit.load(path)
+    first = audit.load(path, duplicates="keep-first")
+    assert first.words == ("a", "b") and first.matrix.tolist() == [[1, 0], [0, 1]]
+    assert dict(first.key_to_index) == {"a": 0, "b": 1} and first.source.duplicates_dropped == 1
+    last = audit.load(path, duplicates="keep-last")
+    assert last.words == ("b", "a") and last.matrix.tolist() == [[0, 1], [2, 2]]
+    assert dict(last.key_to_index) == {"b": 0, "a": 1} and last.source.duplicate_policy == "keep-last"
+
+
+def test_nonfinite_and_zero_counts_are_of_the_rows_kept(tmp_path):
+    path = tmp_path / "mixed.txt"
+    path.write_text("a nan 0\nb 1 1\na 1 0\nz 0 0\n", encoding="utf-8")
+    with pytest.raises(AuditError, match=r"the vector of 'a' \(entry 1\) has NaN or infinite values; 1 rows do "
+                                         r"\(pass nonfinite='exclude' to load them"):
+        audit.load(path, duplicates="keep-last")
+    last = audit.load(path, duplicates="keep-last", nonfinite="exclude")
+    assert last.words == ("b", "a", "z") and last.source.nonfinite_rows == 0 and last.source.zero_rows == 1
+    assert last.valid.tolist() == [True, True, False]
+    first = audit.load(path, duplicates="keep-first", nonfinite="exclude")
+    assert first.words == ("a", "b", "z") and first.source.nonfinite_rows == 1 and first.source.zero_rows == 1
+    assert first.valid.tolist() == [False, True, False]
+    lower = audit.load(path, case="lower", duplicates="keep-first", nonfinite="exclude")
+    assert lower.source.case == "lower" and lower.source.nonfinite_policy == "exclude"
