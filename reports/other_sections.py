@@ -252,12 +252,91 @@ def acoustic_section(data: ReportData) -> list:
               Table(["measure"] + [e.name for e in having], rows,
                     caption="Per-instance embeddings: same-different average precision (chance = share of "
                             "same-word pairs), query-by-example retrieval, clustering and kNN word accuracy.")]
+    blocks += _samediff_blocks(having, results)
+    blocks += _cross_view_blocks(having, results)
     curves = {e.name: (list(r.same_different.recall), list(r.same_different.precision))
               for e, r in zip(having, results)}
     if any(len(recall) for recall, _ in curves.values()):
         blocks.append(Figure("same-different-pr", figures.precision_recall(curves),
                              "Same-different precision-recall curves of the per-instance embeddings (cosine)."))
     return blocks
+
+
+# The samediff table's measures: (label, variant field of AcousticResult.samediff, figure), SWDP
+# first. Results written before samediff existed (samediff None) get no rows.
+SAMEDIFF_MEASURES = (
+    ("SWDP AP (same word, different speakers: the honest figure)", "swdp", "average_precision"),
+    ("SWDP precision-recall breakeven", "swdp", "precision_recall_breakeven"),
+    ("SWSP AP (same word, same speaker: easy pairs)", "swsp", "average_precision"),
+    ("SWSP precision-recall breakeven", "swsp", "precision_recall_breakeven"),
+    ("SW AP (every same-word pair)", "sw", "average_precision"),
+    ("SW precision-recall breakeven", "sw", "precision_recall_breakeven"))
+BEST_F1_MEASURES = (("best F1 (seed 000's figure)", "f1"),
+                    ("best F1 threshold (cosine; pairs at or above it are called the same word)", "threshold"),
+                    ("best F1 precision", "precision"), ("best F1 recall", "recall"))
+
+
+def f1_chance(chance):
+    """F1 of calling every pair the same word (precision = the share of same-word pairs, recall 1)."""
+    chance = number(chance)
+    return None if chance is None else 2 * chance / (1 + chance)
+
+
+def _samediff_blocks(having, results) -> list:
+    """Kamper's samediff (SW / SWSP / SWDP AP and breakeven, best F1), one row per measure."""
+    rows, notes, sampled = [], [], False
+    for e, r in zip(having, results):
+        kamper = r.samediff
+        if kamper is None:
+            continue
+        chance = r.same_different.chance
+        sampled = sampled or kamper.sampled
+        for label, variant_name, figure in SAMEDIFF_MEASURES:
+            variant = getattr(kamper, variant_name)
+            if variant is None:
+                continue
+            rows.append([e.name, label, _n(getattr(variant, figure), 4), _n(chance, 4),
+                         _n(variant.positive_pairs_scored), _n(variant.positive_pairs_total)])
+        for label, figure in BEST_F1_MEASURES:
+            rows.append([e.name, label, _n(getattr(kamper.best_f1, figure), 4),
+                         _n(f1_chance(chance), 4) if figure == "f1" else "-", "-", "-"])
+        if kamper.swdp is None:
+            notes.append(Paragraph(f"{e.name}: the instances record no speakers, so SWSP and SWDP (the honest "
+                                   f"figure) are not computed; SW counts same-speaker pairs, which are easy."))
+    if not rows:
+        return []
+    how = ("on a seeded sample of pairs, weighted back to all pairs" if sampled else "on every pair")
+    return [Table(["embedding", "measure", "value", "chance", "same-word pairs scored", "same-word pairs in all"],
+                  rows, caption=f"Kamper's samediff evaluation (cosine, {how}): non-interpolated average precision "
+                                f"and precision-recall breakeven over all same-word pairs (SW), same-speaker (SWSP) "
+                                f"and different-speaker (SWDP) same-word pairs. SWDP is the honest figure: "
+                                f"same-speaker pairs are easy. Chance is the share of same-word pairs for every AP "
+                                f"and breakeven, and 2c/(1+c) for F1 (calling every pair the same word)."), *notes]
+
+
+def _cross_view_blocks(having, results) -> list:
+    """Cross-view AP between the tokens and a written-word embedding (seed 001), when measured."""
+    rows, notes = [], []
+    for e, r in zip(having, results):
+        cv = r.cross_view
+        if cv is None:
+            continue
+        rows.append([e.name, cv.written.name or cv.written.path or "-", _n(cv.average_precision, 4), _n(cv.chance, 4),
+                     _n(cv.acoustic_to_written, 4), _n(cv.written_to_acoustic, 4), _n(cv.words), _n(cv.words_missing),
+                     _n(cv.tokens), _n(cv.tokens_missing), _n(cv.pairs_scored), _n(cv.pairs_total)])
+        notes.append(Paragraph(f"{e.name}: written words matched to the audited words by {cv.match}; pairs "
+                               f"{'sampled (seeded, weighted back)' if cv.sampled else 'all scored'}."
+                               + (f" Audited words without a written embedding (examples): "
+                                  f"{', '.join(cv.missing_examples)}" if cv.missing_examples else "")))
+    if not rows:
+        return []
+    return [Table(["embedding", "written-word embedding", "cross-view AP", "chance", "acoustic -> written mAP",
+                   "written -> acoustic mAP", "words", "words missing", "tokens", "tokens missing", "pairs scored",
+                   "pairs in all"], rows,
+                  caption="Cross-view word discrimination (seed 001): each (token, written word) pair is a trial, "
+                          "positive when the token is spoken that word; chance = 1 / words. acoustic -> written: "
+                          "each token ranks the written words; written -> acoustic: each written word ranks the "
+                          "tokens (mean average precision)."), *notes]
 
 
 def provenance_section(data: ReportData) -> list:
@@ -275,7 +354,8 @@ def provenance_section(data: ReportData) -> list:
                                   "beats" if c.beats else "does not beat"] for c in r.contests],
                                 caption=f"{e.name}: each verdict family against each rival; gap = difference of "
                                         f"the audited embedding's best scores over their members, margin = the "
-                                        f"families' spreads of best matches in quadrature."))
+                                        f"standard error of that difference from the families' spreads of best "
+                                        f"matches and member counts."))
         if getattr(r, "closest_text", None) is not None and r.closest_text.recipe:
             blocks.append(Paragraph(f"{e.name}: closest text recipe {r.closest_text.recipe} "
                                     f"({r.closest_text.name})."))

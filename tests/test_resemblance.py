@@ -243,16 +243,20 @@ def test_a_family_beats_a_rival_only_when_the_gap_exceeds_the_sum_of_spreads():
     rival = hand_family("random", same([0.1, 0.05]))
     [contest] = [c for c in contests([hand_family("text", same([0.4, 0.6])), rival]) if c.measure == "knn_overlap"]
     assert contest == Contest("text", "random", "knn_overlap", pytest.approx(0.5), 0.0, True)
-    # exactly at the border (binary-exact numbers): gap 0.625 == margin sqrt(0.375^2 + 0.5^2) does not beat
-    text = with_spreads(hand_family("text", same([0.5, 0.5])), 0.625, 0.375)
+    # exactly at the border (binary-exact numbers): gap 0.5 == margin sqrt(0.5^2/2 + 0.5^2/2) = 0.5 does not beat
+    text = with_spreads(hand_family("text", same([0.5, 0.5])), 0.5, 0.5)
     at = with_spreads(rival, 0.0, 0.5)
-    assert [(c.gap, c.margin, c.beats) for c in contests([text, at])] == [(0.625, 0.625, False)] * 3
-    # the rival a little lower (gap 0.625 + 2**-20) or a little tighter (margin below 0.625): beats
+    assert [(c.gap, c.margin, c.beats) for c in contests([text, at])] == [(0.5, 0.5, False)] * 3
+    # the rival a little lower (gap 0.5 + 2**-20) or a little tighter (margin below 0.5): beats
     assert all(c.beats for c in contests([text, with_spreads(rival, -2.0 ** -20, 0.5)]))
     assert all(c.beats for c in contests([text, with_spreads(rival, 0.0, 0.5 - 2.0 ** -20)]))
-    # quadrature, not the plain sum (0.875) nor the larger spread alone (0.5)
-    assert all(c.beats for c in contests([text, with_spreads(rival, -0.1, 0.5)]))            # 0.725 > 0.625
-    assert not any(c.beats for c in contests([text, with_spreads(rival, 0.0625, 0.5)]))      # 0.5625 < 0.625
+    # Welch's standard error, not the spreads in quadrature (0.707) nor the larger spread alone (0.5)
+    assert all(c.beats for c in contests([text, with_spreads(rival, -0.1, 0.5)]))            # 0.6 > 0.5
+    assert not any(c.beats for c in contests([text, with_spreads(rival, 0.0625, 0.5)]))      # 0.4375 < 0.5
+    # more members, smaller standard error: the same gap beats
+    many = dataclasses.replace(text, spreads=[dataclasses.replace(x, members=8) for x in text.spreads])
+    assert [c.margin for c in contests([many, at])] == [pytest.approx(np.sqrt(0.25 / 8 + 0.25 / 2))] * 3
+    assert all(c.beats for c in contests([many, at]))
     assert verdict_of([text, at]) == "neither" and verdict_of([text, with_spreads(rival, -0.1, 0.5)]) == "text-like"
 
 

@@ -136,10 +136,13 @@ def timed_cli(argv: list[str], data_dir: Path) -> tuple[float, dict]:
     return seconds, done.stdout
 
 
-def acceptance(root: Path, data_dir: Path, dim: int) -> bool:
+def acceptance(root: Path, data_dir: Path, dim: int, keep: Path | None = None) -> bool:
+    """The issue-17 cases judged against the cached default references; with ``keep``, each case's
+    model is saved there and reused by the next run."""
     from audit.checks.provenance.reference_models import (EncodedCorpus, Recipe, build_references, cache_folder,
                                                           read_transcripts, train_model)
     from audit.checks.provenance.resemblance import judge
+    from audit.core.loaders import load, save_word2vec_text
     from audit.core.vectors import Vectors
 
     sentences, _ = read_transcripts(root)
@@ -155,10 +158,15 @@ def acceptance(root: Path, data_dir: Path, dim: int) -> bool:
     words = list(references.families["text"][0][1].words)
     ok = True
     for name, recipe, order, expected in cases:
+        saved = keep / f"case-{dim}d-{name.replace(' ', '-').replace(',', '')}.txt" if keep else None
         if recipe is None:
             vectors = Vectors(words, np.random.default_rng(9).standard_normal((len(words), dim)))
+        elif saved is not None and saved.exists():
+            vectors = load(saved)
         else:
             vectors = train_model(corpus.sentences(order, 777), recipe, dim=dim, min_count=5, seed=777)
+            if saved is not None:
+                save_word2vec_text(vectors, saved)
         result = judge(vectors, references.families)
         good = (result.verdict == "text-like") == (expected == "text-like")
         ok &= good
@@ -191,10 +199,12 @@ def main() -> None:
         if not root.exists():
             write_wiki_corpus(root)
         sentences, info = read_transcripts(root)
-        audited = train_model(EncodedCorpus.of(sentences).sentences("sentences", 42), Recipe(window=3, epochs=20),
-                              dim=args.dim, min_count=5, seed=42)
-        vectors = work / "audited.txt"
-        save_word2vec_text(audited, vectors)
+        vectors = work / f"audited-{args.dim}d.txt"
+        if not vectors.exists():          # with --keep, trained once
+            save_word2vec_text(train_model(EncodedCorpus.of(sentences).sentences("sentences", 42),
+                                           Recipe(window=3, epochs=20), dim=args.dim, min_count=5, seed=42), vectors)
+        from audit.core.loaders import load
+        audited = load(vectors)
         data_dir = work / "data-dir"
         shutil.rmtree(data_dir, ignore_errors=True)
         argv = ["provenance", str(vectors), "--corpus-root", str(root), "--json", str(work / "provenance.json")]
@@ -212,7 +222,7 @@ def main() -> None:
         ok = cold <= COLD_GOAL_S and cached <= CACHED_GOAL_S
         if args.acceptance:
             print("acceptance cases against the cached default references:", flush=True)
-            ok &= acceptance(root, data_dir, args.dim)
+            ok &= acceptance(root, data_dir, args.dim, keep=work if args.keep else None)
     if not ok:
         print("GOAL MISSED")
         sys.exit(1)

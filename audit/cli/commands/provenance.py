@@ -123,7 +123,7 @@ def render_table(result) -> str:
     if result.contests:
         rows = [[c.family, c.rival, c.measure, c.gap, c.margin, "beats" if c.beats else "does not beat"]
                 for c in result.contests]
-        blocks.append("contests (gap = difference of best scores; beats when gap > margin = sqrt(spread^2 + rival spread^2))\n"
+        blocks.append("contests (gap = difference of best scores; beats when gap > margin = sqrt(spread^2/n + rival spread^2/n_rival))\n"
                       + format_table(["family", "rival", "measure", "gap", "margin", ""], rows, align="lllrrl"))
     text = next((f for f in result.families if f.family == "text"), None)
     if text is not None:
