@@ -232,3 +232,32 @@ def test_cell_text_and_numbers():
         ["-", "3", "1,234,567", "0.500", "True", "s", "-", "-", "-", "yes", "7", "1.23"]
     assert Number(False).text() == "no" and Number(-0.5, 0).text() == "-0"
     assert md_escape("aXb XX") == "aXb XX"
+
+
+def test_html_edges_by_hand():
+    card = '<section class="card"><h3>{0}</h3><span class="verdict v">v</span><ul></ul></section>'
+    body = to_html("T", [Card("a", "v", ""), Card("b", "v", "")]).split("<body>\n", 1)[1]
+    assert body == ("<h1>T</h1>\n<div class=\"cards\">" + card.format("a") + card.format("b") + "</div>\n"
+                    "</body>\n</html>\n")
+    table = to_html("T", [Table(["h"], [["x"]])]).split("<body>\n", 1)[1]
+    assert table.startswith("<h1>T</h1>\n<table><thead><tr><th>h</th></tr></thead><tbody><tr><td>x</td></tr>"
+                            "</tbody></table>\n")
+    with pytest.raises(TypeError, match=r"^unknown block object$"):
+        to_html("T", [object()])
+
+
+def test_html_head_by_hand():
+    from reports.document import _CSS
+
+    head = to_html("T<", []).split("<body>")[0]
+    assert head == ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+                    "style-src 'unsafe-inline'\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                    f"<title>T&lt;</title>\n<style>{_CSS.strip()}</style>\n</head>\n")
+
+
+def test_markdown_keeps_other_whitespace_and_trims_only_newlines():
+    assert md_escape("a\tb  c\r") == "a\tb  c\r"
+    assert to_markdown("T", [Paragraph("p ")]) == "# T\n\np \n"
+    assert to_markdown("T", [Paragraph("aX")]) == "# T\n\naX\n"
