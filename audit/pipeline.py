@@ -43,9 +43,11 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from audit.checks.acoustic import audit_instances, load_instances
+from audit.checks.findings import ROLES, EmbeddingEvidence, FindingsResult, findings
 from audit.checks.info import describe
 from audit.checks.mds import instance_mds
 from audit.checks.vocab import provenance as vocabulary_provenance
+from audit.core.claims import ClaimsFile
 from audit.core.errors import AuditError
 from audit.core.npzfile import read_npz
 from audit.core.results import InputInfo, Result, load_result, today
@@ -57,8 +59,8 @@ from homophones import check as homophone_check
 from homophones import load_pairs
 from reports import FORMATS, render_files, write_files
 from reports.fields import slug
-from reports.run import (MANIFEST_NAME, AuditRun, EmbeddingResults, ReportData, RunEntry, read_manifest, read_result,
-                         report_files, results_folder)
+from reports.run import (FINDINGS_FILE, MANIFEST_NAME, AuditRun, EmbeddingResults, ReportData, RunEntry, read_manifest,
+                         read_result, report_files, results_folder)
 import reproductions.speech2vec.history  # noqa: F401  (registers the training-history result)
 
 # Fig. 4's word pairs. Homophone panels: the pairs the homophone check found, the paper's
@@ -84,11 +86,18 @@ class AuditOptions:
     seed: int = 0
     title: str | None = None
     load: Mapping[str, Any] = field(default_factory=dict)
+    claims: ClaimsFile | None = None     # what a paper or release claims about each embedding, by name
+    roles: Mapping[str, str] = field(default_factory=dict)   # name -> role for the findings (else inferred)
 
     def recorded(self) -> dict[str, str]:
         """The options written into run.json and shown in the report."""
-        return {"seed": str(self.seed), "data dir": self.data_dir or "(default lookup)",
-                "corpus root": self.corpus_root or "(none)"}
+        recorded = {"seed": str(self.seed), "data dir": self.data_dir or "(default lookup)",
+                    "corpus root": self.corpus_root or "(none)"}
+        if self.claims is not None:
+            recorded["claims"] = f"{self.claims.path} (sha256 {self.claims.sha256[:12]})"
+        if self.roles:
+            recorded["roles"] = ", ".join(f"{name}={role}" for name, role in self.roles.items())
+        return recorded
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,7 @@ class AuditOutcome:
     out: Path
     embeddings: list[EmbeddingAudit]
     manifest: AuditRun
+    findings: FindingsResult | None = None
 
     SUMMARY_HEADERS: ClassVar[tuple[str, ...]] = ("embedding", "homophone verdict", "results", "skipped")
 
@@ -372,6 +382,8 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
             progress: Callable[[str], None] = stderr_progress) -> AuditOutcome:
     """Audit each embedding of ``paths`` with every check that applies; write the report to ``out``."""
     names = embedding_names(paths, names)
+    check_roles(options.roles, names)
+    check_claims(options.claims, names)
     if options.provenance and not options.corpus_root:
         raise AuditError("model provenance needs a corpus root to train the reference text models on.")
     _check_order(checks)
@@ -415,6 +427,53 @@ def _dump(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+# ------------------------------------------------------------------------------ the findings
+def infer_role(audit: EmbeddingAudit, options: AuditOptions) -> str:
+    """The role the findings give an embedding when ``options.roles`` does not name it:
+    a reproduction's ``epochs/epoch_000.txt`` is its random initialisation; vectors with a
+    ``history.json`` beside them (a reproduction's final output) are the reproduction; an embedding
+    whose claims say kind ``speech`` is the release under audit, kind ``text`` a text model; else other."""
+    if audit.name in options.roles:
+        return options.roles[audit.name]
+    path = Path(audit.path)
+    if path.parent.name == "epochs" and path.stem == "epoch_000":
+        return "random-init"
+    if path.parent.name != "epochs" and (path.parent / "history.json").is_file():
+        return "reproduction"
+    claim = options.claims.for_name(audit.name) if options.claims is not None else None
+    if claim is not None and claim.kind == "speech":
+        return "released"
+    if claim is not None and claim.kind == "text":
+        return "text-model"
+    return "other"
+
+
+def check_roles(roles: Mapping[str, str], names: Sequence[str]) -> None:
+    for name, role in roles.items():
+        if name not in names:
+            raise AuditError(f"a role is given for {name!r}, which is not the name of an embedding of this run "
+                             f"(names: {', '.join(names)}).")
+        if role not in ROLES:
+            raise AuditError(f"{role!r} is not a role; the roles are {', '.join(ROLES)}.")
+
+
+def check_claims(claims: ClaimsFile | None, names: Sequence[str]) -> None:
+    if claims is None:
+        return
+    unknown = [c.name for c in claims.claims if c.name not in names]
+    if unknown:
+        raise AuditError(f"the claims file {claims.path} has claims for {unknown[0]!r}, which is not the name of an "
+                         f"embedding of this run (names: {', '.join(names)}; set them with --names).")
+
+
+def run_findings(audits: Sequence[EmbeddingAudit], options: AuditOptions) -> FindingsResult:
+    """The four findings from the typed results, with the roles given or inferred and the claims."""
+    claims = options.claims
+    return findings([EmbeddingEvidence(name=a.name, role=infer_role(a, options), results=dict(a.results),
+                                       claim=claims.for_name(a.name) if claims is not None else None)
+                     for a in audits])
+
+
 # ------------------------------------------------------------------------------ writing
 def result_files(audits: Sequence[EmbeddingAudit], options: AuditOptions) -> tuple[dict[str, str], AuditRun]:
     """results/*.json texts keyed by path relative to the report folder, and the manifest."""
@@ -427,8 +486,13 @@ def result_files(audits: Sequence[EmbeddingAudit], options: AuditOptions) -> tup
             written[kind] = file
         entries.append(RunEntry(name=audit.name, path=audit.path, sha256=audit.sha256, results=written,
                                 skipped=dict(audit.skipped)))
+    files[f"results/{FINDINGS_FILE}"] = _dump(run_findings(audits, options).to_dict())
+    claims = options.claims
     manifest = AuditRun(title=options.title or "Embedding audit: " + ", ".join(a.name for a in audits),
-                        embeddings=entries, options=options.recorded(), date=today())
+                        embeddings=entries, options=options.recorded(), date=today(), findings=FINDINGS_FILE,
+                        claims={c.name: c for c in claims.claims} if claims is not None else {},
+                        claims_file=claims.path if claims is not None else "",
+                        claims_sha256=claims.sha256 if claims is not None else "")
     files["results/run.json"] = _dump(manifest.to_dict())
     return files, manifest
 
@@ -439,7 +503,9 @@ def write_run(out: str | os.PathLike, audits: Sequence[EmbeddingAudit], options:
     out = Path(out)
     files, manifest = result_files(audits, options)
     data = ReportData(title=manifest.title, options=dict(manifest.options), date=manifest.date,
-                      embeddings=[EmbeddingResults(a.name, dict(a.results), dict(a.skipped), a.path) for a in audits])
+                      embeddings=[EmbeddingResults(a.name, dict(a.results), dict(a.skipped), a.path) for a in audits],
+                      findings=load_result(json.loads(files[f"results/{FINDINGS_FILE}"])),
+                      claims=dict(manifest.claims))
     files.update(render_files(data))
     earlier = check_output_folder(out, inputs=inputs)     # again: the folder may have changed meanwhile
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -453,7 +519,7 @@ def write_run(out: str | os.PathLike, audits: Sequence[EmbeddingAudit], options:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return AuditOutcome(out=out, embeddings=list(audits), manifest=manifest)
+    return AuditOutcome(out=out, embeddings=list(audits), manifest=manifest, findings=data.findings)
 
 
 def register_result_types(kinds: set[str] | None = None, checks: Sequence[Check] = CHECKS) -> None:
@@ -468,6 +534,7 @@ def rebuild_report(folder: str | os.PathLike, formats: Sequence[str] | None = No
     manifest = results_folder(folder) / MANIFEST_NAME
     if manifest.exists():
         register_result_types({kind for entry in read_manifest(manifest).embeddings for kind in entry.results})
+        # the findings result type is registered by the import of audit.checks.findings above
     else:
         register_result_types()      # loose result files: any kind may be there
     files = render_files(folder, tuple(formats) if formats else FORMATS)

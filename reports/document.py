@@ -71,6 +71,17 @@ class Card:
     facts: Sequence[tuple[str, object]] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class FindingLine:
+    """One finding of the reality check: its title, status, sentence and the section that backs it."""
+
+    title: str
+    status: str          # supported | not supported | not tested
+    sentence: str
+    anchor: str = ""     # the backing section's anchor ("" = no section in this report)
+    section: str = ""    # the section's heading text, for the link
+
+
 def cell_text(value: object) -> str:
     if isinstance(value, Number):
         return value.text()
@@ -110,6 +121,10 @@ def to_markdown(title: str, blocks: Sequence[object]) -> str:
                 lines += [md_escape(block.reason), ""]
             lines += [f"- {md_escape(label)}: {md_escape(cell_text(value))}" for label, value in block.facts]
             lines.append("")
+        elif isinstance(block, FindingLine):
+            link = f" ([{md_escape(block.section)}](#{block.anchor}))" if block.anchor else ""
+            lines += [f"- **{md_escape(block.title)}: {md_escape(block.status)}.** {md_escape(block.sentence)}{link}",
+                      ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -150,6 +165,10 @@ figcaption{color:#555;font-size:.85rem}
 .verdict.inconclusive{background:#fef3c7}
 .card ul{margin:.5rem 0 0 0;padding-left:1.1rem;font-size:.88rem}
 .note{color:#555;font-style:italic}
+ul.findings{padding-left:1.1rem}ul.findings li{margin:.35rem 0}
+.status{display:inline-block;font-weight:600;padding:0 .45rem;border-radius:.3rem;background:#e5e7eb}
+.supported .status{background:#d1fae5}.not-supported .status{background:#fee2e2}
+.not-tested .status{background:#fef3c7}
 """
 
 
@@ -168,6 +187,13 @@ def to_html(title: str, blocks: Sequence[object]) -> str:
                 cards.append(_html_card(blocks[index]))
                 index += 1
             parts.append('<div class="cards">' + "".join(cards) + "</div>")
+            continue
+        if isinstance(block, FindingLine):
+            lines = []
+            while index < len(blocks) and isinstance(blocks[index], FindingLine):
+                lines.append(_html_finding(blocks[index]))
+                index += 1
+            parts.append('<ul class="findings">' + "".join(lines) + "</ul>")
             continue
         parts.append(_html_block(block))
         index += 1
@@ -203,6 +229,13 @@ def _html_table(table: Table) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
     return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _html_finding(line: FindingLine) -> str:
+    status_class = "".join(ch if ch.isalnum() else "-" for ch in line.status.lower())
+    link = f' <a href="#{esc(line.anchor)}">{esc(line.section)}</a>' if line.anchor else ""
+    return (f'<li class="finding {status_class}"><b>{esc(line.title)}</b> '
+            f'<span class="status">{esc(line.status)}</span> {esc(line.sentence)}{link}</li>')
 
 
 def _html_card(card: Card) -> str:

@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from audit.core.claims import Claim
 from audit.core.errors import AuditError
 from audit.core.files import read_json
 from audit.core.results import SCHEMA_VERSION, Result, registered_kinds, result_type
 from reports.fields import figure_names
 
 MANIFEST_NAME = "run.json"
+FINDINGS_FILE = "findings.json"     # the run's findings (kind findings), computed after every check
 REPORT_FILES = ("index.html", "report.md")
 
 
@@ -50,6 +52,10 @@ class AuditRun(Result):
     embeddings: list[RunEntry]
     options: dict[str, str]
     date: str
+    findings: str = ""                                        # file name under results/ ("" = none)
+    claims: dict[str, Claim] = field(default_factory=dict)    # embedding name -> its claims (--claims)
+    claims_file: str = ""
+    claims_sha256: str = ""
 
 
 @dataclass
@@ -68,6 +74,8 @@ class ReportData:
     embeddings: list[EmbeddingResults]
     options: dict[str, str] = field(default_factory=dict)
     date: str = ""
+    findings: Result | None = None                            # kind findings, when the run computed them
+    claims: dict[str, Claim] = field(default_factory=dict)
 
     def having(self, kind: str) -> list[EmbeddingResults]:
         return [e for e in self.embeddings if kind in e.results]
@@ -102,6 +110,9 @@ def read_manifest(path: str | os.PathLike) -> AuditRun:
         for kind, file in entry.results.items():
             if not _plain_file_name(file) or not (path.parent / file).resolve().is_relative_to(path.parent.resolve()):
                 raise AuditError(f"{path} names the result file {file!r}, which is not inside its folder.")
+    if run.findings and (not _plain_file_name(run.findings)
+                         or not (path.parent / run.findings).resolve().is_relative_to(path.parent.resolve())):
+        raise AuditError(f"{path} names the findings file {run.findings!r}, which is not inside its folder.")
     return run
 
 
@@ -115,6 +126,8 @@ def report_files(directory: str | os.PathLike) -> set[str]:
     run = read_manifest(directory / "results" / MANIFEST_NAME)
     files = {*REPORT_FILES, f"results/{MANIFEST_NAME}"}
     files |= {f"results/{file}" for entry in run.embeddings for file in entry.results.values()}
+    if run.findings:
+        files.add(f"results/{run.findings}")
     files |= {f"figures/{name}.svg" for name in figure_names([entry.name for entry in run.embeddings])}
     return files
 
@@ -125,11 +138,13 @@ def from_results(results: Sequence[Result | Mapping[str, Any]], title: str = "Em
     if any(r.kind == AuditRun.kind for r in typed):
         raise AuditError("pass the results folder, not its manifest, to render a run.")
     embeddings: dict[str, EmbeddingResults] = {}
+    found = [r for r in typed if r.kind == "findings"]     # the run's findings belong to no one embedding
+    typed = [r for r in typed if r.kind != "findings"]
     for result in typed:
         name = embedding_name(result)
         entry = embeddings.setdefault(name, EmbeddingResults(name=name))
         entry.results[result.kind] = result
-    return ReportData(title=title, embeddings=list(embeddings.values()))
+    return ReportData(title=title, embeddings=list(embeddings.values()), findings=found[0] if found else None)
 
 
 def embedding_name(result: Result) -> str:
@@ -145,7 +160,9 @@ def _from_manifest(results_dir: Path, run: AuditRun) -> ReportData:
         results = {kind: read_result(results_dir / file, kind=kind) for kind, file in entry.results.items()}
         embeddings.append(EmbeddingResults(name=entry.name, results=results, skipped=dict(entry.skipped),
                                            path=entry.path))
-    return ReportData(title=run.title, embeddings=embeddings, options=dict(run.options), date=run.date)
+    findings = read_result(results_dir / run.findings, kind="findings") if run.findings else None
+    return ReportData(title=run.title, embeddings=embeddings, options=dict(run.options), date=run.date,
+                      findings=findings, claims=dict(run.claims))
 
 
 # ------------------------------------------------------------------------------ one result file

@@ -8,6 +8,7 @@ check that did not run simply leaves its section out. Numbers are shown exactly 
 from __future__ import annotations
 
 from reports import homophone_sections, other_sections
+from reports.findings_section import findings_section
 from reports.document import Card, Heading, Number, Table
 from reports.fields import number, short_sha
 from reports.run import EmbeddingResults, ReportData
@@ -84,7 +85,7 @@ def inputs_section(data: ReportData) -> list:
 
 # ------------------------------------------------------------------------------ registry
 def all_sections(data: ReportData) -> list:
-    builders = [verdict_cards, inputs_section,
+    builders = [findings_section, verdict_cards, inputs_section,
                 homophone_sections.summary_section, homophone_sections.pair_section,
                 homophone_sections.knn_section, other_sections.vocab_section,
                 other_sections.benchmark_section, other_sections.training_section,

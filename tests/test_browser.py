@@ -46,7 +46,7 @@ def test_report_renders_in_chromium(report, tmp_path):
     from matplotlib.image import imread
 
     shot = tmp_path / "shot.png"
-    done = _chromium(tmp_path, "--window-size=1200,2600", f"--screenshot={shot}", report.as_uri())
+    done = _chromium(tmp_path, "--window-size=1200,4000", f"--screenshot={shot}", report.as_uri())
     assert shot.is_file(), done.stderr[-2000:]
     console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
     assert console == [], console
@@ -73,3 +73,54 @@ def test_console_errors_would_be_seen(tmp_path):
     page.write_text('<!DOCTYPE html><html><body><script>console.error("planted")</script></body></html>')
     done = _chromium(tmp_path, f"--screenshot={tmp_path / 'bad.png'}", page.as_uri())
     assert any(":CONSOLE" in line and "planted" in line for line in done.stderr.splitlines())
+
+
+# the findings' status badges (reports/document.py's CSS): supported green, not tested amber
+STATUS_COLOURS = {"supported": (209, 250, 229), "not tested": (254, 243, 199)}
+
+
+@pytest.fixture(scope="module")
+def findings_report(tmp_path_factory):
+    """Two embeddings with claims: the homophone finding supported, the three others not tested."""
+    from audit.cli.main import main
+    from homophones import load_pairs
+
+    folder = tmp_path_factory.mktemp("browser-findings")
+    rng = np.random.default_rng(1)
+    pairs = load_pairs("paper-307").pairs[:60]
+    for name, phonetic in (("released", False), ("repro", True)):
+        words, rows = [], []
+        for pair in pairs:
+            base = rng.standard_normal(16)
+            words += [pair.word1, pair.word2]
+            rows += [base, base + 0.01 * rng.standard_normal(16)] if phonetic else [base, rng.standard_normal(16)]
+        words += [f"w{i}" for i in range(200)]
+        rows += list(rng.standard_normal((200, 16)))
+        save_word2vec_text(Vectors(words, np.array(rows)), folder / f"{name}.txt")
+    (folder / "claims.toml").write_text('[[embedding]]\nname = "released"\nkind = "speech"\n', encoding="utf-8")
+    assert main(["all", str(folder / "released.txt"), str(folder / "repro.txt"), "--names", "released", "repro",
+                 "--claims", str(folder / "claims.toml"), "--roles", "repro=reproduction",
+                 "--out", str(folder / "out")]) == 0
+    return folder / "out" / "index.html"
+
+
+def test_findings_block_renders_first_with_statuses_and_working_links(findings_report, tmp_path):
+    from matplotlib.image import imread
+
+    done = _chromium(tmp_path, "--dump-dom", findings_report.as_uri())
+    dom = done.stdout
+    items = re.findall(r'<li class="finding ([a-z-]+)"><b>([^<]+)</b>', dom)
+    assert items == [("supported", "Homophones"), ("not-tested", "Vocabulary"), ("not-tested", "Benchmarks"),
+                     ("not-tested", "Model provenance")], done.stderr[-2000:]
+    assert dom.index('id="findings"') < dom.index('class="findings"') < dom.index('id="verdict"')
+    for target in re.findall(r'<a href="#([^"]+)"', dom):
+        assert f'id="{target}"' in dom                     # every link lands on a section of the page
+    assert re.findall(r'<a href="#([^"]+)"', dom) == ["homophones"]
+    # drawn: the top of the page (the findings come before anything else) shows both badge colours
+    shot = tmp_path / "top.png"
+    done = _chromium(tmp_path, "--window-size=1200,700", f"--screenshot={shot}", findings_report.as_uri())
+    assert shot.is_file(), done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if ":CONSOLE" in line] == []
+    pixels = imread(shot)[..., :3] * 255.0
+    for status, colour in STATUS_COLOURS.items():
+        assert (np.abs(pixels - np.array(colour)).max(axis=2) < 3).sum() > 100, f"no {status} badge drawn"

@@ -28,8 +28,8 @@ HOSTILE = [
 # the markup the document writes itself, and the attributes it sets
 OWN_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "div", "section", "span", "p",
             "ul", "li", "b", "table", "caption", "thead", "tbody", "tr", "th", "td", "figure", "img",
-            "figcaption"}
-OWN_ATTRIBUTES = {"lang", "charset", "http-equiv", "content", "name", "id", "class", "alt", "src"}
+            "figcaption", "a"}   # a: the findings' links to the report's own sections
+OWN_ATTRIBUTES = {"lang", "charset", "http-equiv", "content", "name", "id", "class", "alt", "src", "href"}
 
 
 class Reader(HTMLParser):

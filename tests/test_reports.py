@@ -88,7 +88,10 @@ def test_input_strings_are_escaped_in_html(audited):
     tags = set(re.findall(r"<([a-zA-Z0-9]+)", page))
     assert tags <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "div", "section", "span",
                     "p", "ul", "li", "b", "table", "caption", "thead", "tbody", "tr", "th", "td", "figure", "img",
-                    "figcaption"}
+                    "figcaption", "a"}
+    # the only links are the findings' links to the report's own sections
+    assert set(re.findall(r'<a href="([^"]*)"', page)) <= {"#homophones", "#vocabulary", "#benchmarks", "#provenance"}
+    assert page.count("<a ") == len(re.findall(r'<a href="#', page))
     # the hostile word is ate's nearest neighbour: it is on the page, as text
     assert html.escape(EVIL_WORD) in page
     assert "<script" not in page and "http://" not in page.split("</style>")[1].replace("http://www.w3.org", "")

@@ -27,6 +27,14 @@ def register(sub) -> None:
                         help="also train text reference models on --corpus-root (3 seeds) and judge whether each "
                              "embedding resembles them; takes minutes on real LibriSpeech")
     parser.add_argument("--seed", type=int, default=0, help="seed for random pairs and MDS (default 0)")
+    parser.add_argument("--claims", metavar="FILE",
+                        help="what a paper or release claims about each embedding (TOML or JSON, by display name); "
+                             "the report's findings compare the claims with what the checks found")
+    parser.add_argument("--roles", nargs="+", metavar="NAME=ROLE",
+                        help="the role of an embedding in the findings: released, reproduction, random-init, "
+                             "text-model or other (default: inferred: a reproduction folder's final vectors are "
+                             "the reproduction, its epochs/epoch_000.txt the random init, an embedding claimed to "
+                             "be speech the release, one claimed to be text a text model)")
     parser.add_argument("--title", help="report title")
     add_vector_options(parser)
     add_json_option(parser)
@@ -43,6 +51,7 @@ def load_options(args) -> dict:
 def run(args) -> int:
     # imported here: the pipeline imports every check, which no other command needs at startup
     from audit.pipeline import AuditOptions, run_all
+    from audit.core.claims import load_claims
 
     if args.names is not None and len(args.names) != len(args.vectors):
         raise AuditError(f"--names gives {len(args.names)} names for {len(args.vectors)} embedding files.")
@@ -51,14 +60,38 @@ def run(args) -> int:
         raise AuditError("each embedding needs a distinct name; pass --names.")
     if args.provenance and not args.corpus_root:
         raise AuditError("--provenance needs --corpus-root, the corpus to train the reference text models on.")
+    claims = load_claims(args.claims) if args.claims else None
     options = AuditOptions(data_dir=args.data_dir, corpus_root=args.corpus_root, pairs=args.pairs,
-                           provenance=args.provenance, seed=args.seed, title=args.title, load=load_options(args))
+                           provenance=args.provenance, seed=args.seed, title=args.title, load=load_options(args),
+                           claims=claims, roles=parse_roles(args.roles or ()))
     outcome = run_all(args.vectors, args.out, options, names=names)
     print_outcome(outcome)
     write_json(args, outcome.manifest)     # --json: the run manifest (kind audit-run)
     return 0
 
 
+def parse_roles(items) -> dict[str, str]:
+    roles = {}
+    for item in items:
+        name, sep, role = item.rpartition("=")
+        if not sep or not name or not role:
+            raise AuditError(f"--roles takes NAME=ROLE, not {item!r}.")
+        if name in roles:
+            raise AuditError(f"--roles gives {name!r} twice.")
+        roles[name] = role
+    return roles
+
+
 def print_outcome(outcome) -> None:
     print(format_table(list(outcome.SUMMARY_HEADERS), outcome.summary_rows(), align="llll"))
     print(f"report: {outcome.out / 'index.html'} (Markdown: {outcome.out / 'report.md'})")
+    print_findings(outcome.findings)
+
+
+def print_findings(result) -> None:
+    """The report's findings block, last on the terminal: every finding with its status."""
+    if result is None:
+        return
+    print("findings:")
+    for finding in result.findings:
+        print(f"  {finding.title}: {finding.status}. {finding.sentence}")

@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from audit.cli.common import format_table, write_json
+from audit.cli.commands.all import print_outcome
+from audit.cli.common import write_json
 from audit.core.errors import AuditError
 
 SIZES = ("tiny", "small", "medium")
@@ -67,11 +68,10 @@ def run(args) -> int:
     options = AuditOptions(data_dir=args.data_dir, corpus_root=str(corpus), pairs="paper-307", provenance=False,
                            seed=args.seed, title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
                                                  f"({args.size} spoken corpus)",
-                           load={"cache_dir": str(work / "cache")})
+                           load={"cache_dir": str(work / "cache")}, roles={TEXT_MODEL_NAME: "text-model"})
     outcome = run_all([str(text_model), str(reproduction / "vectors.txt"), str(random_init)], args.out, options,
                       names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME])
-    print(format_table(list(outcome.SUMMARY_HEADERS), outcome.summary_rows(), align="llll"))
-    print(f"report: {outcome.out / 'index.html'} (Markdown: {outcome.out / 'report.md'})")
+    print_outcome(outcome)                 # the summary, the report's path, then the findings
     write_json(args, outcome.manifest)     # --json: the run manifest (kind audit-run)
     _step(f"done in {_elapsed(started)}")
     return 0

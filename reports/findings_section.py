@@ -1,0 +1,56 @@
+"""The report's opening block: the reality check's findings, computed after every check.
+
+One line per finding of the run's ``findings`` result (:mod:`audit.checks.findings`): its title,
+its status (supported, not supported, not tested — every status shown, none hidden), the sentence
+with its numbers, and a link to the section that backs it when that section is in the report.
+Then the rule and the numbers of each finding, the role each embedding played and the claims the
+run was given. Only fields of the stored results are shown.
+"""
+
+from __future__ import annotations
+
+from reports.document import FindingLine, Heading, Number, Paragraph, Table
+from reports.run import ReportData
+
+# the result kind a finding rests on -> (the anchor of its section, the section's short name)
+SECTIONS = {"homophones": ("homophones", "homophone section"), "vocab": ("vocabulary", "vocabulary section"),
+            "benchmarks": ("benchmarks", "benchmark section"), "provenance": ("provenance", "model provenance section")}
+
+
+def _value(value) -> str:
+    if isinstance(value, float):
+        return Number(value, 3).text()
+    return "-" if value is None else str(value)
+
+
+def findings_section(data: ReportData) -> list:
+    result = data.findings
+    if result is None:
+        return []
+    blocks: list = [Heading("Findings", anchor="findings")]
+    for finding in result.findings:
+        anchor, label = SECTIONS.get(finding.section, ("", ""))
+        shown = bool(anchor) and bool(data.having(finding.section))
+        blocks.append(FindingLine(finding.title, finding.status, finding.sentence,
+                                  anchor if shown else "", label if shown else ""))
+    blocks.append(Table(["finding", "status", "numbers", "rule"],
+                        [[f.title, f.status, "; ".join(f"{k} = {_value(v)}" for k, v in f.numbers.items()) or "-",
+                          f.rule] for f in result.findings],
+                        caption="Each finding's numbers (from the results of its section) and the rule that decides "
+                                "its status."))
+    roles = [[role, name] for name, role in result.roles.items()]
+    if roles:
+        blocks.append(Table(["role", "embedding"], roles, caption="The role each embedding plays in the findings "
+                                                                   "(given with --roles, else inferred)."))
+    if data.claims:
+        rows = []
+        for name, c in data.claims.items():
+            scores = ", ".join(f"{k} {Number(v, 2).text()}" for k, v in c.benchmark_scores.items())
+            rows.append([name, c.kind or "-", c.corpus or "-", " + ".join(c.subsets) if c.subsets else "-",
+                         c.min_count, c.dim, c.benchmark_set or scores or "-", c.source or "-"])
+        blocks.append(Table(["embedding", "claimed kind", "corpus", "subsets", "min count", "dim", "benchmarks",
+                             "source"], rows, caption="The claims the run was given (--claims)."))
+    else:
+        blocks.append(Paragraph("No claims file was given (--claims): the findings compare what was found with "
+                                "no stated claim.", emphasis=True))
+    return blocks
