@@ -10,6 +10,7 @@ numeric cell of the report, and the check must name that cell each time.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -193,6 +194,12 @@ def check_tables(markdown: str, results: Results) -> tuple[list[str], int]:
                 embedding, _, name = column.rpartition(" ")
                 score = next(s for s in results.of(embedding, "benchmarks")["results"] if s["name"] == row[0])
                 return score[policy[name]]
+        elif header[0] == "measure" and len(header) > 1 and set(header[1:]) <= set(results.names):
+            mapper = functools.partial(acoustic_measure, results)    # the acoustic section: measures x embeddings
+        elif key == ("embedding", "measure", "value"):
+            mapper = functools.partial(samediff_measure, results)    # Kamper's samediff: SW / SWSP / SWDP, best F1
+        elif key == ("embedding", "written-word embedding", "cross-view AP"):
+            mapper = functools.partial(cross_view_measure, results)
         for row in rows:
             for column, text in zip(header[1:], row[1:]):
                 numeric = bool(NUMBER.fullmatch(text))
@@ -209,6 +216,60 @@ def check_tables(markdown: str, results: Results) -> tuple[list[str], int]:
                 if not shows(text, value):
                     problems.append(f"{header[0]} {row[0]} / {column}: shows {text!r}, the field is {value!r}")
     return problems, checked
+
+
+# The acoustic section (issue 19): each row label's field in the acoustic result of the column's embedding.
+ACOUSTIC_ROWS = {"tokens": "tokens", "words": "words", "same-different AP (cosine)": "same_different.average_precision",
+                 "same-different chance": "same_different.chance", "QbE mAP": "retrieval.mean_average_precision",
+                 "QbE MRR": "retrieval.mean_reciprocal_rank", "k-means silhouette (cosine)": "clustering.silhouette_kmeans",
+                 "word silhouette (cosine)": "clustering.silhouette_words", "k-means ARI": "clustering.adjusted_rand",
+                 "k-means AMI": "clustering.adjusted_mutual_info"}
+SAMEDIFF_ROWS = {"SWDP AP": ("swdp", "average_precision"), "SWDP precision-recall breakeven":
+                 ("swdp", "precision_recall_breakeven"), "SWSP AP": ("swsp", "average_precision"),
+                 "SWSP precision-recall breakeven": ("swsp", "precision_recall_breakeven"),
+                 "SW AP": ("sw", "average_precision"), "SW precision-recall breakeven": ("sw", "precision_recall_breakeven")}
+BEST_F1_ROWS = {"best F1": "f1", "best F1 threshold": "threshold", "best F1 precision": "precision",
+                "best F1 recall": "recall"}
+CROSS_VIEW_COLUMNS = {"cross-view AP": "average_precision", "chance": "chance",
+                      "acoustic -> written mAP": "acoustic_to_written", "written -> acoustic mAP": "written_to_acoustic",
+                      "words": "words", "words missing": "words_missing", "tokens": "tokens",
+                      "tokens missing": "tokens_missing", "pairs scored": "pairs_scored", "pairs in all": "pairs_total"}
+
+
+def acoustic_measure(results, row, column):
+    data = results.of(column, "acoustic")
+    label = row[0]
+    if label == "same-different AP (MFCC DTW)":
+        return None if data["dtw"] is None else data["dtw"]["same_different"]["average_precision"]
+    if label.startswith("QbE recall@"):
+        return data["retrieval"]["recall_at"][label.removeprefix("QbE recall@")]
+    if label.startswith("kNN accuracy k="):
+        return data["knn"]["accuracy"][label.removeprefix("kNN accuracy k=")]
+    return field(data, ACOUSTIC_ROWS[label])
+
+
+def samediff_measure(results, row, column):
+    data = results.of(row[0], "acoustic")
+    chance = data["same_different"]["chance"]
+    name = row[1].split(" (")[0]
+    if column == "measure":
+        return row[1] if name in BEST_F1_ROWS or name in SAMEDIFF_ROWS else None
+    if name in BEST_F1_ROWS:
+        value = data["samediff"]["best_f1"][BEST_F1_ROWS[name]]
+        if column == "value":
+            return value
+        return 2 * chance / (1 + chance) if column == "chance" and name == "best F1" else None
+    variant = data["samediff"][SAMEDIFF_ROWS[name][0]]
+    return {"value": variant[SAMEDIFF_ROWS[name][1]], "chance": chance,
+            "same-word pairs scored": variant["positive_pairs_scored"],
+            "same-word pairs in all": variant["positive_pairs_total"]}[column]
+
+
+def cross_view_measure(results, row, column):
+    data = results.of(row[0], "acoustic")["cross_view"]
+    if column == "written-word embedding":
+        return data["written"]["name"] or data["written"]["path"] or "-"
+    return data[CROSS_VIEW_COLUMNS[column]]
 
 
 def check_cards(markdown: str, results: Results) -> tuple[list[str], int]:
