@@ -54,7 +54,7 @@ from audit.core.results import InputInfo, Result, load_result, today
 from audit.core.sources import load_embedding   # a path, or gensim-data:/hf: names
 from audit.core.vectors import Vectors
 from audit.corpora.librispeech import LibriSpeechCorpus
-from benchmarks import benchmark_pairs, evaluate
+from benchmarks import any_file_present, benchmark_pairs, evaluate, offline_pairs
 from homophones import check as homophone_check
 from homophones import load_pairs
 from reports import FORMATS, render_files, write_files
@@ -157,6 +157,8 @@ class RunContext:
         """The benchmark pairs for Table 6, or None when the benchmark files are not available."""
         def load():
             try:
+                if not any_file_present(self.options.data_dir):
+                    return offline_pairs()     # the copies gensim ships, under their own names
                 return benchmark_pairs(self.options.data_dir)
             except AuditError:
                 return None
@@ -232,10 +234,12 @@ class HomophoneCheck(Check):
 
 class BenchmarkCheck(Check):
     kind = "benchmarks"
-    skip_on_error = True          # no benchmark files here: the section is left out, with the reason
+    skip_on_error = True          # no benchmark files and no offline copies: the section is left out, with why
 
     def run(self, subject, context, earlier):
-        return _named(evaluate(subject.vectors, data_dir=context.options.data_dir), subject.name)
+        # none of the wordvectors.org files here: the copies gensim ships, labelled as such in the result
+        offline = not any_file_present(context.options.data_dir)
+        return _named(evaluate(subject.vectors, data_dir=context.options.data_dir, offline=offline), subject.name)
 
 
 class VocabularyCheck(Check):

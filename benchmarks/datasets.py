@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.util
 import math
 import os
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ import numpy as np
 
 from audit.core.datadir import data_dir as resolve_data_dir
 from audit.core.errors import AuditError
-from benchmarks.registry import REGISTRY, BenchmarkSpec
+from benchmarks.registry import OFFLINE_COPIES, REGISTRY, BenchmarkSpec, OfflineCopy
 
 SUBFOLDER = "word-sim"
 FETCH_HINT = "run `audit data fetch benchmarks` or pass --data-dir DIR"
@@ -68,13 +69,14 @@ class Benchmark:
         return [(str(a), str(b), float(s)) for a, b, s in zip(self.left, self.right, self.scores)]
 
 
-def parse_pairs(text: str, source: str = "<text>") -> tuple[list[str], list[str], list[float]]:
-    """Split benchmark text into words and scores; ``source`` names the file in errors."""
+def parse_pairs(text: str, source: str = "<text>", comment: str | None = None) -> tuple[list[str], list[str], list[float]]:
+    """Split benchmark text into words and scores; ``source`` names the file in errors.
+    ``comment``: lines starting with it are headers, skipped (the gensim copies' ``#`` lines)."""
     left, right, scores = [], [], []
     # split("\n"), not splitlines(): U+2028 or U+0085 inside a word must not end a line.
     for number, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1):
         fields = line.split()
-        if not fields:
+        if not fields or (comment and line.startswith(comment)):
             continue
         if len(fields) != 3:
             raise AuditError(f"{source}, line {number}: expected 'word1 word2 score', "
@@ -140,8 +142,49 @@ def benchmark_pairs(data_dir: str | os.PathLike | None = None, only: str | Itera
     return {bench.name: bench.pairs() for bench in load_benchmarks(data_dir, only, lowercase)}
 
 
+def any_file_present(data_dir: str | os.PathLike | None = None) -> bool:
+    """Whether any of the 13 wordvectors.org files is in the data dir (then no offline copy is used)."""
+    base, sub = candidate_dirs(data_dir)
+    return any((folder / spec.file).is_file() for spec in REGISTRY.specs() for folder in (base, sub))
+
+
+def offline_copy_path(copy: OfflineCopy) -> Path:
+    """Where ``copy`` lies inside its installed package (found without importing the package)."""
+    found = importlib.util.find_spec(copy.package)
+    locations = list(found.submodule_search_locations or []) if found is not None else []
+    if not locations:
+        raise AuditError(f"the offline copy {copy.spec.name} needs the package {copy.package}, which is not "
+                         f"installed; {FETCH_HINT}.")
+    path = Path(locations[0]) / copy.spec.file
+    if not path.is_file():
+        raise AuditError(f"the offline copy {copy.spec.name} is not at {path} (this {copy.package} does not ship "
+                         f"it); {FETCH_HINT}.")
+    return path
+
+
+def load_offline_benchmarks(lowercase: bool = True, duplicates: str = "keep") -> tuple[Benchmark, ...]:
+    """The benchmark copies that installed packages ship (:data:`OFFLINE_COPIES`), each under its own
+    name and checked against its own sha256 (``checksum_ok``)."""
+    if duplicates not in DUPLICATE_POLICIES:
+        raise AuditError(f"unknown duplicate-pair policy {duplicates!r} (known: {', '.join(DUPLICATE_POLICIES)}).")
+    loaded = []
+    for copy in OFFLINE_COPIES:
+        path = offline_copy_path(copy).resolve()
+        stat = path.stat()
+        bench = _load_cached(copy.spec, str(path), stat.st_size, stat.st_mtime_ns, bool(lowercase),
+                             copy.comment_prefix)
+        loaded.append(_last_wins(bench) if duplicates == "last" else bench)
+    return tuple(loaded)
+
+
+def offline_pairs(lowercase: bool = True) -> dict[str, list[tuple[str, str, float]]]:
+    """Display name -> (word1, word2, gold score) of the offline copies."""
+    return {bench.name: bench.pairs() for bench in load_offline_benchmarks(lowercase)}
+
+
 @functools.lru_cache(maxsize=64)
-def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lowercase: bool) -> Benchmark:
+def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lowercase: bool,
+                 comment: str | None = None) -> Benchmark:
     # size and mtime_ns are part of the key so that a replaced file is read again.
     try:
         raw = Path(path).read_bytes()
@@ -151,7 +194,7 @@ def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lower
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise AuditError(f"{path} is not UTF-8 text.") from None
-    left, right, scores = parse_pairs(text, path)
+    left, right, scores = parse_pairs(text, path, comment)
     if lowercase:
         left = [w.lower() for w in left]
         right = [w.lower() for w in right]

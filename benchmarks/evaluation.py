@@ -38,8 +38,9 @@ from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 from benchmarks.claims import SOURCE as COMPARISON_SOURCE
 from benchmarks.claims import speech2vec_figures
-from benchmarks.datasets import DUPLICATE_POLICIES, Benchmark, load_benchmarks
-from benchmarks.registry import REGISTRY
+from benchmarks.datasets import (DUPLICATE_POLICIES, Benchmark, load_benchmarks, load_offline_benchmarks,
+                                 offline_copy_path)
+from benchmarks.registry import OFFLINE_COPIES, REGISTRY
 from benchmarks.spearman import spearman
 
 POLICIES = {"spearman": "drop", "spearman_zero": "zero", "spearman_mean": "mean"}
@@ -89,9 +90,11 @@ class SimilarityResult(Result):
     comparison_source: str
     date: str
     duplicates: str = DUPLICATE_POLICIES["last"]   # how a pair listed twice was scored
+    offline: str = ""     # not "": the wordvectors.org files were absent and these copies were scored instead
 
     def by_name(self, name: str) -> BenchmarkScore:
-        wanted = REGISTRY[name].name
+        known = {score.name for score in self.results}
+        wanted = name if name in known else REGISTRY[name].name    # an offline copy by its own name
         for score in self.results:
             if score.name == wanted:
                 return score
@@ -100,16 +103,29 @@ class SimilarityResult(Result):
 
 def evaluate(vectors: Vectors, *, data_dir: str | os.PathLike | None = None,
              only: str | Iterable[str] | None = None, lowercase: bool = True,
-             duplicates: str = "last") -> SimilarityResult:
+             duplicates: str = "last", offline: bool = False) -> SimilarityResult:
     """Score ``vectors`` on the selected benchmarks (all 13 by default).
 
     ``duplicates``: "last" (default, the reference convention: a pair listed twice keeps its
-    last score) or "keep" (every line of the file is a pair)."""
-    benchmarks = load_benchmarks(data_dir, only, lowercase, duplicates)
+    last score) or "keep" (every line of the file is a pair). ``offline``: score the copies that
+    installed packages ship (:data:`benchmarks.registry.OFFLINE_COPIES`, each under its own name)
+    instead of the wordvectors.org files; the result says so in ``offline``."""
+    figures = speech2vec_figures()
+    if offline:
+        if only is not None:
+            raise AuditError("the offline benchmark copies are scored all together; leave out the selection.")
+        benchmarks = load_offline_benchmarks(lowercase, duplicates)
+        # the paper's coefficients are about the benchmark; its not-found counts are about the other file
+        figures = {c.spec.name: dataclasses.replace(figures[c.copy_of], paper_not_found=None,
+                                                    libri_clean_not_found=None) for c in OFFLINE_COPIES}
+        source = "; ".join(f"{c.spec.name}: {offline_copy_path(c)} ({c.package} {_version(c.package)})"
+                           for c in OFFLINE_COPIES)
+    else:
+        benchmarks = load_benchmarks(data_dir, only, lowercase, duplicates)
+        source = ""
     words, pair_rows = _word_index(benchmarks)
     rows = _rows_of(vectors, words)
     unit, usable = _unit_rows(vectors, rows)
-    figures = speech2vec_figures()
     mean_unit = None
     if not usable.all():
         mean_unit = _mean_direction(vectors)
@@ -118,8 +134,17 @@ def evaluate(vectors: Vectors, *, data_dir: str | os.PathLike | None = None,
         scores.append(_score(bench, words, unit, usable, mean_unit, left, right, figures[bench.name]))
     return SimilarityResult(input=InputInfo.of(vectors), results=tuple(scores), lowercase=bool(lowercase),
                             policies=dict(POLICIES), mean_vector=MEAN_VECTOR,
-                            data_dir=str(resolve_data_dir(data_dir)), comparison_source=COMPARISON_SOURCE,
-                            date=today(), duplicates=DUPLICATE_POLICIES[duplicates])
+                            data_dir="" if offline else str(resolve_data_dir(data_dir)),
+                            comparison_source=COMPARISON_SOURCE, date=today(),
+                            duplicates=DUPLICATE_POLICIES[duplicates], offline=source)
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "version unknown"
 
 
 def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figures) -> BenchmarkScore:

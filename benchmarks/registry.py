@@ -35,7 +35,7 @@ class BenchmarkSpec:
 
     def __post_init__(self):
         # A misspelt entry must fail at import, not as a wrong number later.
-        if not self.name or not self.file.endswith(".txt"):
+        if not self.name or not self.file.endswith((".txt", ".tsv")):
             raise ValueError(f"benchmark entry {self.name!r}: bad name or file {self.file!r}")
         if not _SHA256.fullmatch(self.sha256):
             raise ValueError(f"benchmark entry {self.name!r}: sha256 must be 64 lowercase hex digits")
@@ -189,3 +189,32 @@ def _alias(name: str) -> str:
 
 
 REGISTRY = BenchmarkRegistry(_ENTRIES)
+
+
+# ------------------------------------------------------------------------------ offline copies
+@dataclass(frozen=True)
+class OfflineCopy:
+    """A copy of one benchmark shipped inside an installed package, used when the wordvectors.org
+    files are absent. Its own entry: results and reports name it ``spec.name`` (``... (gensim test
+    copy)``), never the benchmark's own name, and its file is checked against its own sha256."""
+
+    spec: BenchmarkSpec      # name, file (relative to the package), pairs, sha256, citation
+    copy_of: str             # the registry entry it copies (its paper figures are shown beside)
+    package: str             # the installed package that ships it
+    comment_prefix: str = "#"   # header lines of the copy start with this
+
+    def __post_init__(self):
+        REGISTRY[self.copy_of]   # an unknown benchmark fails at import
+
+
+_GENSIM = "Shipped in gensim's test data (gensim/test/test_data/), the copy gensim's own evaluate_word_pairs tests use. "
+OFFLINE_COPIES = (
+    OfflineCopy(BenchmarkSpec("WS-353 (gensim test copy)", "test/test_data/wordsim353.tsv", 353,
+                              "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d",
+                              _GENSIM + REGISTRY["WS-353"].citation, (0.0, 10.0), "relatedness"),
+                copy_of="WS-353", package="gensim"),
+    OfflineCopy(BenchmarkSpec("SimLex-999 (gensim test copy)", "test/test_data/simlex999.txt", 999,
+                              "d5e0501971478a511430ee880bd0121e94ac701ba86d90544d83e6d2ba3db05d",
+                              _GENSIM + REGISTRY["SimLex-999"].citation, (0.0, 10.0), "similarity"),
+                copy_of="SimLex-999", package="gensim"),
+)
