@@ -18,6 +18,8 @@ SECTIONS = {"homophones": ("homophones", "homophone section"), "vocab": ("vocabu
 
 
 def _value(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return Number(int(value)).text()     # counts (JSON keeps no int/float distinction in this table)
     if isinstance(value, float):
         return Number(value, 3).text()
     return "-" if value is None else str(value)
