@@ -78,7 +78,9 @@ while IFS='|' read -r tag file functions tests select; do
     if ! (cd "$tree" && timeout "${MUTATION_MODULE_TIMEOUT:-1800}" "$MUTMUT" run --max-children "$CHILDREN" \
             ${names[@]+"${names[@]}"} > "$log" 2>&1); then
         echo "    mutmut failed or timed out (log: $log):"
-        tail -n 15 "$log" | sed 's/^/    | /'
+        # mutmut's spinner redraws on one line: keep only its last lines of text
+        tr '\r' '\n' < "$log" | grep -av "Generating mutants\|Running stats\|Running clean\|Running forced" |
+            tail -n 6 | cut -c1-300 | sed 's/^/    | /'
     fi
     if ! "$PY" "$HERE/score.py" --tree "$tree" --tag "$tag" --file "$file" --functions "$functions" \
             --equivalent "$HERE/equivalent.txt" --goal "$GOAL" --summary "$summary"; then
