@@ -144,7 +144,79 @@ def _pairs_not_utf8(tmp: Path):
     return ["homophones", vectors_file(tmp), "--pairs", pairs_file(tmp, "caf\xe9\tcafe\n".encode("latin-1"))]
 
 
+def _out_is_an_earlier_report_with_notes(tmp: Path):
+    vectors = vectors_file(tmp)
+    done = run_audit("all", vectors, "--out", tmp / "report", cwd=tmp)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    (tmp / "report" / "my-notes.txt").write_text("do not lose me\n", encoding="utf-8")
+    return ["all", vectors, "--out", tmp / "report"]
+
+
+def _out_is_the_current_folder(tmp: Path):
+    return ["all", vectors_file(tmp), "--out", "."]
+
+
+def _out_holds_the_input(tmp: Path):
+    (tmp / "mine").mkdir()
+    return ["all", vectors_file(tmp / "mine"), "--out", tmp / "mine"]
+
+
+def _dev_zero(tmp: Path):
+    return ["info", "/dev/zero"]
+
+
+def _fifo_with_a_writer(tmp: Path):
+    import threading
+    source = vectors_file(tmp, "source.txt")
+    fifo = tmp / "vectors.fifo"
+    os.mkfifo(fifo)
+
+    def write():
+        with open(fifo, "wb") as handle:
+            handle.write(source.read_bytes())
+    threading.Thread(target=write, daemon=True).start()
+    return ["info", fifo]
+
+
+def _corrupt_gzip(tmp: Path):
+    data = gzip.compress(vectors_file(tmp, "plain.txt").read_bytes())
+    path = tmp / "v.txt.gz"
+    path.write_bytes(data[:40] + bytes(64) + data[104:])
+    return ["info", path]
+
+
+def _boolean_number(tmp: Path):
+    path = tmp / "v.txt"
+    path.write_text("2 2\na 1.0 True\nb 0.5 0.25\n", encoding="utf-8")
+    return ["info", path]
+
+
+def _report_schema_99(tmp: Path):
+    vectors = vectors_file(tmp)
+    done = run_audit("all", vectors, "--out", tmp / "report", cwd=tmp)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    result = next(p for p in (tmp / "report" / "results").glob("*.homophones.json"))
+    data = json.loads(result.read_text(encoding="utf-8"))
+    data["schema_version"] = 99
+    result.write_text(json.dumps(data), encoding="utf-8")
+    return ["report", tmp / "report"]
+
+
 CASES = [
+    # class 1: user data is never destroyed
+    Case("out-is-an-earlier-report-with-notes", _out_is_an_earlier_report_with_notes, kept=("report",)),
+    Case("out-is-the-current-folder", _out_is_the_current_folder),
+    Case("out-holds-the-input", _out_holds_the_input, kept=("mine",)),
+    # class 3: inputs that are not plain files
+    Case("dev-zero", _dev_zero),
+    Case("fifo-with-a-writer", _fifo_with_a_writer, code=0),
+    # class 5: bad input that used to be an internal error
+    Case("corrupt-gzip", _corrupt_gzip),
+    # class 7: a number is Python float syntax, not a boolean
+    Case("boolean-as-a-number", _boolean_number),
+    # class 8: reports validate what they read
+    Case("report-schema-99", _report_schema_99, says="schema", kept=("report",)),
+
     # class 2: output targets that are not plain files, or that are an input
     Case("json-on-a-symlink", _json_symlink, says="symbolic link", kept=("precious.txt", "out.json")),
     Case("json-on-a-fifo", _json_fifo, says="not a regular file", kept=("out.json",)),
