@@ -1,16 +1,21 @@
-"""`audit demo [--out DIR]`: the main job on embedded data only, end to end.
+"""`audit demo [--out DIR]`: the reality check re-enacted on embedded data only, end to end.
 
 1. builds the embedded spoken corpus (eSpeak NG speech for text a dependency ships);
 2. trains a short Speech2Vec reproduction on it (the reproduction's trainer);
-3. trains a gensim word2vec text model on the same transcripts;
-4. audits the text model, the reproduction and the reproduction at random init side by side
-   (homophones, vocabulary provenance against the corpus, acoustic metrics, learning curves,
-   MDS of spoken instances), and writes the comparison report.
+3. builds a transcripts-only corpus in LibriSpeech's shape (seven subsets, the Lee corpora gensim
+   ships plus sentences using every homophone and every word of the offline benchmarks), and on
+   it a forged "released" embedding (a gensim skip-gram on ALL subsets at minimum count 5, with
+   claims saying "speech, clean training subsets") and a gensim word2vec text model;
+4. audits the release, the text model, the reproduction and the reproduction at random init side
+   by side with the release's claims and model provenance on (homophones, benchmarks, vocabulary
+   provenance against the transcripts-only corpus, model provenance, acoustic metrics, learning
+   curves, MDS of spoken instances), and writes the report, which opens with the four findings.
 
-Expected story: the text model is non-phonetic, the reproduction phonetic. Nothing is
-downloaded; the benchmark section appears only when a data dir holds the benchmark files
-(``--data-dir``). Corpus and trained models go to ``--work-dir`` (default: the data cache),
-so a second run reuses the corpus.
+Expected story: the release is non-phonetic, text-like and traced to all subsets at count 5
+against its claim; the reproduction phonetic, not text-like, near its random init on the
+benchmarks. Nothing is downloaded; without the wordvectors.org files (``--data-dir``) the
+benchmarks are gensim's copies of WS-353 and SimLex-999, labelled as such. Corpora and trained
+models go to ``--work-dir`` (default: the data cache), so a second run reuses the corpora.
 """
 
 from __future__ import annotations
@@ -25,16 +30,20 @@ from audit.core.errors import AuditError
 
 SIZES = ("tiny", "small", "medium")
 TEXT_MODEL_NAME = "text word2vec"
+RELEASED_NAME = "released (forged)"
+TEXT_MODEL_EPOCHS = 10
 REPRODUCTION_NAME = "Speech2Vec reproduction"
 RANDOM_INIT_NAME = "reproduction at random init"
 
 
 def register(sub) -> None:
     parser = sub.add_parser("demo", help="build a spoken corpus, train speech and text models, audit both",
-                            description="The main job on embedded data only: build the synthetic spoken corpus, "
-                                        "train a short Speech2Vec reproduction and a gensim word2vec text model on "
-                                        "the same transcripts, audit both (and the random-init reproduction) and "
-                                        "write the comparison report.")
+                            description="The reality check re-enacted on embedded data only: build the synthetic "
+                                        "spoken corpus and train a short Speech2Vec reproduction on it; build a "
+                                        "transcripts-only corpus in LibriSpeech's shape, a forged 'released' "
+                                        "embedding on all its subsets (claimed: speech, clean training subsets) "
+                                        "and a text model; audit the four with the claims and model provenance and "
+                                        "write the report, which opens with the four findings.")
     parser.add_argument("--out", default="audit-demo", metavar="DIR", help="report folder (default: audit-demo)")
     parser.add_argument("--size", choices=SIZES, default="small", help="corpus size (default: small)")
     parser.add_argument("--epochs", type=int, default=3, help="reproduction epochs (default 3)")
@@ -56,21 +65,24 @@ def run(args) -> int:
 
     work = Path(args.work_dir) if args.work_dir else data_dir(None) / "demo" / f"{args.size}-seed{args.seed}"
     started = time.perf_counter()
-    corpus = _build_corpus(work, args)
+    _build_corpus(work, args)
     reproduction = _train_reproduction(work, args)
-    text_model = _train_text_model(corpus, work / "text-word2vec.txt", args)
     random_init = reproduction / "epochs" / "epoch_000.txt"
     if not random_init.is_file():
         raise AuditError(f"the reproduction wrote no random-init vectors at {random_init}.")
-    _step(f"[4/4] auditing the three embeddings ({_elapsed(started)})")
+    text_corpus, released, claims_path = _build_release(work, args)
+    text_model = _train_text_model(text_corpus, work / "text-word2vec.txt", args)
+    _step(f"[4/4] auditing the four embeddings, model provenance on ({_elapsed(started)})")
+    from audit.core.claims import load_claims
     from audit.pipeline import AuditOptions, run_all   # every check: imported when the audit starts
 
-    options = AuditOptions(data_dir=args.data_dir, corpus_root=str(corpus), pairs="paper-307", provenance=False,
-                           seed=args.seed, title=f"Embedding audit demo: text model vs Speech2Vec reproduction "
-                                                 f"({args.size} spoken corpus)",
-                           load={"cache_dir": str(work / "cache")}, roles={TEXT_MODEL_NAME: "text-model"})
-    outcome = run_all([str(text_model), str(reproduction / "vectors.txt"), str(random_init)], args.out, options,
-                      names=[TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME])
+    options = AuditOptions(data_dir=args.data_dir, corpus_root=str(text_corpus), pairs="paper-307", provenance=True,
+                           seed=args.seed, title=f"Embedding audit demo: a forged speech release, a text model and "
+                                                 f"a Speech2Vec reproduction ({args.size} spoken corpus)",
+                           load={"cache_dir": str(work / "cache")}, claims=load_claims(claims_path),
+                           roles={TEXT_MODEL_NAME: "text-model"})
+    outcome = run_all([str(released), str(text_model), str(reproduction / "vectors.txt"), str(random_init)], args.out,
+                      options, names=[RELEASED_NAME, TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME])
     print_outcome(outcome)                 # the summary, the report's path, then the findings
     write_json(args, outcome.manifest)     # --json: the run manifest (kind audit-run)
     _step(f"done in {_elapsed(started)}")
@@ -128,6 +140,25 @@ def _finished_run(out: Path, epochs: int) -> bool:
     return bool(records) and records[-1].get("epoch") == epochs
 
 
+def _build_release(work: Path, args) -> tuple[Path, Path, Path]:
+    """The transcripts-only corpus, the forged release trained on all its subsets, and its claims."""
+    from audit.corpora.offline import build_offline_corpus
+    from audit.corpora.spoken import homophone_words
+    from benchmarks import offline_pairs
+    from reproductions.forged_release import ForgedRecipe, build_forged_release
+
+    words = set(homophone_words())
+    for pairs in offline_pairs().values():      # every word of the offline benchmarks: real coverage
+        words.update(w for a, b, _ in pairs for w in (a, b))
+    root = work / "corpora" / f"transcripts-lee-seed{args.seed}"
+    _step(f"[3/4] building the transcripts-only corpus in {root} (reused when already built), the forged "
+          f"release and a text model on it")
+    build_offline_corpus(root, source="lee", seed=args.seed, extra_words=sorted(words))
+    released, claims = build_forged_release(root, work / "released-forged", ForgedRecipe(seed=args.seed),
+                                            name=RELEASED_NAME)
+    return root, released, claims
+
+
 def _transcript_sentences(corpus: Path) -> list[list[str]]:
     """Every transcript line of the corpus, lowercased and split, in file order."""
     sentences = []
@@ -142,7 +173,8 @@ def _transcript_sentences(corpus: Path) -> list[list[str]]:
 
 
 def _train_text_model(corpus: Path, path: Path, args) -> Path:
-    """Skip-gram word2vec on the transcripts, with the reproduction's dimension, window and min count."""
+    """Skip-gram word2vec on the transcripts, with the reproduction's dimension, window and min count
+    (another recipe than the forged release's: window 3, min count 4, 10 epochs)."""
     from gensim.models import Word2Vec
 
     from audit import Vectors
@@ -150,12 +182,11 @@ def _train_text_model(corpus: Path, path: Path, args) -> Path:
     from reproductions.speech2vec.config import TrainConfig
 
     defaults = TrainConfig()
-    _step(f"[3/4] training a gensim word2vec text model on the same transcripts into {path}")
     sentences = _transcript_sentences(corpus)
     # one worker: gensim is deterministic for a seed only single-threaded
     model = Word2Vec(sentences, vector_size=defaults.embedding_dim, window=defaults.window,
                      min_count=defaults.min_count, sg=1, sample=defaults.subsample, seed=args.seed, workers=1,
-                     epochs=20)
+                     epochs=TEXT_MODEL_EPOCHS)
     words = list(model.wv.index_to_key)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_word2vec_text(Vectors(words, model.wv.vectors), path)
