@@ -133,3 +133,16 @@ def test_the_numbers_are_the_sentence_numbers_and_the_result_round_trips():
     result = findings(embeddings)
     again = load_result(result.to_dict())
     assert isinstance(again, FindingsResult) and again == result
+
+
+def test_the_provenance_sentence_quotes_the_text_band():
+    def judged(verdict_value, knn):
+        measure = SimpleNamespace(measure="knn_overlap", audited=knn, band_low=0.25, band_high=0.35)
+        return SimpleNamespace(verdict=verdict_value, families=[SimpleNamespace(family="text", measures=[measure])])
+    finding = scenario(released_provenance=judged("text-like", 0.3),
+                       reproduction_provenance=judged("neither", 0.02))["provenance"]
+    assert finding.status == "supported"
+    assert "released text-like (kNN overlap 0.300)" in finding.sentence
+    assert "reproduction neither (kNN overlap 0.020)" in finding.sentence
+    assert "0.250 to 0.350" in finding.sentence
+    assert finding.numbers["released_knn_overlap"] == 0.3 and finding.numbers["reproduction_knn_overlap"] == 0.02

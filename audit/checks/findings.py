@@ -210,6 +210,14 @@ def _benchmarks(released, reproduction, random_init, text_models) -> Finding:
 
 
 # ------------------------------------------------------------------------------ (d) provenance
+def _text_measure(result, name: str):
+    """The text family's judgement on one measure (audited value and band), when the result has it."""
+    for family in getattr(result, "families", None) or ():
+        if getattr(family, "family", None) == "text":
+            return next((m for m in family.measures if m.measure == name), None)
+    return None
+
+
 def _provenance(released, reproduction) -> Finding:
     rule = "supported when model provenance calls the release text-like and the reproduction not text-like"
     title = "Model provenance"
@@ -221,8 +229,19 @@ def _provenance(released, reproduction) -> Finding:
                        f"for {' or '.join(missing)}.", "provenance", rule)
     ours, theirs = released.results["provenance"], reproduction.results["provenance"]
     numbers = {"released_verdict": ours.verdict, "reproduction_verdict": theirs.verdict}
-    sentence = (f"Model provenance calls {released.name} {ours.verdict} and {reproduction.name} {theirs.verdict} "
-                f"against text models trained on the corpus.")
+    clauses = []
+    for label, evidence, result in (("released", released, ours), ("reproduction", reproduction, theirs)):
+        measure = _text_measure(result, "knn_overlap")
+        if measure is not None:
+            numbers[f"{label}_knn_overlap"] = float(measure.audited)
+            numbers["text_band_low"], numbers["text_band_high"] = float(measure.band_low), float(measure.band_high)
+            clauses.append(f"{evidence.name} {result.verdict} (kNN overlap {measure.audited:.3f})")
+        else:
+            clauses.append(f"{evidence.name} {result.verdict}")
+    band = (f"; the text models agree among themselves at {numbers['text_band_low']:.3f} to "
+            f"{numbers['text_band_high']:.3f}" if "text_band_low" in numbers else "")
+    sentence = (f"Model provenance against text models trained on the corpus calls {clauses[0]} and {clauses[1]}"
+                f"{band}.")
     supported = ours.verdict == "text-like" and theirs.verdict != "text-like"
     return Finding("provenance", title, "supported" if supported else "not supported", sentence, "provenance",
                    rule, numbers)
