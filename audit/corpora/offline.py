@@ -141,7 +141,7 @@ def gensim_test_file(name: str) -> Path:
     """A file of gensim's test data, found without importing gensim."""
     spec = importlib.util.find_spec("gensim")
     if spec is None or not spec.submodule_search_locations:
-        raise AuditError("the offline corpus needs the gensim package, which ships its text.")
+        raise AuditError("the embedded corpora need the gensim package, which ships their text.")
     path = Path(list(spec.submodule_search_locations)[0]) / "test" / "test_data" / name
     if not path.is_file():
         raise AuditError(f"gensim's test file {name} is missing from the installed gensim.")

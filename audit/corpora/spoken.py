@@ -21,7 +21,6 @@ Layout (what :mod:`audit.speech.frames` reads for real LibriSpeech too)::
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -39,6 +38,7 @@ from audit.core.errors import AuditError
 from audit.core.files import atomic_write_json
 from audit.core.paper import read_table
 from audit.corpora.espeak import fresh_synthesiser
+from audit.corpora.offline import gensim_test_file
 
 SUBSET = "train-espeak"
 SAMPLE_RATE = 16000
@@ -99,20 +99,9 @@ def build_corpus(root: str | os.PathLike, *, size: str = "small", seed: int = 0,
 # ------------------------------------------------------------------------------------- text
 def news_sentences() -> list[list[str]]:
     """The Lee background corpus split into sentences of lowercase alphabetic tokens."""
-    text = _gensim_test_file("lee_background.cor").read_text(encoding="utf-8")
+    text = gensim_test_file("lee_background.cor").read_text(encoding="utf-8")
     pieces = re.split(r"(?<=[.!?])\s+|\n", text)
     return [tokens for tokens in (re.findall(r"[^\W\d_]+", p.lower()) for p in pieces) if tokens]
-
-
-def _gensim_test_file(name: str) -> Path:
-    """A file of gensim's test data, found without importing gensim (seconds of import time)."""
-    spec = importlib.util.find_spec("gensim")
-    if spec is None or not spec.submodule_search_locations:
-        raise AuditError("the embedded corpus needs the gensim package, which ships its text.")
-    path = Path(list(spec.submodule_search_locations)[0]) / "test" / "test_data" / name
-    if not path.exists():
-        raise AuditError(f"gensim's test file {name} is missing from the installed gensim.")
-    return path
 
 
 def homophone_words(pairs_limit: int = 0) -> list[str]:
