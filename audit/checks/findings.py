@@ -82,6 +82,12 @@ def _first(embeddings, role):
     return next((e for e in embeddings if e.role == role), None)
 
 
+def _without(released, reproduction, kind: str) -> list[str]:
+    """Which of the release and the reproduction lack a ``kind`` result (by name, or by role when absent)."""
+    return [e.name if e else role for e, role in ((released, "a released embedding"), (reproduction, "a reproduction"))
+            if e is None or kind not in e.results]
+
+
 def _share(result) -> float:
     return float(result.evidence.homophone.share_within_cutoff)
 
@@ -91,9 +97,7 @@ def _homophones(released, reproduction) -> Finding:
     rule = ("supported when the release (claimed speech) is not phonetic and a reproduction trained on speech is "
             "phonetic; the verdicts come from the homophone rank rule")
     title = "Homophones"
-    missing = [e.name if e else role for e, role in ((released, "a released embedding"),
-                                                      (reproduction, "a reproduction"))
-               if e is None or "homophones" not in e.results]
+    missing = _without(released, reproduction, "homophones")
     if missing:
         return Finding("homophones", title, "not tested", f"Homophones not compared: no homophone result for "
                        f"{' or '.join(missing)}.", "homophones", rule)
@@ -221,9 +225,7 @@ def _text_measure(result, name: str):
 def _provenance(released, reproduction) -> Finding:
     rule = "supported when model provenance calls the release text-like and the reproduction not text-like"
     title = "Model provenance"
-    missing = [e.name if e else role for e, role in ((released, "a released embedding"),
-                                                      (reproduction, "a reproduction"))
-               if e is None or "provenance" not in e.results]
+    missing = _without(released, reproduction, "provenance")
     if missing:
         return Finding("provenance", title, "not tested", f"Model provenance not compared: no provenance result "
                        f"for {' or '.join(missing)}.", "provenance", rule)
