@@ -1,0 +1,67 @@
+"""A file that parses to no vectors at all is one sentence, "<path> has no vectors." (exit 2).
+
+The text and word2vec binary parsers refuse an empty body themselves, and fastText's header
+check refuses 0 words; two readers hand ``_finish`` (audit/core/loaders/__init__.py) an empty
+parse, and only its check names the problem: an ``.npz`` whose ``words`` and ``matrix`` have 0
+rows (numpy writes one without complaint), and gensim's native file of an empty KeyedVectors
+(``KeyedVectors(vector_size=...)`` saved before any word is added). A cached parse cannot be
+empty (only text, word2vec binary and fastText parses are cached, and those refuse 0 words).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import audit
+from audit import AuditError
+
+
+def empty_npz(tmp_path, dim=5):
+    path = tmp_path / "empty.npz"
+    np.savez(path, words=np.array([], dtype="<U1"), matrix=np.zeros((0, dim), dtype=np.float32))
+    return path
+
+
+def empty_gensim(tmp_path, dim=5):
+    from gensim.models import KeyedVectors  # heavy: only for the gensim-native case
+
+    path = tmp_path / "empty.kv"
+    KeyedVectors(vector_size=dim).save(str(path))
+    return path
+
+
+def test_an_npz_with_zero_rows_has_no_vectors(tmp_path):
+    path = empty_npz(tmp_path)
+    with pytest.raises(AuditError) as caught:
+        audit.load(path)
+    assert str(caught.value) == f"{path} has no vectors."
+
+
+def test_an_npz_with_zero_rows_has_no_vectors_whatever_the_policies(tmp_path):
+    path = empty_npz(tmp_path)
+    with pytest.raises(AuditError, match=r"has no vectors\.$"):
+        audit.load(path, case="lower", duplicates="keep-last", nonfinite="exclude", limit=3,
+                   cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "vectors").exists() or not any((tmp_path / "cache" / "vectors").iterdir())
+
+
+def test_an_empty_gensim_keyedvectors_has_no_vectors(tmp_path):
+    path = empty_gensim(tmp_path)
+    with pytest.raises(AuditError) as caught:
+        audit.load(path, allow_pickle=True)
+    assert str(caught.value) == f"{path} has no vectors."
+
+
+def test_the_command_says_it_in_one_sentence_and_exits_2(tmp_path):
+    path = empty_npz(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "audit", "info", str(path)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].endswith(f"{path} has no vectors."), lines[0]
+    assert done.stdout == ""
