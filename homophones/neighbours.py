@@ -4,26 +4,31 @@ The homophone check needs, for every homophone word, its k nearest neighbours an
 its partner and of a control word. ``Vectors.nearest`` and ``Vectors.ranks`` each score every
 query against the whole vocabulary again (and ``nearest``'s ``argpartition`` over full rows
 dominates at 400k words), so this module scores each query once: it walks the vocabulary in
-chunks of rows, multiplies each chunk by all query vectors into one reused buffer (bounded
-memory, cache-sized), counts the words above each target's similarity and keeps a running
-top-k that only admits words at least as similar as the current k-th best. The chunks are
-shared out among one thread per core (every step is a whole-chunk numpy call that releases the
-GIL; BLAS is held to one thread meanwhile), each with its own buffers, counts and top-k,
-merged at the end. Which chunks exist does not depend on the number of threads, so neither
-does the result.
+chunks of rows, turns each chunk into unit rows in a small reused buffer (the raw matrix times
+each row's 1 / norm, exactly the arithmetic of ``Vectors.unit``, whose full-size copy is never
+made: 1.2 GB at 1M x 300), multiplies it by all query vectors into one reused score buffer
+(bounded memory, cache-sized), counts the words above each target's similarity and keeps a
+running top-k that only admits words near or above the current k-th best. The chunks are
+handed out to one thread per core as each finishes one (every step is a whole-chunk numpy call
+that releases the GIL; BLAS is held to one thread meanwhile), each with its own buffers, counts
+and top-k, merged at the end. Which chunks exist does not depend on the number of threads, so
+neither does the result. Memory beyond the matrix: per thread one chunk of unit rows and one
+(queries x chunk) score block, at most ``block_bytes`` each, whatever the vocabulary size.
 
 Semantics match ``Vectors.ranks``/``nearest``: the query itself and invalid rows never count
 or appear; rank = 1 + the number of words more similar than the target. Two differences, both
 written down: a word counts as more similar only when its cosine exceeds the target's by more
 than :data:`TIE_TOLERANCE` (the target's cosine is computed in float64, the chunk scores in
 float32, so exact ties such as identical homophone vectors must not depend on rounding), and
-neighbour ties are broken by the word itself, not the row, so the answer does not depend on the
-vocabulary order.
+neighbours are ordered by float64 cosine with equal cosines broken by the word itself, not the
+row, so the answer does not depend on the vocabulary order (the float32 scores only pick the
+candidates: the k best and the words within ``2 * TIE_TOLERANCE`` of the k-th).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -42,6 +47,12 @@ MAX_QUERIES_PER_PASS = 4096
 # queries' scores stay in the cache, large enough that the matrix product is efficient.
 MAX_CHUNK_ROWS = 8 * 255
 SCAN_WORKERS = min(os.cpu_count() or 1, 4)
+# Beside each query's k best float32 scores, words within NEAR_MARGIN of the k-th are kept (at
+# most NEAR_TIE_SLACK of them) and the final k are chosen by float64 cosine: a word's float32
+# score is within TIE_TOLERANCE of its float64 cosine, so the true k best are all within
+# 2 * TIE_TOLERANCE of the k-th best float32 score.
+NEAR_MARGIN = np.float32(2 * TIE_TOLERANCE)
+NEAR_TIE_SLACK = 32
 
 
 @dataclass(frozen=True)
@@ -68,13 +79,29 @@ def scan(vectors: Vectors, queries: np.ndarray, targets: np.ndarray, k: int, *,
     similarities = np.full((len(queries), k), np.nan)
     for start in range(0, len(queries), MAX_QUERIES_PER_PASS):
         part = slice(start, start + MAX_QUERIES_PER_PASS)
-        ranks[part], neighbours[part] = _scan_pass(vectors, queries[part], targets[part], k, block_bytes)
-    # Report float64 cosines (as pair_similarities does) rather than the float32 chunk scores,
-    # whose last bits depend on where a row sits in the matrix.
-    found = neighbours >= 0
-    similarities[found] = vectors.pair_similarities(np.broadcast_to(queries[:, None], neighbours.shape)[found],
-                                                    neighbours[found])
+        ranks[part], candidates = _scan_pass(vectors, queries[part], targets[part], k, block_bytes)
+        neighbours[part], similarities[part] = _best(vectors, queries[part], candidates, k)
     return NeighbourScan(ranks, neighbours, similarities)
+
+
+def _best(vectors: Vectors, queries: np.ndarray, candidates: np.ndarray, k: int):
+    """The k best of each query's candidate rows (-1 = none) by float64 cosine (as
+    pair_similarities computes it), equal cosines ordered by the word: the float32 chunk
+    scores only chose the candidates, since their last bits depend on where a row sits in the
+    matrix (two identical vectors could score differently)."""
+    query, slot = np.nonzero(candidates >= 0)
+    rows = candidates[query, slot]
+    cosine = vectors.pair_similarities(queries[query], rows)
+    text = np.array([vectors.words[r] for r in rows.tolist()], dtype=object)
+    order = np.lexsort((text, -cosine, query))
+    query, rows, cosine = query[order], rows[order], cosine[order]
+    place = np.arange(len(query)) - np.searchsorted(query, query, side="left")
+    keep = place < k
+    neighbours = np.full((len(queries), k), -1, dtype=np.int64)
+    similarities = np.full((len(queries), k), np.nan)
+    neighbours[query[keep], place[keep]] = rows[keep]
+    similarities[query[keep], place[keep]] = cosine[keep]
+    return neighbours, similarities
 
 
 def _thresholds(vectors: Vectors, queries: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -88,49 +115,104 @@ def _thresholds(vectors: Vectors, queries: np.ndarray, targets: np.ndarray) -> n
     return thresholds.reshape(targets.shape).astype(np.float32)
 
 
-def _scan_pass(vectors, queries, targets, k, block_bytes):
-    unit, valid = vectors.unit, vectors.valid
-    thresholds = _thresholds(vectors, queries, targets)
-    query_rows = np.ascontiguousarray(unit[queries])
-    chunk_rows = int(np.clip(block_bytes // (4 * max(1, len(queries))), 8, MAX_CHUNK_ROWS)) // 8 * 8
-    bounds = [*range(0, len(vectors), chunk_rows), len(vectors)]
-    chunks = list(zip(bounds[:-1], bounds[1:]))
-    query_positions = np.arange(len(queries))
-    any_invalid = not valid.all()
+def unit_scale(vectors: Vectors) -> np.ndarray:
+    """Per row, the float32 factor that turns ``matrix[i]`` into ``unit[i]``: exactly the
+    arithmetic of :attr:`Vectors.unit` (1 / norm in float64, then float32; 0 for invalid rows),
+    so ``matrix[rows] * unit_scale(v)[rows, None]`` equals ``v.unit[rows]`` bit for bit. 4 bytes
+    per word instead of a second full-size matrix."""
+    valid = vectors.valid
+    scale = np.zeros(len(vectors), dtype=np.float64)
+    scale[valid] = 1.0 / vectors.norms[valid]
+    return scale.astype(np.float32)
 
-    def work(my_chunks):
-        # Scores are (queries x chunk) so that each query's scores are one contiguous row.
+
+def unit_rows(vectors: Vectors, scale: np.ndarray, start: int, end: int, out: np.ndarray) -> np.ndarray:
+    """``vectors.unit[start:end]`` written into ``out`` (invalid rows all zeros), from the raw
+    matrix and :func:`unit_scale`."""
+    rows = out[:end - start]
+    with np.errstate(invalid="ignore", over="ignore"):   # inf * 0 in a non-finite row, zeroed below
+        np.multiply(vectors.matrix[start:end], scale[start:end, None], out=rows)
+    invalid = ~vectors.valid[start:end]
+    if invalid.any():
+        rows[invalid] = 0
+    return rows
+
+
+def _scan_pass(vectors, queries, targets, k, block_bytes):
+    valid, dim = vectors.valid, vectors.dim
+    scale = unit_scale(vectors)
+    query_rows = np.ascontiguousarray(vectors.matrix[queries] * scale[queries, None])  # as unit[queries]
+    # Each query's slots with a target (finite threshold) first, and the queries with the most
+    # such slots first: slot s is then counted on a prefix of the score rows only (most queries
+    # of the homophone check have 2 targets, a few 3 or more; no comparisons for empty slots).
+    thresholds = _thresholds(vectors, queries, targets)
+    finite = np.isfinite(thresholds)
+    slot_order = np.argsort(~finite, axis=1, kind="stable")
+    query_order = np.argsort(-finite.sum(axis=1), kind="stable")
+    compact = np.take_along_axis(thresholds, slot_order, axis=1)[query_order]
+    prefix = finite.sum(axis=1)[query_order]
+    counted = [int(np.count_nonzero(prefix > slot)) for slot in range(targets.shape[1])]
+    ordered_queries = queries[query_order]
+    query_rows = query_rows[query_order]
+    chunk_rows = int(np.clip(min(block_bytes // (4 * max(1, len(queries))), block_bytes // (4 * max(1, dim))),
+                             8, MAX_CHUNK_ROWS)) // 8 * 8
+    bounds = [*range(0, len(vectors), chunk_rows), len(vectors)]
+    chunks = iter(list(zip(bounds[:-1], bounds[1:])))
+    invalid_before = np.concatenate([[0], np.cumsum(~valid)])
+    query_positions = np.arange(len(queries))
+    lock = threading.Lock()
+
+    def next_chunk():
+        with lock:
+            return next(chunks, None)
+
+    def work():
+        # Scores are (queries x chunk) so that each query's scores are one contiguous row. The
+        # chunk's unit rows are made here from the raw matrix: no unit-normalised copy of it.
+        block = np.empty((chunk_rows, dim), dtype=np.float32)
         buffer = np.empty((len(queries), chunk_rows), dtype=np.float32)
         mask = np.empty((len(queries), chunk_rows), dtype=bool)
-        better = np.zeros(targets.shape, dtype=np.int64)
+        better = np.zeros(compact.shape, dtype=np.int64)
         top = _TopK(len(queries), k, vectors.words)
-        for chunk_start, chunk_end in my_chunks:
+        while (chunk := next_chunk()) is not None:
+            chunk_start, chunk_end = chunk
             width = chunk_end - chunk_start
             padded = -(-width // 8) * 8
             scores = buffer[:, :padded]
-            np.matmul(query_rows, unit[chunk_start:chunk_end].T, out=buffer[:, :width])
+            rows = unit_rows(vectors, scale, chunk_start, chunk_end, block)
+            np.matmul(query_rows, rows.T, out=buffer[:, :width])
             scores[:, width:] = -np.inf   # padding never counts or enters the top-k
-            if any_invalid:
+            if invalid_before[chunk_end] > invalid_before[chunk_start]:
                 scores[:, :width][:, ~valid[chunk_start:chunk_end]] = -np.inf
-            inside = (queries >= chunk_start) & (queries < chunk_end)
-            scores[query_positions[inside], queries[inside] - chunk_start] = -np.inf  # never count the query itself
-            for slot in range(targets.shape[1]):
-                better[:, slot] += _count_above(scores, thresholds[:, slot], mask[:, :padded])
+            inside = (ordered_queries >= chunk_start) & (ordered_queries < chunk_end)
+            scores[query_positions[inside], ordered_queries[inside] - chunk_start] = -np.inf  # never the query itself
+            for slot, n in enumerate(counted):
+                if n:
+                    better[:n, slot] += _count_above(scores[:n], compact[:n, slot], mask[:n, :padded])
             top.update(scores, chunk_start)
         return better, top
 
-    workers = min(SCAN_WORKERS, len(chunks))
+    # Threads take the next chunk as they finish one (a busy core does less); the chunks
+    # themselves do not depend on the number of threads, so neither does the result.
+    workers = max(1, min(SCAN_WORKERS, len(bounds) - 1))
     if workers <= 1:
-        parts = [work(chunks)]
+        parts = [work()]
     else:
         with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(work, [chunks[i::workers] for i in range(workers)]))
+            parts = [f.result() for f in [pool.submit(work) for _ in range(workers)]]
     better, top = parts[0]
     for other_better, other_top in parts[1:]:
         better += other_better
         top.merge(other_top)
-    ranks = np.where(np.isfinite(thresholds), better + 1, np.nan)
-    return ranks, top.rows
+    # Back to the caller's order of queries and slots.
+    unordered = np.empty_like(better)
+    unordered[query_order] = better
+    counts = np.empty_like(better)
+    np.put_along_axis(counts, slot_order, unordered, axis=1)
+    candidates = np.empty_like(top.rows)
+    candidates[query_order] = top.rows
+    ranks = np.where(np.isfinite(thresholds), counts + 1, np.nan)
+    return ranks, candidates
 
 
 def _one_blas_thread():
@@ -154,22 +236,27 @@ def _count_above(scores: np.ndarray, thresholds: np.ndarray, mask: np.ndarray) -
 
 
 class _TopK:
-    """Running k best (similarity, word) per query, ties broken by the word's text."""
+    """Running best (similarity, word) per query by float32 chunk score, ties broken by the word's
+    text: the k best and, beside them, up to ``NEAR_TIE_SLACK`` more words within
+    ``2 * TIE_TOLERANCE`` of the k-th best (float32 rounding can put a word whose float64 cosine
+    is among the k best just below the k-th float32 score; :func:`_best` decides in float64)."""
 
     def __init__(self, n_queries: int, k: int, words):
         self.k, self.words = k, words
-        self.rows = np.full((n_queries, k), -1, dtype=np.int64)
-        self.sims = np.full((n_queries, k), -np.inf, dtype=np.float32)
+        self.capacity = k + NEAR_TIE_SLACK
+        self.rows = np.full((n_queries, self.capacity), -1, dtype=np.int64)
+        self.sims = np.full((n_queries, self.capacity), -np.inf, dtype=np.float32)
 
     def update(self, scores: np.ndarray, offset: int) -> None:
-        # Admit only words at least as similar as the current k-th best (a tie may still win on
-        # the word), so after the first chunk very few candidates reach the sort below.
-        kth = np.maximum(self.sims[:, -1], np.finfo(np.float32).min)  # never admit -inf (self, invalid)
-        unseeded = np.flatnonzero(self.sims[:, -1] == -np.inf)
+        # Admit only words near or above the current k-th best (within the margin), so after
+        # the first chunk very few candidates reach the sort below.
+        kth = np.maximum(self.sims[:, self.k - 1] - NEAR_MARGIN, np.finfo(np.float32).min)  # never admit -inf
+        unseeded = np.flatnonzero(self.sims[:, self.k - 1] == -np.inf)
         if len(unseeded) and scores.shape[1] > self.k:  # seed with this chunk's own k-th best
             depth = self.k - 1
-            kth[unseeded] = np.maximum(kth[unseeded], -np.partition(-scores[unseeded], depth, axis=1)[:, depth])
-        # Only rows whose best score reaches their k-th best can admit a word: a row maximum
+            seed = -np.partition(-scores[unseeded], depth, axis=1)[:, depth] - NEAR_MARGIN
+            kth[unseeded] = np.maximum(kth[unseeded], seed)
+        # Only rows whose best score reaches their threshold can admit a word: a row maximum
         # (no mask written) finds them, so after the first chunks the comparison below runs
         # on a few rows instead of all (2x faster per chunk, measured). flatnonzero + divmod is
         # several times faster than a 2-D nonzero on a sparse mask.
@@ -181,12 +268,12 @@ class _TopK:
         self._admit(rows[position], local + offset, candidates[position, local])
 
     def merge(self, other: "_TopK") -> None:
-        """Fold in the k best of a scan over other rows (the same queries)."""
+        """Fold in the candidates of a scan over other rows (the same queries)."""
         query, slot = np.nonzero(other.rows >= 0)
         self._admit(query, other.rows[query, slot], other.sims[query, slot])
 
     def _admit(self, query: np.ndarray, rows: np.ndarray, sims: np.ndarray) -> None:
-        """Merge candidate (query, row, similarity) triples with the k held per query."""
+        """Merge candidate (query, row, similarity) triples with those held per query."""
         if not len(query):
             return
         changing = np.unique(query)
@@ -203,6 +290,10 @@ class _TopK:
             order = np.lexsort((text, -sims, query))
             query, rows, sims = query[order], rows[order], sims[order]
         slot = np.arange(len(query)) - np.searchsorted(query, query, side="left")
-        keep = slot < self.k
+        kth = np.full(len(self.rows), -np.inf, dtype=np.float32)
+        at_k = slot == self.k - 1
+        kth[query[at_k]] = sims[at_k]
+        keep = (slot < self.k) | ((slot < self.capacity) & (sims >= kth[query] - NEAR_MARGIN))
+        self.rows[changing], self.sims[changing] = -1, -np.inf
         self.rows[query[keep], slot[keep]] = rows[keep]
         self.sims[query[keep], slot[keep]] = sims[keep]
