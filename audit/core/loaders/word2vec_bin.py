@@ -1,9 +1,13 @@
 """word2vec binary: a ``<words> <dim>`` line, then per word ``word<space>`` and ``dim``
 little-endian float32 (the C tool adds a newline after each vector; gensim does not).
 
-Read in blocks from the input: each entry's word is found with one ``find``; the vectors of a
-block are joined and copied into one preallocated C-ordered float32 matrix in one numpy copy
-(no per-row array objects or per-row buffer copies).
+Read in blocks from the input. One regex pass in C finds every complete entry of a block and
+returns only its word (the vector is skipped, not copied); the vectors' offsets follow from the
+words' lengths, and the vectors' bytes go straight from the block into the preallocated
+C-ordered float32 matrix in one numpy gather (a sliding-window view of the block indexed by the
+offsets): no per-entry bytes objects for the vectors, no joined copy. What the fast step cannot
+take (an entry cut by the block's end, a damaged entry, a word that is not UTF-8) is read entry by
+entry.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import re
 import sys
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from audit.core.errors import AuditError
 from audit.core.loaders._input import BLOCK_BYTES, Input
+from audit.core.loaders._prefault import populate
 from audit.core.loaders.options import OptionError
 from audit.core.loaders.text import TextResult
 
@@ -45,6 +51,8 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
     else:
         capacity = min(count, max(1, (64 << 20) // row_bytes))
     matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
+    if source.size is not None and source.compression is None:
+        populate(matrix)   # the header's rows, bounded by the file's size: back them ahead of the parse
     words: list[str] = []
     index: dict[str, int] = {}
     undecodable = 0
@@ -53,38 +61,39 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
     i = 0
 
     def flush() -> None:
-        """Copy the pending rows' vectors out of ``data`` in one go (a join of byte slices and
-        one numpy copy: a Python-level copy per row costs several times more)."""
+        """Copy the pending rows' vectors out of ``data`` in one gather."""
         nonlocal matrix
         if not starts:
             return
         first = i - len(starts)
         matrix = _room(matrix, first, i, count, dim)
-        joined = b"".join([data[s:s + row_bytes] for s in starts])
-        matrix[first:i] = np.frombuffer(joined, dtype="<f4").reshape(len(starts), dim)
+        _gather(data, np.asarray(starts, dtype=np.int64), matrix[first:i], row_bytes)
         starts.clear()
 
-    entry = re.compile(rb"([\r\n]*)([^ \r\n][^ ]{0,%d}) (.{%d})" % (MAX_WORD_BYTES - 2, row_bytes), re.DOTALL)
+    # An entry: the newline(s) after the previous vector and the word (one group: no tuple per
+    # entry), a space, the vector (skipped: ``.{n}`` under DOTALL moves n bytes in one step of the
+    # regex engine, capturing nothing).
+    entry = re.compile(rb"([\r\n]*[^ \r\n][^ ]{0,%d}) .{%d}" % (MAX_WORD_BYTES - 2, row_bytes), re.DOTALL)
     entries = re.compile(rb"(?:[\r\n]*[^ \r\n][^ ]{0,%d} .{%d})*" % (MAX_WORD_BYTES - 2, row_bytes), re.DOTALL)
     fast = True
     while i < count:
-        # Fast step: every complete entry of the block by one regex pass in C, checked to cover the
-        # block from ``pos`` without a gap; their vectors joined and copied at once, their words
-        # decoded at once. What it cannot take (the block's last, cut entry; a damaged entry) the
-        # step below reads or names.
+        # Fast step: every complete entry of the block by one regex pass, checked to cover the
+        # block from ``pos`` without a gap; their words decoded at once, their vectors gathered
+        # at once. What it cannot take (the block's last, cut entry; a damaged entry) the step
+        # below reads or names.
         if fast and not starts:
             fast = False   # once per block: after a failure, the rest of the block goes entry by entry
             found = entry.findall(data, pos)[:count - i]
             if found:
-                gaps, names, vectors = zip(*found)
-                covered = sum(map(len, gaps)) + sum(map(len, names)) + len(found) * (1 + row_bytes)
+                ends = pos + np.cumsum(np.fromiter(map(len, found), np.int64, len(found)) + (1 + row_bytes))
+                covered = int(ends[-1]) - pos
                 if entries.fullmatch(data, pos, pos + covered):
-                    decoded = _decode_all(names, unicode_errors)
+                    decoded = _decode_all(found, unicode_errors)
                     if decoded is not None:
                         first = i
                         i += len(found)
                         matrix = _room(matrix, first, i, count, dim)
-                        matrix[first:i] = np.frombuffer(b"".join(vectors), dtype="<f4").reshape(len(found), dim)
+                        _gather(data, ends - row_bytes, matrix[first:i], row_bytes)
                         index.update(zip(decoded, range(first, i)))
                         words.extend(decoded)
                         pos += covered
@@ -140,6 +149,13 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
     return TextResult(words=words, matrix=matrix[:i], index=index, header_words=n_words, undecodable=undecodable)
 
 
+def _gather(data: bytes, offsets: np.ndarray, rows: np.ndarray, row_bytes: int) -> None:
+    """``rows`` (C-ordered float32) filled with the ``row_bytes`` bytes found at each offset of
+    ``data``, as stored (little-endian; swapped once at the end on a big-endian machine)."""
+    window = sliding_window_view(np.frombuffer(data, dtype=np.uint8), row_bytes)
+    rows.view(np.uint8)[...] = window[offsets]
+
+
 def _room(matrix: np.ndarray, filled: int, rows: int, count: int, dim: int) -> np.ndarray:
     """``matrix`` with room for ``rows`` rows (a pipe's matrix grows; its first rows kept)."""
     if rows <= len(matrix):
@@ -149,13 +165,19 @@ def _room(matrix: np.ndarray, filled: int, rows: int, count: int, dim: int) -> n
     return grown
 
 
-def _decode_all(names: tuple, unicode_errors: str) -> list[str] | None:
-    """The words of a block decoded at once; None when one is not UTF-8 (or holds a newline),
-    for the per-entry step to handle."""
-    joined = b"\n".join(names)
-    if joined.count(b"\n") != len(names) - 1:
-        return None
+def _decode_all(names: list[bytes], unicode_errors: str) -> list[str] | None:
+    """The words of a block decoded at once, the newlines before each (the previous vector's end)
+    dropped; None when one is not UTF-8, for the per-entry step to handle. A word holds no space,
+    so the words joined by spaces split back exactly."""
+    joined = b" ".join(names)
+    if b"\n" in joined or b"\r" in joined:
+        joined = _LEADING_NEWLINES.sub(b" ", b" " + joined)[1:]
+        if b"\n" in joined or b"\r" in joined:
+            return None   # a newline inside a word: the per-entry step decides
     try:
-        return joined.decode("utf-8").split("\n")
+        return joined.decode("utf-8").split(" ")
     except UnicodeDecodeError:
         return None
+
+
+_LEADING_NEWLINES = re.compile(rb" [\r\n]+")

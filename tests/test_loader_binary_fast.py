@@ -1,0 +1,101 @@
+"""The word2vec binary reader's fast step (one regex pass per block for the words, one gather of
+the vectors straight into the matrix) against gensim's reader, and the matrix pre-population
+(audit.core.loaders._prefault) leaving contents as they are."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+import audit
+from audit.core.loaders import _prefault
+
+# words a parser could trip on: quotes, comment and NaN-like words, non-ASCII, bytes that are
+# regex or CSV syntax; vectors whose bytes hold spaces (0x20) and newlines (0x0a) on purpose
+ODD_WORDS = ['"', "#", "nan", "NULL", "caf\u00e9", "\u65e5\u672c", "a\tb", "x" * 300, "*", "(", "\\", "'"]
+
+
+def _entries(words, matrix, newline: bytes) -> bytes:
+    return b"".join(w.encode("utf-8") + b" " + row.astype("<f4").tobytes() + newline for w, row in zip(words, matrix))
+
+
+def _matrix(rng, rows, dim):
+    matrix = rng.normal(size=(rows, dim)).astype(np.float32)
+    raw = matrix.view(np.uint8).reshape(rows, -1)
+    raw[::3, 0] = 0x20     # a space as a vector's first byte
+    raw[1::3, -1] = 0x0A   # a newline as its last byte: the next word must not lose or gain it
+    raw[2::5, 5] = 0x0D
+    return matrix
+
+
+@pytest.mark.parametrize("block", [997, 4096, 1 << 20])
+@pytest.mark.parametrize("newline", [b"\n", b""])
+def test_fast_step_equals_gensim_on_odd_words_and_bytes(tmp_path, monkeypatch, block, newline):
+    import audit.core.loaders.word2vec_bin as w2v
+
+    monkeypatch.setattr(w2v, "BLOCK_BYTES", block)   # entries cut at block ends, blocks of one entry or many
+    rng = np.random.default_rng(block)
+    words = [f"w{i}" for i in range(3000)]
+    for k, odd in enumerate(ODD_WORDS):
+        words[k * 211] = odd
+    matrix = _matrix(rng, len(words), 9)
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"%d 9\n" % len(words) + _entries(words, matrix, newline))
+    truth = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    loaded = audit.load(path)
+    assert list(loaded.words) == list(truth.index_to_key) == words
+    np.testing.assert_array_equal(loaded.matrix, truth.vectors)
+    assert loaded.matrix.flags.c_contiguous and loaded.matrix.dtype == np.float32
+
+
+def test_carriage_returns_and_several_newlines_between_entries(tmp_path):
+    rng = np.random.default_rng(1)
+    words = ["alpha", "beta", "gamma", "delta"]
+    matrix = _matrix(rng, 4, 5)
+    separators = [b"\r\n", b"\n\n\n", b"", b"\n"]
+    body = b"".join(w.encode() + b" " + row.tobytes() + sep for w, row, sep in zip(words, matrix, separators))
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"4 5\n" + body)
+    loaded = audit.load(path)
+    assert list(loaded.words) == words          # by hand: the separators are no part of any word
+    np.testing.assert_array_equal(loaded.matrix, matrix)
+
+
+def test_a_word_holding_a_newline_goes_entry_by_entry_as_gensim_reads_it(tmp_path):
+    rng = np.random.default_rng(2)
+    words = ["one", "t\nwo", "three"]
+    matrix = rng.normal(size=(3, 4)).astype(np.float32)
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"3 4\n" + _entries(words, matrix, b"\n"))
+    truth = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    loaded = audit.load(path)
+    assert list(loaded.words) == list(truth.index_to_key) == words
+    np.testing.assert_array_equal(loaded.matrix, truth.vectors)
+
+
+def test_a_matrix_big_enough_to_be_populated_loads_the_same_as_with_population_off(tmp_path, monkeypatch):
+    rows, dim = 56_000, 300                       # 67 MB: above _prefault.MIN_BYTES
+    assert rows * dim * 4 >= _prefault.MIN_BYTES
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(rows, dim)).astype(np.float32)
+    words = [f"w{i}" for i in range(rows)]
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"%d %d\n" % (rows, dim) + _entries(words, matrix, b"\n"))
+    started = []
+    real = _prefault.populate
+    import audit.core.loaders.word2vec_bin as w2v
+    monkeypatch.setattr(w2v, "populate", lambda m: started.append(real(m)))
+    loaded = audit.load(path)
+    assert len(started) == 1                      # the path under test ran (a thread, or None off Linux)
+    np.testing.assert_array_equal(loaded.matrix, matrix)
+    assert list(loaded.words) == words
+
+
+def test_population_keeps_what_is_already_written():
+    # the parser may have written rows before the kernel backs their pages: contents must stay
+    matrix = np.random.default_rng(4).normal(size=(_prefault.MIN_BYTES // 4 // 64 + 1000, 64)).astype(np.float32)
+    before = matrix.copy()
+    _prefault._populate(matrix)
+    np.testing.assert_array_equal(matrix, before)
+    assert _prefault.populate(np.zeros((10, 10), np.float32)) is None   # small: no thread
