@@ -50,9 +50,12 @@ SCAN_WORKERS = min(os.cpu_count() or 1, 4)
 # Beside each query's k best float32 scores, words within NEAR_MARGIN of the k-th are kept (at
 # most NEAR_TIE_SLACK of them) and the final k are chosen by float64 cosine: a word's float32
 # score is within TIE_TOLERANCE of its float64 cosine, so the true k best are all within
-# 2 * TIE_TOLERANCE of the k-th best float32 score.
+# 2 * TIE_TOLERANCE of the k-th best float32 score. A query with more such words (many copies of
+# one vector) is scanned again alone with 8 times the room, up to MAX_NEAR_TIE_SLACK; past that
+# the float32 scores decide among its near ties (documented, never met outside such inputs).
 NEAR_MARGIN = np.float32(2 * TIE_TOLERANCE)
 NEAR_TIE_SLACK = 32
+MAX_NEAR_TIE_SLACK = 32 * 8 ** 3
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,16 @@ def scan(vectors: Vectors, queries: np.ndarray, targets: np.ndarray, k: int, *,
     similarities = np.full((len(queries), k), np.nan)
     for start in range(0, len(queries), MAX_QUERIES_PER_PASS):
         part = slice(start, start + MAX_QUERIES_PER_PASS)
-        ranks[part], candidates = _scan_pass(vectors, queries[part], targets[part], k, block_bytes)
+        ranks[part], candidates, overflow = _scan_pass(vectors, queries[part], targets[part], k, block_bytes,
+                                                       NEAR_TIE_SLACK)
         neighbours[part], similarities[part] = _best(vectors, queries[part], candidates, k)
+        slack, again = NEAR_TIE_SLACK, np.flatnonzero(overflow) + start
+        while len(again) and slack < MAX_NEAR_TIE_SLACK:   # more near ties than room: again, with more room
+            slack *= 8
+            no_targets = np.full((len(again), 1), -1, dtype=np.int64)
+            _, candidates, overflow = _scan_pass(vectors, queries[again], no_targets, k, block_bytes, slack)
+            neighbours[again], similarities[again] = _best(vectors, queries[again], candidates, k)
+            again = again[overflow]
     return NeighbourScan(ranks, neighbours, similarities)
 
 
@@ -138,7 +149,7 @@ def unit_rows(vectors: Vectors, scale: np.ndarray, start: int, end: int, out: np
     return rows
 
 
-def _scan_pass(vectors, queries, targets, k, block_bytes):
+def _scan_pass(vectors, queries, targets, k, block_bytes, slack):
     valid, dim = vectors.valid, vectors.dim
     scale = unit_scale(vectors)
     query_rows = np.ascontiguousarray(vectors.matrix[queries] * scale[queries, None])  # as unit[queries]
@@ -158,7 +169,6 @@ def _scan_pass(vectors, queries, targets, k, block_bytes):
                              8, MAX_CHUNK_ROWS)) // 8 * 8
     bounds = [*range(0, len(vectors), chunk_rows), len(vectors)]
     chunks = iter(list(zip(bounds[:-1], bounds[1:])))
-    invalid_before = np.concatenate([[0], np.cumsum(~valid)])
     query_positions = np.arange(len(queries))
     lock = threading.Lock()
 
@@ -173,7 +183,7 @@ def _scan_pass(vectors, queries, targets, k, block_bytes):
         buffer = np.empty((len(queries), chunk_rows), dtype=np.float32)
         mask = np.empty((len(queries), chunk_rows), dtype=bool)
         better = np.zeros(compact.shape, dtype=np.int64)
-        top = _TopK(len(queries), k, vectors.words)
+        top = _TopK(len(queries), k, vectors.words, slack)
         while (chunk := next_chunk()) is not None:
             chunk_start, chunk_end = chunk
             width = chunk_end - chunk_start
@@ -182,8 +192,9 @@ def _scan_pass(vectors, queries, targets, k, block_bytes):
             rows = unit_rows(vectors, scale, chunk_start, chunk_end, block)
             np.matmul(query_rows, rows.T, out=buffer[:, :width])
             scores[:, width:] = -np.inf   # padding never counts or enters the top-k
-            if invalid_before[chunk_end] > invalid_before[chunk_start]:
-                scores[:, :width][:, ~valid[chunk_start:chunk_end]] = -np.inf
+            chunk_valid = valid[chunk_start:chunk_end]
+            if not chunk_valid.all():
+                scores[:, :width][:, ~chunk_valid] = -np.inf
             inside = (ordered_queries >= chunk_start) & (ordered_queries < chunk_end)
             scores[query_positions[inside], ordered_queries[inside] - chunk_start] = -np.inf  # never the query itself
             for slot, n in enumerate(counted):
@@ -211,8 +222,10 @@ def _scan_pass(vectors, queries, targets, k, block_bytes):
     np.put_along_axis(counts, slot_order, unordered, axis=1)
     candidates = np.empty_like(top.rows)
     candidates[query_order] = top.rows
+    overflow = np.empty_like(top.overflow)
+    overflow[query_order] = top.overflow
     ranks = np.where(np.isfinite(thresholds), counts + 1, np.nan)
-    return ranks, candidates
+    return ranks, candidates, overflow
 
 
 def _one_blas_thread():
@@ -237,13 +250,14 @@ def _count_above(scores: np.ndarray, thresholds: np.ndarray, mask: np.ndarray) -
 
 class _TopK:
     """Running best (similarity, word) per query by float32 chunk score, ties broken by the word's
-    text: the k best and, beside them, up to ``NEAR_TIE_SLACK`` more words within
+    text: the k best and, beside them, up to ``slack`` more words within
     ``2 * TIE_TOLERANCE`` of the k-th best (float32 rounding can put a word whose float64 cosine
     is among the k best just below the k-th float32 score; :func:`_best` decides in float64)."""
 
-    def __init__(self, n_queries: int, k: int, words):
+    def __init__(self, n_queries: int, k: int, words, slack: int = NEAR_TIE_SLACK):
         self.k, self.words = k, words
-        self.capacity = k + NEAR_TIE_SLACK
+        self.capacity = k + slack
+        self.overflow = np.zeros(n_queries, dtype=bool)   # a near tie found no room
         self.rows = np.full((n_queries, self.capacity), -1, dtype=np.int64)
         self.sims = np.full((n_queries, self.capacity), -np.inf, dtype=np.float32)
 
@@ -270,6 +284,7 @@ class _TopK:
     def merge(self, other: "_TopK") -> None:
         """Fold in the candidates of a scan over other rows (the same queries)."""
         query, slot = np.nonzero(other.rows >= 0)
+        self.overflow |= other.overflow
         self._admit(query, other.rows[query, slot], other.sims[query, slot])
 
     def _admit(self, query: np.ndarray, rows: np.ndarray, sims: np.ndarray) -> None:
@@ -293,7 +308,9 @@ class _TopK:
         kth = np.full(len(self.rows), -np.inf, dtype=np.float32)
         at_k = slot == self.k - 1
         kth[query[at_k]] = sims[at_k]
-        keep = (slot < self.k) | ((slot < self.capacity) & (sims >= kth[query] - NEAR_MARGIN))
+        near = (slot < self.k) | (sims >= kth[query] - NEAR_MARGIN)
+        keep = near & (slot < self.capacity)
+        self.overflow[query[near & ~keep]] = True
         self.rows[changing], self.sims[changing] = -1, -np.inf
         self.rows[query[keep], slot[keep]] = rows[keep]
         self.sims[query[keep], slot[keep]] = sims[keep]
