@@ -1,0 +1,371 @@
+"""Each finding, whole: its key, title, status, the exact sentence with its numbers, the section
+it rests on, its rule and its numbers, for hand-set results (issue 18: a finding that names the
+wrong embedding, drops a number, or says "as the claim" where it contradicts it, must fail).
+
+Every number a finding reads is set here by hand (on real typed results, with
+``dataclasses.replace``), so the expected sentences are written out from the module's
+docstrings and rules, not produced by the code under test. The provenance results are
+stand-ins with only the attributes the finding reads (a verdict, and the text family's
+kNN-overlap judgement), as in tests/test_findings.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from audit.checks.findings import EmbeddingEvidence, Finding, findings
+from audit.checks.vocab import provenance as vocab_provenance
+from audit.core.claims import Claim
+from audit.core.results import InputInfo
+from audit.core.vectors import Vectors
+from benchmarks.evaluation import MEAN_VECTOR, POLICIES, BenchmarkScore, SimilarityResult
+from homophones import check, load_pairs
+
+HOMOPHONE_RULE = ("supported when the release (claimed speech) is not phonetic and a reproduction trained on speech "
+                  "is phonetic; the verdicts come from the homophone rank rule")
+VOCAB_RULE = ("supported when the vocabulary search finds one exact, unique (subsets, minimum count) and it differs "
+              "from the claimed subsets or minimum count")
+PROVENANCE_RULE = "supported when model provenance calls the release text-like and the reproduction not text-like"
+
+
+# ------------------------------------------------------------------------------ hand-set results
+@pytest.fixture(scope="module")
+def homophone_base():
+    pairs = load_pairs("paper-307")
+    rng = np.random.default_rng(5)
+    words = [w for p in pairs.pairs[:12] for w in (p.word1, p.word2)] + [f"filler{i}" for i in range(40)]
+    return check(Vectors(words, rng.standard_normal((len(words), 8))), pairs, bootstrap_resamples=1)
+
+
+def homophones(base, verdict: str, share: float):
+    evidence = base.evidence
+    homophone = dataclasses.replace(evidence.homophone, share_within_cutoff=share)
+    return dataclasses.replace(base, verdict=verdict, evidence=dataclasses.replace(evidence, homophone=homophone))
+
+
+COUNTS = {"train-clean-100": {"a": 9, "b": 6}, "train-clean-360": {"a": 5, "d": 7}}
+
+
+def vocab(**best_changes):
+    """A real vocabulary result with its best candidate (and uniqueness) set by hand."""
+    result = vocab_provenance(["a", "b", "d"], COUNTS, max_min_count=8)
+    unique = best_changes.pop("unique", True)
+    tied = best_changes.pop("tied_with_best", 0)
+    best = dataclasses.replace(result.best, **{"subsets": ("train-clean-100", "train-clean-360", "train-other-500"),
+                                               "min_count": 5, "words": 1234, "jaccard": 1.0, "exact": True,
+                                               **best_changes})
+    return dataclasses.replace(result, best=best, unique=unique, tied_with_best=tied)
+
+
+def row(name: str, rho: float | None, paper_claim: float | None = None) -> BenchmarkScore:
+    return BenchmarkScore(name=name, file=f"{name}.txt", kind="similarity", pairs=20, found=20, not_found=0,
+                          spearman=rho, spearman_zero=rho, spearman_mean=rho, missing_words=(), file_sha256="0" * 64,
+                          checksum_ok=True, paper_claim=paper_claim)
+
+
+def bench(scores: dict[str, float | None], paper_claims: dict[str, float] | None = None) -> SimilarityResult:
+    return SimilarityResult(input=InputInfo(path="", sha256="", format="npz", words=20, dim=3, name="hand-set"),
+                            results=tuple(row(n, v, (paper_claims or {}).get(n)) for n, v in scores.items()),
+                            lowercase=True, policies=dict(POLICIES), mean_vector=MEAN_VECTOR, data_dir="",
+                            comparison_source="", date="2026-12-01")
+
+
+def judged(verdict: str, knn: float | None = None, band=(0.25, 0.35), families=None):
+    if families is None:
+        families = [] if knn is None else [SimpleNamespace(family="text", measures=[
+            SimpleNamespace(measure="knn_overlap", audited=knn, band_low=band[0], band_high=band[1])])]
+    return SimpleNamespace(verdict=verdict, families=families)
+
+
+def finding_of(key, released=None, reproduction=None, random_init=None, texts=(), claim=None,
+               released_name="released", reproduction_name="reproduction"):
+    """The ``key`` finding for embeddings given as {kind: result} dicts (None: no such embedding)."""
+    embeddings = []
+    if released is not None:
+        embeddings.append(EmbeddingEvidence(released_name, "released", released, claim))
+    if reproduction is not None:
+        embeddings.append(EmbeddingEvidence(reproduction_name, "reproduction", reproduction))
+    if random_init is not None:
+        embeddings.append(EmbeddingEvidence("random init", "random-init", random_init))
+    embeddings += [EmbeddingEvidence(f"text {i}", "text-model", t) for i, t in enumerate(texts)]
+    return next(f for f in findings(embeddings).findings if f.key == key)
+
+
+SPEECH = Claim(name="released", kind="speech")
+
+
+# ------------------------------------------------------------------------------ (a) homophones
+@pytest.mark.parametrize("ours, theirs, status", [
+    (("non-phonetic", 0.125), ("phonetic", 0.75), "supported"),
+    (("partly-phonetic", 0.375), ("phonetic", 0.625), "supported"),     # "not phonetic" is any other verdict
+    (("phonetic", 0.875), ("phonetic", 0.75), "not supported"),
+    (("non-phonetic", 0.125), ("non-phonetic", 0.0625), "not supported"),
+    (("non-phonetic", 0.125), ("inconclusive", 0.25), "not supported"),
+])
+def test_the_homophone_finding_whole(homophone_base, ours, theirs, status):
+    finding = finding_of("homophones", {"homophones": homophones(homophone_base, *ours)},
+                         {"homophones": homophones(homophone_base, *theirs)}, claim=SPEECH,
+                         released_name="rel", reproduction_name="rep")
+    cutoff = homophone_base.rule.rank_cutoff
+    assert cutoff == 10
+    assert finding == Finding(
+        "homophones", "Homophones", status,
+        f"rel (claimed kind: speech) is {ours[0]}: {100 * ours[1]:.1f}% of its homophone ranks are within 10; "
+        f"rep is {theirs[0]} with {100 * theirs[1]:.1f}%.", "homophones", HOMOPHONE_RULE,
+        {"released_verdict": ours[0], "released_share": ours[1], "reproduction_verdict": theirs[0],
+         "reproduction_share": theirs[1]})
+
+
+def test_the_homophone_sentence_percentages_are_written_out(homophone_base):
+    finding = finding_of("homophones", {"homophones": homophones(homophone_base, "non-phonetic", 0.125)},
+                         {"homophones": homophones(homophone_base, "phonetic", 0.75)}, claim=SPEECH)
+    assert "non-phonetic: 12.5% of its homophone ranks are within 10; reproduction is phonetic with 75.0%." \
+        in finding.sentence
+
+
+@pytest.mark.parametrize("claim", [None, Claim(name="released"), Claim(name="released", kind=None, min_count=5)])
+def test_an_unstated_kind_reads_not_stated(homophone_base, claim):
+    finding = finding_of("homophones", {"homophones": homophones(homophone_base, "non-phonetic", 0.125)},
+                         {"homophones": homophones(homophone_base, "phonetic", 0.75)}, claim=claim)
+    assert finding.sentence.startswith("released (claimed kind: not stated) is non-phonetic: 12.5%")
+
+
+@pytest.mark.parametrize("released, reproduction, lacking", [
+    ({}, {"homophones": None}, "released"),
+    ("result", {}, "reproduction"),
+    ({}, {}, "released or reproduction"),
+    ({}, None, "released or a reproduction"),
+    (None, "result", "a released embedding"),
+    (None, None, "a released embedding or a reproduction"),
+])
+def test_the_homophone_finding_not_tested_names_who_lacks_the_result(homophone_base, released, reproduction, lacking):
+    result = homophones(homophone_base, "phonetic", 0.75)
+
+    def of(value):
+        return {"homophones": result} if value == "result" else (
+            None if value is None else {k: result for k in value})
+    finding = finding_of("homophones", of(released), of(reproduction), claim=SPEECH)
+    assert finding == Finding("homophones", "Homophones", "not tested",
+                              f"Homophones not compared: no homophone result for {lacking}.", "homophones",
+                              HOMOPHONE_RULE)
+
+
+# ------------------------------------------------------------------------------ (b) vocabulary
+FOUND = "train-clean-100 + train-clean-360 + train-other-500 at minimum count 5"
+
+
+def vocab_numbers(claimed_subsets, claimed_count, **changes):
+    numbers = {"found_subsets": "train-clean-100 + train-clean-360 + train-other-500", "found_min_count": 5,
+               "exact": "True", "unique": "True", "jaccard": 1.0, "claimed_subsets": claimed_subsets,
+               "claimed_min_count": claimed_count}
+    numbers.update(changes)
+    return numbers
+
+
+@pytest.mark.parametrize("claim, best, status, sentence, numbers", [
+    # the claimed clean subsets at count 5: the found vocabulary contradicts them
+    (Claim("released", subsets=("train-clean-100", "train-clean-360"), min_count=5), {}, "supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, contradicting the claim of train-clean-100 + "
+     f"train-clean-360 at minimum count 5.",
+     vocab_numbers("train-clean-100 + train-clean-360", 5)),
+    # the same subsets (in another order) at another count: the count alone contradicts
+    (Claim("released", subsets=("train-other-500", "train-clean-100", "train-clean-360"), min_count=3), {},
+     "supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, contradicting the claim of train-other-500 + "
+     f"train-clean-100 + train-clean-360 at minimum count 3.",
+     vocab_numbers("train-other-500 + train-clean-100 + train-clean-360", 3)),
+    # the same subsets and count: as claimed
+    (Claim("released", subsets=("train-other-500", "train-clean-100", "train-clean-360"), min_count=5), {},
+     "not supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, as the claim of train-other-500 + train-clean-100 + "
+     f"train-clean-360 at minimum count 5.",
+     vocab_numbers("train-other-500 + train-clean-100 + train-clean-360", 5)),
+    # only subsets claimed, and they differ
+    (Claim("released", subsets=("train-clean-100",)), {}, "supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, contradicting the claim of train-clean-100.",
+     vocab_numbers("train-clean-100", None)),
+    # only the count claimed, the same one
+    (Claim("released", min_count=5), {}, "not supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, as the claim of subsets not stated at minimum "
+     f"count 5.",
+     vocab_numbers(None, 5)),
+    # only the count claimed, another one
+    (Claim("released", min_count=2), {}, "supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, contradicting the claim of subsets not stated at "
+     f"minimum count 2.",
+     vocab_numbers(None, 2)),
+    # it differs, but two other candidates are as exact: not supported
+    (Claim("released", subsets=("train-clean-100",), min_count=5), {"unique": False, "tied_with_best": 2},
+     "not supported",
+     f"released's vocabulary (1,234 words) is exactly {FOUND}, one of 3 equally exact candidates, contradicting "
+     f"the claim of train-clean-100 at minimum count 5.",
+     vocab_numbers("train-clean-100", 5, unique="False")),
+    # no exact candidate
+    (Claim("released", subsets=("train-clean-100",), min_count=5), {"exact": False, "jaccard": 0.876543},
+     "not supported",
+     f"released's vocabulary matches no candidate exactly (closest: {FOUND}, Jaccard 0.8765); the claim said "
+     f"train-clean-100 at minimum count 5.",
+     vocab_numbers("train-clean-100", 5, exact="False", jaccard=0.876543)),
+    (None, {"exact": False, "jaccard": 0.5}, "not supported",
+     f"released's vocabulary matches no candidate exactly (closest: {FOUND}, Jaccard 0.5000); the claim said "
+     f"subsets not stated.",
+     vocab_numbers(None, None, exact="False", jaccard=0.5)),
+    # nothing claimed about the vocabulary: not tested, with what was found
+    (Claim("released", kind="speech"), {}, "not tested",
+     f"released's vocabulary is exactly {FOUND}; no claimed subsets or minimum count to compare with.",
+     vocab_numbers(None, None)),
+    (None, {"unique": False, "tied_with_best": 1}, "not tested",
+     f"released's vocabulary is exactly {FOUND} (not unique); no claimed subsets or minimum count to compare with.",
+     vocab_numbers(None, None, unique="False")),
+])
+def test_the_vocabulary_finding_whole(claim, best, status, sentence, numbers):
+    finding = finding_of("vocabulary", {"vocab": vocab(**best)}, claim=claim)
+    assert finding == Finding("vocabulary", "Vocabulary", status, sentence, "vocab", VOCAB_RULE, numbers)
+
+
+@pytest.mark.parametrize("released", [None, {}])
+def test_the_vocabulary_finding_without_a_result_is_not_tested(released):
+    finding = finding_of("vocabulary", released, claim=Claim("released", min_count=5))
+    assert finding == Finding("vocabulary", "Vocabulary", "not tested", "Vocabulary not traced: no vocabulary result "
+                              "for a released embedding (a corpus is needed).", "vocab", VOCAB_RULE)
+
+
+# ------------------------------------------------------------------------------ (c) benchmarks
+def test_the_benchmark_finding_whole_over_the_benchmarks_all_cover():
+    # MEN and WS-353 are scored for everyone and claimed; SimLex-999 is missing for the reproduction,
+    # RW is NaN for the random init and absent elsewhere, RG-65 is None for the first text model
+    finding = finding_of(
+        "benchmarks",
+        {"benchmarks": bench({"MEN": 0.5, "WS-353": 0.5, "SimLex-999": 0.25})},
+        {"benchmarks": bench({"MEN": 0.0, "WS-353": 0.25, "RG-65": 0.5})},
+        {"benchmarks": bench({"MEN": 0.125, "WS-353": 0.125, "RW": float("nan"), "RG-65": 0.5})},
+        texts=({"benchmarks": bench({"MEN": 0.5, "WS-353": 0.4, "RG-65": None, "SimLex-999": 0.5})}, {},
+               {"benchmarks": bench({"MEN": 0.625, "WS-353": 0.5, "RG-65": 0.5})}),
+        claim=Claim("released", benchmark_scores={"MEN": 0.75, "WS-353": 0.5, "SimLex-999": 0.5, "RG-65": 0.5}),
+        released_name="rel", reproduction_name="rep")
+    assert finding.key == "benchmarks" and finding.title == "Benchmarks" and finding.section == "benchmarks"
+    assert finding.status == "supported"
+    assert finding.sentence == ("Over 2 benchmarks the mean Spearman rho of rep is 0.125 against 0.125 at random "
+                                "initialisation and 0.625 claimed (the claims file); rel scores 0.500, text models "
+                                "0.450 to 0.562.")
+    assert finding.numbers == {"benchmarks": 2, "reproduction": 0.125, "random_init": 0.125, "claimed": 0.625,
+                               "released": 0.5, "text_low": pytest.approx(0.45), "text_high": 0.5625}
+    assert finding.rule.startswith("supported when the reproduction's mean rho is within 0.1 of its random init")
+
+
+def test_the_claims_of_the_named_set_are_the_rows_paper_claims():
+    finding = finding_of(
+        "benchmarks", {"benchmarks": bench({"MEN": 0.5, "WS-353": 0.5}, {"MEN": 0.75, "WS-353": 0.5})},
+        {"benchmarks": bench({"MEN": 0.0, "WS-353": 0.25})}, {"benchmarks": bench({"MEN": 0.125, "WS-353": 0.125})},
+        texts=({"benchmarks": bench({"MEN": 0.5, "WS-353": 0.5})},),
+        claim=Claim("released", benchmark_set="speech2vec-paper"))
+    assert finding.status == "supported"
+    assert "and 0.625 claimed (the speech2vec-paper set); released scores 0.500" in finding.sentence
+
+
+def test_a_named_set_without_paper_claims_on_the_rows_is_not_tested():
+    finding = finding_of(
+        "benchmarks", {"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": bench({"MEN": 0.0})},
+        {"benchmarks": bench({"MEN": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5})},),
+        claim=Claim("released", benchmark_set="speech2vec-paper"))
+    assert (finding.status, finding.sentence) == ("not tested", "Benchmarks not compared: no scores for claimed scores.")
+
+
+@pytest.mark.parametrize("claim", [None, Claim("released"), Claim("released", benchmark_set="some-other-paper")])
+def test_without_claimed_scores_the_benchmark_finding_is_not_tested(claim):
+    finding = finding_of(
+        "benchmarks", {"benchmarks": bench({"MEN": 0.5}, {"MEN": 0.75})}, {"benchmarks": bench({"MEN": 0.0})},
+        {"benchmarks": bench({"MEN": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5})},), claim=claim)
+    assert finding == Finding("benchmarks", "Benchmarks", "not tested",
+                              "Benchmarks not compared: no scores for claimed scores.", "benchmarks", finding.rule)
+
+
+def test_the_benchmark_finding_not_tested_lists_everything_missing():
+    finding = finding_of("benchmarks", {}, None, None, texts=({},), claim=Claim("released"))
+    assert finding == Finding("benchmarks", "Benchmarks", "not tested",
+                              "Benchmarks not compared: no scores for a released embedding, a reproduction, its random "
+                              "initialisation, claimed scores, text models.", "benchmarks", finding.rule)
+    only_text = finding_of("benchmarks", {"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": bench({"MEN": 0.0})},
+                           {"benchmarks": bench({"MEN": 0.0})}, texts=(),
+                           claim=Claim("released", benchmark_scores={"MEN": 0.75}))
+    assert only_text.sentence == "Benchmarks not compared: no scores for text models."
+
+
+def test_no_benchmark_in_common_is_not_tested():
+    finding = finding_of(
+        "benchmarks", {"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": bench({"WS-353": 0.0})},
+        {"benchmarks": bench({"MEN": 0.0, "WS-353": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5, "WS-353": 0.5})},),
+        claim=Claim("released", benchmark_scores={"MEN": 0.75, "WS-353": 0.75}))
+    assert finding == Finding("benchmarks", "Benchmarks", "not tested", "Benchmarks not compared: no benchmark is "
+                              "scored for every embedding and claimed.", "benchmarks", finding.rule)
+
+
+def test_a_reproduction_far_from_its_init_or_a_release_unlike_text_is_not_supported():
+    base = dict(released={"benchmarks": bench({"MEN": 0.5})}, reproduction={"benchmarks": bench({"MEN": 0.0})},
+                random_init={"benchmarks": bench({"MEN": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5})},),
+                claim=Claim("released", benchmark_scores={"MEN": 0.75}))
+    assert finding_of("benchmarks", **base).status == "supported"
+    for change in ({"random_init": {"benchmarks": bench({"MEN": 0.5})}},        # only the first condition fails
+                   {"claim": Claim("released", benchmark_scores={"MEN": 0.125})},   # only the second
+                   {"released": {"benchmarks": bench({"MEN": -0.5})}}):        # only the third
+        finding = finding_of("benchmarks", **{**base, **change})
+        assert finding.status == "not supported", change
+
+
+# ------------------------------------------------------------------------------ (d) provenance
+@pytest.mark.parametrize("ours, theirs, status", [
+    ("text-like", "neither", "supported"), ("text-like", "speech-like", "supported"),
+    ("text-like", "text-like", "not supported"), ("speech-like", "neither", "not supported"),
+    ("neither", "text-like", "not supported"),
+])
+def test_the_provenance_finding_whole(ours, theirs, status):
+    finding = finding_of("provenance", {"provenance": judged(ours, 0.3125)}, {"provenance": judged(theirs, 0.0625)},
+                         released_name="rel", reproduction_name="rep")
+    assert finding == Finding(
+        "provenance", "Model provenance", status,
+        f"Model provenance against text models trained on the corpus calls rel {ours} (kNN overlap 0.312) and rep "
+        f"{theirs} (kNN overlap 0.062); the text models agree among themselves at 0.250 to 0.350.", "provenance",
+        PROVENANCE_RULE,
+        {"released_verdict": ours, "reproduction_verdict": theirs, "released_knn_overlap": 0.3125,
+         "text_band_low": 0.25, "text_band_high": 0.35, "reproduction_knn_overlap": 0.0625})
+
+
+def test_the_provenance_finding_without_a_text_measure_quotes_only_the_verdicts():
+    speech_family = SimpleNamespace(family="speech", measures=[
+        SimpleNamespace(measure="knn_overlap", audited=0.5, band_low=0.4, band_high=0.6)])
+    no_name = SimpleNamespace(measures=[SimpleNamespace(measure="knn_overlap", audited=0.5, band_low=0.4,
+                                                        band_high=0.6)])
+    other_measure = SimpleNamespace(family="text", measures=[
+        SimpleNamespace(measure="procrustes", audited=0.5, band_low=0.4, band_high=0.6)])
+    for families in ([speech_family], [no_name], [other_measure], None):
+        released = SimpleNamespace(verdict="text-like") if families is None else judged("text-like", families=families)
+        finding = finding_of("provenance", {"provenance": released}, {"provenance": judged("neither", families=[])})
+        assert finding == Finding("provenance", "Model provenance", "supported",
+                                  "Model provenance against text models trained on the corpus calls released text-like "
+                                  "and reproduction neither.", "provenance", PROVENANCE_RULE,
+                                  {"released_verdict": "text-like", "reproduction_verdict": "neither"}), families
+
+
+def test_the_provenance_band_is_quoted_when_only_the_reproduction_has_it():
+    finding = finding_of("provenance", {"provenance": judged("text-like")},
+                         {"provenance": judged("neither", 0.0625, band=(0.125, 0.5))})
+    assert finding.sentence == ("Model provenance against text models trained on the corpus calls released text-like "
+                                "and reproduction neither (kNN overlap 0.062); the text models agree among themselves "
+                                "at 0.125 to 0.500.")
+
+
+@pytest.mark.parametrize("released, reproduction, lacking", [
+    ({}, "result", "released"), ("result", {}, "reproduction"), ({}, {}, "released or reproduction"),
+    ("result", None, "a reproduction"), (None, "result", "a released embedding"),
+])
+def test_the_provenance_finding_not_tested_names_who_lacks_the_result(released, reproduction, lacking):
+    def of(value):
+        return {"provenance": judged("text-like")} if value == "result" else value
+    finding = finding_of("provenance", of(released), of(reproduction))
+    assert finding == Finding("provenance", "Model provenance", "not tested",
+                              f"Model provenance not compared: no provenance result for {lacking}.", "provenance",
+                              PROVENANCE_RULE)
