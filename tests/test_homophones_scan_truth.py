@@ -167,3 +167,16 @@ def test_the_check_makes_no_unit_copy_and_its_memory_is_bounded():
     assert result.pairs.found == 20
     assert "unit" not in vectors._cache
     assert peak < vectors.matrix.nbytes / 3, f"peak {peak / 1e6:.1f} MB for a {vectors.matrix.nbytes / 1e6:.0f} MB matrix"
+
+
+def test_a_memory_mapped_copy_gives_the_same_result(tied_file, tmp_path):
+    """--cache-dir maps the matrix back from disk: the scan reads it chunk by chunk the same way."""
+    path, pairs = tied_file
+    parsed = check(audit.load(path, nonfinite="exclude"), pairs, bootstrap_resamples=20).to_dict()
+    audit.load(path, nonfinite="exclude", cache_dir=tmp_path)             # writes the cache
+    mapped_vectors = audit.load(path, nonfinite="exclude", cache_dir=tmp_path)
+    assert isinstance(mapped_vectors.matrix.base, np.memmap)
+    mapped = check(mapped_vectors, pairs, bootstrap_resamples=20).to_dict()
+    for result in (parsed, mapped):
+        result.pop("date"), result.pop("input")
+    assert mapped == parsed

@@ -174,19 +174,23 @@ def scale_main(args) -> int:
     cache = args.cache_dir or ""
     here = str(Path(__file__).resolve().parent)
 
+    def cpu_of_children() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)   # reaped children, summed
+        return usage.ru_utime + usage.ru_stime
+
     def child(mode: str) -> dict:
-        before = os.getloadavg()[0]
+        before, cpu = os.getloadavg()[0], cpu_of_children()
         result = spawn([sys.executable, "-c", SCALE_CHILD, mode, str(path), cache, here])
-        result["loadavg"] = (before, os.getloadavg()[0])
+        result["loadavg"], result["cpu"] = (before, os.getloadavg()[0]), cpu_of_children() - cpu
         if result["code"] != 0 or "load" not in result:
             raise SystemExit(f"the {mode} child failed (exit {result['code']}): {result['stderr'].strip()[-400:]}")
         return result
 
     def command(name: str) -> dict:
-        before = os.getloadavg()[0]
+        before, cpu = os.getloadavg()[0], cpu_of_children()
         cached = ["--cache-dir", cache] if cache else []
         result = spawn([str(REPO / ".venv" / "bin" / "audit"), name, str(path), *cached])
-        result["loadavg"] = (before, os.getloadavg()[0])
+        result["loadavg"], result["cpu"] = (before, os.getloadavg()[0]), cpu_of_children() - cpu
         if result["code"] != 0:
             raise SystemExit(f"audit {name} failed (exit {result['code']}): {result['stderr'].strip()[-400:]}")
         return result
@@ -211,17 +215,19 @@ def scale_main(args) -> int:
           f"{SCALE_RSS_FACTOR}x + {SCALE_RSS_EXTRA / 1e6:.0f} MB = {budget / 1e9:.2f} GB; "
           f"{ours['found']} of 307 pairs found, verdict {ours['verdict']}")
     print(f"  {'(fresh process each, one at a time)':52s} {'load s':>7s} {'check s':>8s} {'check CPU s':>12s} "
-          f"{'peak RSS':>9s} {'/matrix':>8s}  load avg")
+          f"{'peak RSS':>9s} {'/matrix':>8s} {'process CPU s':>13s}  load avg")
     for name, r in (("load alone", load_only), ("load + homophones.check", ours),
                     ("load + simple reference (unit copy + matmul/block)", simple)):
         check_s = f"{r['check']:8.2f}" if "check" in r else f"{'':8s}"
         cpu_s = f"{r['check_cpu']:12.2f}" if "check_cpu" in r else f"{'':12s}"
         print(f"  {name:52s} {r['load']:7.2f} {check_s} {cpu_s} {r['rss'] / 1e9:8.2f}G {r['rss'] / matrix_bytes:8.2f}"
-              f"  {r['loadavg'][0]:.1f} -> {r['loadavg'][1]:.1f}")
+              f" {r['cpu']:13.2f}  {r['loadavg'][0]:.1f} -> {r['loadavg'][1]:.1f}")
     for name, r in (("audit info (whole process)", info), ("audit homophones (whole process)", homophones_cmd)):
         print(f"  {name:52s} {r['wall']:7.2f} {'':8s} {'':12s} {r['rss'] / 1e9:8.2f}G {r['rss'] / matrix_bytes:8.2f}"
-              f"  {r['loadavg'][0]:.1f} -> {r['loadavg'][1]:.1f}")
-    print(f"  the check builds the unit-normalised copy: {ours['unit_built']}")
+              f" {r['cpu']:13.2f}  {r['loadavg'][0]:.1f} -> {r['loadavg'][1]:.1f}")
+    print(f"  the check builds the unit-normalised copy: {ours['unit_built']}; CPU seconds are user + system of all "
+          f"threads (an idle {os.cpu_count()}-core machine gives at best CPU / {os.cpu_count()} wall in the "
+          f"parallel scan)")
     print(f"reference (simple implementation, same run): check {simple['check'] / ours['check']:.2f}x the time "
           f"({simple['check_cpu'] / ours['check_cpu']:.2f}x the CPU), peak RSS "
           f"{simple['rss'] / ours['rss']:.2f}x; the same neighbours: {same_neighbours}")
