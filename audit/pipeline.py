@@ -435,15 +435,22 @@ def _dump(data: dict) -> str:
 def infer_role(audit: EmbeddingAudit, options: AuditOptions) -> str:
     """The role the findings give an embedding when ``options.roles`` does not name it:
     a reproduction's ``epochs/epoch_000.txt`` is its random initialisation; vectors with a
-    ``history.json`` beside them (a reproduction's final output) are the reproduction; an embedding
-    whose claims say kind ``speech`` is the release under audit, kind ``text`` a text model; else other."""
+    ``history.json`` beside them (a reproduction's final output) are the reproduction, or a genuine
+    acoustic word embedding when that history is an AWE run's (kind ``awe-training-history``, whose
+    epoch files are then other); an embedding whose claims say kind ``speech`` is the release under
+    audit, kind ``text`` a text model; else other."""
     if audit.name in options.roles:
         return options.roles[audit.name]
     path = Path(audit.path)
+    folder = path.parent.parent if path.parent.name == "epochs" else path.parent
+    try:   # the history's kind tells an AWE run (reproductions.awe.history) from a Speech2Vec one
+        awe = json.loads((folder / "history.json").read_text(encoding="utf-8")).get("kind") == "awe-training-history"
+    except (OSError, ValueError, AttributeError):
+        awe = False
     if path.parent.name == "epochs" and path.stem == "epoch_000":
-        return "random-init"
+        return "other" if awe else "random-init"
     if path.parent.name != "epochs" and (path.parent / "history.json").is_file():
-        return "reproduction"
+        return "acoustic-model" if awe else "reproduction"
     claim = options.claims.for_name(audit.name) if options.claims is not None else None
     if claim is not None and claim.kind == "speech":
         return "released"

@@ -3,8 +3,9 @@
 One line per finding of the run's ``findings`` result (:mod:`audit.checks.findings`): its title,
 its status (supported, not supported, not tested — every status shown, none hidden), the sentence
 with its numbers, and a link to the section that backs it when that section is in the report.
-Then the rule and the numbers of each finding, the role each embedding played and the claims the
-run was given. Only fields of the stored results are shown.
+Then the rule and the numbers of each finding, the role each embedding played (its label, e.g.
+"genuine acoustic word embedding", with the role's name) and the claims the run was given. Only
+fields of the stored results are shown.
 """
 
 from __future__ import annotations
@@ -25,6 +26,17 @@ def _value(value) -> str:
     return "-" if value is None else str(value)
 
 
+def role_text(result, name: str) -> str:
+    """An embedding's role as the reader sees it: its label with the role's name (``--roles``) beside it,
+    e.g. "genuine acoustic word embedding (acoustic-model)"; the bare role when the label is the same
+    word or the result (written before labels were recorded) has none."""
+    role = result.roles.get(name)
+    if role is None:
+        return ""
+    label = result.labels.get(role, role)
+    return role if label == role else f"{label} ({role})"
+
+
 def findings_section(data: ReportData) -> list:
     result = data.findings
     if result is None:
@@ -40,7 +52,7 @@ def findings_section(data: ReportData) -> list:
                           f.rule] for f in result.findings],
                         caption="Each finding's numbers (from the results of its section) and the rule that decides "
                                 "its status."))
-    roles = [[role, name] for name, role in result.roles.items()]
+    roles = [[role_text(result, name), name] for name in result.roles]
     if roles:
         blocks.append(Table(["role", "embedding"], roles, caption="The role each embedding plays in the findings "
                                                                    "(given with --roles, else inferred)."))

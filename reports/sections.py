@@ -8,7 +8,7 @@ check that did not run simply leaves its section out. Numbers are shown exactly 
 from __future__ import annotations
 
 from reports import homophone_sections, other_sections
-from reports.findings_section import findings_section
+from reports.findings_section import findings_section, role_text
 from reports.document import Card, Heading, Number, Table
 from reports.fields import number, short_sha
 from reports.run import EmbeddingResults, ReportData
@@ -22,15 +22,17 @@ def _n(value, digits: int = 3) -> Number:
 def verdict_cards(data: ReportData) -> list:
     blocks: list = [Heading("Verdict", anchor="verdict")]
     for embedding in data.embeddings:
-        blocks.append(_card(embedding))
+        role = role_text(data.findings, embedding.name) if data.findings is not None else ""
+        blocks.append(_card(embedding, role))
     return blocks
 
 
-def _card(embedding: EmbeddingResults) -> Card:
+def _card(embedding: EmbeddingResults, role: str = "") -> Card:
     info = embedding.results.get("info")
     source = info.input if info is not None else None
     homophones = embedding.results.get("homophones")
-    facts: list[tuple[str, object]] = [
+    facts: list[tuple[str, object]] = [("role", role)] if role else []   # its role in the findings, when computed
+    facts += [
         ("file", (source.path if source else None) or embedding.path or "-"),
         ("words", _n(source.words if source else None)),
         ("dimension", _n(source.dim if source else None)),

@@ -81,14 +81,15 @@ STATUS_COLOURS = {"supported": (209, 250, 229), "not tested": (254, 243, 199)}
 
 @pytest.fixture(scope="module")
 def findings_report(tmp_path_factory):
-    """Two embeddings with claims: the homophone finding supported, the three others not tested."""
+    """Three embeddings with claims (a release, a reproduction, a genuine acoustic word embedding): the
+    homophone finding supported, the three others not tested."""
     from audit.cli.main import main
     from homophones import load_pairs
 
     folder = tmp_path_factory.mktemp("browser-findings")
     rng = np.random.default_rng(1)
     pairs = load_pairs("paper-307").pairs[:60]
-    for name, phonetic in (("released", False), ("repro", True)):
+    for name, phonetic in (("released", False), ("repro", True), ("awe", True)):
         words, rows = [], []
         for pair in pairs:
             base = rng.standard_normal(16)
@@ -98,9 +99,9 @@ def findings_report(tmp_path_factory):
         rows += list(rng.standard_normal((200, 16)))
         save_word2vec_text(Vectors(words, np.array(rows)), folder / f"{name}.txt")
     (folder / "claims.toml").write_text('[[embedding]]\nname = "released"\nkind = "speech"\n', encoding="utf-8")
-    assert main(["all", str(folder / "released.txt"), str(folder / "repro.txt"), "--names", "released", "repro",
-                 "--claims", str(folder / "claims.toml"), "--roles", "repro=reproduction",
-                 "--out", str(folder / "out")]) == 0
+    assert main(["all", str(folder / "released.txt"), str(folder / "repro.txt"), str(folder / "awe.txt"),
+                 "--names", "released", "repro", "awe", "--claims", str(folder / "claims.toml"),
+                 "--roles", "repro=reproduction", "awe=acoustic-model", "--out", str(folder / "out")]) == 0
     return folder / "out" / "index.html"
 
 
@@ -113,6 +114,10 @@ def test_findings_block_renders_first_with_statuses_and_working_links(findings_r
     assert items == [("supported", "Homophones"), ("not-tested", "Vocabulary"), ("not-tested", "Benchmarks"),
                      ("not-tested", "Model provenance")], done.stderr[-2000:]
     assert dom.index('id="findings"') < dom.index('class="findings"') < dom.index('id="verdict"')
+    # the genuine acoustic word embedding's label beside its name: on its card and in the role table
+    assert re.search(r'<h3>awe</h3><span [^>]*>phonetic</span>(<p>[^<]*</p>)?<ul><li>role: <b>genuine acoustic word '
+                     r'embedding \(acoustic-model\)</b></li>', dom)
+    assert "<td>genuine acoustic word embedding (acoustic-model)</td><td>awe</td>" in dom
     for target in re.findall(r'<a href="#([^"]+)"', dom):
         assert f'id="{target}"' in dom                     # every link lands on a section of the page
     # linked: the sections this report has (homophones; benchmarks on gensim's offline copies), not the others

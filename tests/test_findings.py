@@ -146,3 +146,109 @@ def test_the_provenance_sentence_quotes_the_text_band():
     assert "reproduction neither (kNN overlap 0.020)" in finding.sentence
     assert "0.250 to 0.350" in finding.sentence
     assert finding.numbers["released_knn_overlap"] == 0.3 and finding.numbers["reproduction_knn_overlap"] == 0.02
+
+
+
+# ------------------------------------------------------------------------------ the genuine acoustic embedding
+def with_acoustic(phonetic: bool | None = True, provenance: str | None = "neither", reproduction: bool = True):
+    """A release (non-phonetic, text-like), a reproduction (phonetic, neither) unless left out, and a
+    genuine acoustic word embedding (role acoustic-model) with the given verdicts (None: no result)."""
+    embeddings = [EmbeddingEvidence("released", "released", {"homophones": homophone_result(False, 1),
+                                                             "provenance": verdict("text-like")}, CLAIM)]
+    if reproduction:
+        embeddings.append(EmbeddingEvidence("reproduction", "reproduction", {"homophones": homophone_result(True, 2),
+                                                                             "provenance": verdict("neither")}))
+    acoustic = {}
+    if phonetic is not None:
+        acoustic["homophones"] = homophone_result(phonetic, 5)
+    if provenance is not None:
+        acoustic["provenance"] = verdict(provenance)
+    embeddings.append(EmbeddingEvidence("awe", "acoustic-model", acoustic))
+    result = findings(embeddings)
+    return result, {f.key: f for f in result.findings}
+
+
+def test_a_genuine_acoustic_embedding_is_the_positive_control_named_with_its_numbers():
+    result, found = with_acoustic()
+    assert found["homophones"].status == "supported" and found["provenance"].status == "supported"
+    homophones = found["homophones"]
+    share = homophones.numbers["acoustic_share"]
+    assert homophones.numbers["acoustic_verdict"] == "phonetic"
+    assert homophones.sentence.endswith(f"reproduction is phonetic with "
+                                        f"{100 * homophones.numbers['reproduction_share']:.1f}% and awe, a genuine "
+                                        f"acoustic word embedding, is phonetic with {100 * share:.1f}%.")
+    assert "genuine acoustic word embedding" in homophones.rule
+    assert found["provenance"].sentence == ("Model provenance against text models trained on the corpus calls released "
+                                            "text-like, reproduction neither and awe, a genuine acoustic word "
+                                            "embedding, neither.")
+    assert found["provenance"].numbers == {"released_verdict": "text-like", "reproduction_verdict": "neither",
+                                           "acoustic_verdict": "neither"}
+    assert result.roles["awe"] == "acoustic-model"
+    assert result.labels == {"released": "released embedding under audit", "reproduction": "reproduction",
+                             "acoustic-model": "genuine acoustic word embedding"}
+    assert load_result(result.to_dict()) == result
+
+
+@pytest.mark.parametrize("change, key", [({"phonetic": False}, "homophones"),
+                                         ({"provenance": "text-like"}, "provenance")])
+def test_a_check_that_calls_the_genuine_acoustic_embedding_non_phonetic_or_text_like_supports_nothing(change, key):
+    """The known case: a genuine acoustic word embedding is phonetic and not text-like. When a check
+    says otherwise, its finding about the release is not supported, whatever the release and the
+    reproduction show, and the sentence shows the control's verdict."""
+    _, found = with_acoustic(**change)
+    assert found[key].status == "not supported"
+    wrong = "non-phonetic" if key == "homophones" else "text-like"
+    assert f"awe, a genuine acoustic word embedding, {'is ' if key == 'homophones' else ''}{wrong}" in found[key].sentence
+    other = "provenance" if key == "homophones" else "homophones"
+    assert found[other].status == "supported"
+
+
+def test_without_a_reproduction_the_genuine_acoustic_embedding_is_the_comparison():
+    _, found = with_acoustic(reproduction=False)
+    assert found["homophones"].status == "supported" and found["provenance"].status == "supported"
+    assert "reproduction_verdict" not in found["homophones"].numbers
+    assert "; awe, a genuine acoustic word embedding, is phonetic with" in found["homophones"].sentence
+    assert found["provenance"].sentence == ("Model provenance against text models trained on the corpus calls released "
+                                            "text-like and awe, a genuine acoustic word embedding, neither.")
+    _, found = with_acoustic(phonetic=False, provenance="text-like", reproduction=False)
+    assert found["homophones"].status == "not supported" and found["provenance"].status == "not supported"
+    # an acoustic embedding without the result is no comparison: not tested, naming the missing reproduction
+    _, found = with_acoustic(phonetic=None, provenance=None, reproduction=False)
+    assert found["homophones"].status == "not tested" and "a reproduction" in found["homophones"].sentence
+    assert found["provenance"].status == "not tested" and "a reproduction" in found["provenance"].sentence
+
+
+def test_without_an_acoustic_embedding_the_sentences_and_rules_read_as_before():
+    found = scenario()
+    homophones = found["homophones"]
+    numbers = homophones.numbers
+    assert homophones.sentence == (f"released (claimed kind: speech) is {numbers['released_verdict']}: "
+                                   f"{100 * numbers['released_share']:.1f}% of its homophone ranks are within 10; "
+                                   f"reproduction is phonetic with {100 * numbers['reproduction_share']:.1f}%.")
+    assert homophones.rule == ("supported when the release (claimed speech) is not phonetic and a reproduction "
+                               "trained on speech is phonetic; the verdicts come from the homophone rank rule")
+    assert list(numbers) == ["released_verdict", "released_share", "reproduction_verdict", "reproduction_share"]
+    assert found["provenance"].sentence == ("Model provenance against text models trained on the corpus calls released "
+                                            "text-like and reproduction neither.")
+    assert found["provenance"].rule == ("supported when model provenance calls the release text-like and the "
+                                        "reproduction not text-like")
+
+
+def test_the_acoustic_role_is_used_by_no_other_finding():
+    """Vocabulary and benchmarks are about the release, the reproduction and the text models: adding a
+    genuine acoustic embedding with benchmark scores changes neither."""
+    plain = scenario()
+    embeddings = [EmbeddingEvidence("released", "released", {"vocab": vocab_result(ALL_AT_5)}, CLAIM),
+                  EmbeddingEvidence("awe", "acoustic-model", {"benchmarks": bench({"MEN": 0.9, "WS-353": 0.9})})]
+    found = {f.key: f for f in findings(embeddings).findings}
+    assert found["vocabulary"].status == plain["vocabulary"].status == "supported"
+    assert found["benchmarks"].status == "not tested"
+    assert "a reproduction" in found["benchmarks"].sentence
+
+
+def test_old_findings_without_labels_still_read():
+    result = findings([EmbeddingEvidence("released", "released", {"vocab": vocab_result(ALL_AT_5)}, CLAIM)])
+    data = result.to_dict()
+    del data["labels"]
+    again = load_result(data)
+    assert again.labels == {} and again.roles == {"released": "released"}

@@ -12,9 +12,17 @@ it) or ``not tested`` (the audit lacks the results it needs; the sentence says w
     scores, while the released embedding scores like text models;
 (d) model provenance: the released embedding is text-like, the reproduction is not.
 
+A genuine acoustic word embedding (role ``acoustic-model``: an AWE trained on speech, as
+``audit reproduce awe`` trains one) is the positive control of (a) and (d): when the audit holds one,
+it must be phonetic and not text-like for those findings to be supported (a check that calls a
+genuine acoustic embedding non-phonetic or text-like cannot be trusted on the release), and it is
+the speech-trained comparison when there is no reproduction. The sentences then name it with its
+numbers; without one, (a) and (d) read as before.
+
 Nothing here is a canned sentence: every clause is built from the results and every threshold
 is a named constant shown in the finding's rule. Roles (which embedding is the release, the
-reproduction, its random initialisation, a text model) come from the caller.
+reproduction, its random initialisation, a text model, a genuine acoustic word embedding) come from
+the caller; :data:`ROLE_LABELS` is what the reader is shown for each.
 """
 
 from __future__ import annotations
@@ -26,7 +34,11 @@ from typing import Mapping, Sequence
 from audit.core.claims import Claim
 from audit.core.results import Result, result_type, today
 
-ROLES = ("released", "reproduction", "random-init", "text-model", "other")
+ROLES = ("released", "reproduction", "random-init", "text-model", "acoustic-model", "other")
+# what the report and the sentences call each role (the results record them beside the roles)
+ROLE_LABELS = {"released": "released embedding under audit", "reproduction": "reproduction",
+               "random-init": "reproduction at random init", "text-model": "text model",
+               "acoustic-model": "genuine acoustic word embedding", "other": "other"}
 STATUSES = ("supported", "not supported", "not tested")
 NEAR_RANDOM_INIT = 0.10     # mean |rho(reproduction) - rho(random init)| at most this: "near its random init"
 FAR_BELOW_CLAIM = 0.20      # mean claimed rho - reproduced rho at least this: "far below the claims"
@@ -61,6 +73,7 @@ class FindingsResult(Result):
     roles: dict[str, str]    # embedding name -> role
     findings: tuple[Finding, ...]
     date: str
+    labels: dict[str, str] = field(default_factory=dict)   # role -> what the reader is shown (roles of this run)
 
 
 def findings(embeddings: Sequence[EmbeddingEvidence]) -> FindingsResult:
@@ -71,11 +84,12 @@ def findings(embeddings: Sequence[EmbeddingEvidence]) -> FindingsResult:
     reproduction = _first(embeddings, "reproduction")
     random_init = _first(embeddings, "random-init")
     text_models = [e for e in embeddings if e.role == "text-model"]
+    acoustic = [e for e in embeddings if e.role == "acoustic-model"]
     return FindingsResult(roles={e.name: e.role for e in embeddings},
-                          findings=(_homophones(released, reproduction), _vocabulary(released),
+                          findings=(_homophones(released, reproduction, acoustic), _vocabulary(released),
                                     _benchmarks(released, reproduction, random_init, text_models),
-                                    _provenance(released, reproduction)),
-                          date=today())
+                                    _provenance(released, reproduction, acoustic)),
+                          date=today(), labels={e.role: ROLE_LABELS[e.role] for e in embeddings})
 
 
 def _first(embeddings, role):
@@ -92,24 +106,57 @@ def _share(result) -> float:
     return float(result.evidence.homophone.share_within_cutoff)
 
 
+def _controls(acoustic, kind: str) -> list:
+    """The genuine acoustic word embeddings that have a ``kind`` result (the positive controls)."""
+    return [e for e in acoustic if kind in e.results]
+
+
+def _control_key(index: int) -> str:
+    return "acoustic" if index == 0 else f"acoustic_{index + 1}"
+
+
+def _joined(clauses: list[str]) -> str:
+    return clauses[0] if len(clauses) == 1 else f"{', '.join(clauses[:-1])} and {clauses[-1]}"
+
+
+_ACOUSTIC = ROLE_LABELS["acoustic-model"]
+
+
 # ------------------------------------------------------------------------------ (a) homophones
-def _homophones(released, reproduction) -> Finding:
+def _homophones(released, reproduction, acoustic=()) -> Finding:
     rule = ("supported when the release (claimed speech) is not phonetic and a reproduction trained on speech is "
             "phonetic; the verdicts come from the homophone rank rule")
+    controls = _controls(acoustic, "homophones")
+    if controls:
+        rule = ("supported when the release (claimed speech) is not phonetic, a reproduction trained on speech (when "
+                f"audited) is phonetic and every {_ACOUSTIC} (the positive control; the comparison when no "
+                "reproduction is audited) is phonetic; the verdicts come from the homophone rank rule")
     title = "Homophones"
-    missing = _without(released, reproduction, "homophones")
+    # with a positive control, only the release can lack a result: the control is the comparison
+    missing = _without(released, controls[0] if controls else reproduction, "homophones")
     if missing:
         return Finding("homophones", title, "not tested", f"Homophones not compared: no homophone result for "
                        f"{' or '.join(missing)}.", "homophones", rule)
-    ours, theirs = released.results["homophones"], reproduction.results["homophones"]
+    ours = released.results["homophones"]
     claimed = released.claim.kind if released.claim and released.claim.kind else "not stated"
-    numbers = {"released_verdict": ours.verdict, "released_share": _share(ours),
-               "reproduction_verdict": theirs.verdict, "reproduction_share": _share(theirs)}
+    numbers = {"released_verdict": ours.verdict, "released_share": _share(ours)}
     cutoff = ours.rule.rank_cutoff
     sentence = (f"{released.name} (claimed kind: {claimed}) is {ours.verdict}: {100 * _share(ours):.1f}% of its "
-                f"homophone ranks are within {cutoff}; {reproduction.name} is {theirs.verdict} with "
-                f"{100 * _share(theirs):.1f}%.")
-    supported = ours.verdict != "phonetic" and theirs.verdict == "phonetic"
+                f"homophone ranks are within {cutoff}")
+    clauses, verdicts = [], []
+    if reproduction is not None and "homophones" in reproduction.results:
+        theirs = reproduction.results["homophones"]
+        numbers.update(reproduction_verdict=theirs.verdict, reproduction_share=_share(theirs))
+        clauses.append(f"{reproduction.name} is {theirs.verdict} with {100 * _share(theirs):.1f}%")
+        verdicts.append(theirs.verdict)
+    for index, control in enumerate(controls):
+        result = control.results["homophones"]
+        numbers.update({f"{_control_key(index)}_verdict": result.verdict,
+                        f"{_control_key(index)}_share": _share(result)})
+        clauses.append(f"{control.name}, a {_ACOUSTIC}, is {result.verdict} with {100 * _share(result):.1f}%")
+        verdicts.append(result.verdict)
+    sentence += f"; {_joined(clauses)}."
+    supported = ours.verdict != "phonetic" and all(v == "phonetic" for v in verdicts)
     return Finding("homophones", title, "supported" if supported else "not supported", sentence, "homophones",
                    rule, numbers)
 
@@ -222,28 +269,41 @@ def _text_measure(result, name: str):
     return None
 
 
-def _provenance(released, reproduction) -> Finding:
+def _provenance(released, reproduction, acoustic=()) -> Finding:
     rule = "supported when model provenance calls the release text-like and the reproduction not text-like"
+    controls = _controls(acoustic, "provenance")
+    if controls:
+        rule = ("supported when model provenance calls the release text-like, the reproduction (when audited) not "
+                f"text-like and every {_ACOUSTIC} (the positive control; the comparison when no reproduction is "
+                "audited) not text-like")
     title = "Model provenance"
-    missing = _without(released, reproduction, "provenance")
+    # with a positive control, only the release can lack a result: the control is the comparison
+    missing = _without(released, controls[0] if controls else reproduction, "provenance")
     if missing:
         return Finding("provenance", title, "not tested", f"Model provenance not compared: no provenance result "
                        f"for {' or '.join(missing)}.", "provenance", rule)
-    ours, theirs = released.results["provenance"], reproduction.results["provenance"]
-    numbers = {"released_verdict": ours.verdict, "reproduction_verdict": theirs.verdict}
+    ours = released.results["provenance"]
+    numbers = {"released_verdict": ours.verdict}
+    compared = [("released", released, ours, "")]
+    if reproduction is not None and "provenance" in reproduction.results:
+        numbers["reproduction_verdict"] = reproduction.results["provenance"].verdict
+        compared.append(("reproduction", reproduction, reproduction.results["provenance"], ""))
+    for index, control in enumerate(controls):
+        numbers[f"{_control_key(index)}_verdict"] = control.results["provenance"].verdict
+        compared.append((_control_key(index), control, control.results["provenance"], f", a {_ACOUSTIC},"))
     clauses = []
-    for label, evidence, result in (("released", released, ours), ("reproduction", reproduction, theirs)):
+    for label, evidence, result, called in compared:
         measure = _text_measure(result, "knn_overlap")
         if measure is not None:
             numbers[f"{label}_knn_overlap"] = float(measure.audited)
             numbers["text_band_low"], numbers["text_band_high"] = float(measure.band_low), float(measure.band_high)
-            clauses.append(f"{evidence.name} {result.verdict} (kNN overlap {measure.audited:.3f})")
+            clauses.append(f"{evidence.name}{called} {result.verdict} (kNN overlap {measure.audited:.3f})")
         else:
-            clauses.append(f"{evidence.name} {result.verdict}")
+            clauses.append(f"{evidence.name}{called} {result.verdict}")
     band = (f"; the text models agree among themselves at {numbers['text_band_low']:.3f} to "
             f"{numbers['text_band_high']:.3f}" if "text_band_low" in numbers else "")
-    sentence = (f"Model provenance against text models trained on the corpus calls {clauses[0]} and {clauses[1]}"
+    sentence = (f"Model provenance against text models trained on the corpus calls {_joined(clauses)}"
                 f"{band}.")
-    supported = ours.verdict == "text-like" and theirs.verdict != "text-like"
+    supported = ours.verdict == "text-like" and all(r.verdict != "text-like" for _, _, r, _ in compared[1:])
     return Finding("provenance", title, "supported" if supported else "not supported", sentence, "provenance",
                    rule, numbers)

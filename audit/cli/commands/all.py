@@ -32,9 +32,10 @@ def register(sub) -> None:
                              "the report's findings compare the claims with what the checks found")
     parser.add_argument("--roles", nargs="+", metavar="NAME=ROLE",
                         help="the role of an embedding in the findings: released, reproduction, random-init, "
-                             "text-model or other (default: inferred: a reproduction folder's final vectors are "
-                             "the reproduction, its epochs/epoch_000.txt the random init, an embedding claimed to "
-                             "be speech the release, one claimed to be text a text model)")
+                             "text-model, acoustic-model (a genuine acoustic word embedding) or other (default: "
+                             "inferred: a reproduction folder's final vectors are the reproduction, or the "
+                             "acoustic model for an AWE run, its epochs/epoch_000.txt the random init, an embedding "
+                             "claimed to be speech the release, one claimed to be text a text model)")
     parser.add_argument("--title", help="report title")
     add_vector_options(parser)
     add_json_option(parser)
