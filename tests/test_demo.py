@@ -1,11 +1,14 @@
-"""`audit demo` at its tiny size: spoken corpus, reproduction, transcripts-only corpus, forged release,
-text model, four audits with claims and model provenance, one report opening with the findings.
+"""`audit demo` at its tiny size: spoken corpus, reproduction, acoustic word embedding, transcripts-only
+corpus, forged release, text model, five audits with claims and model provenance, one report opening
+with the findings.
 
 The full demo (small corpus, 3 epochs) is the README's first command, not a unit test.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 
@@ -22,24 +25,33 @@ def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     patch = pytest.MonkeyPatch()
     patch.setenv("AUDIT_DATA_DIR", str(folder / "empty-data-dir"))   # no benchmark files anywhere
+    stderr = io.StringIO()
     try:
-        code = main(["demo", "--size", "tiny", "--epochs", "1", "--work-dir", str(folder / "work"),
-                     "--out", str(folder / "report")])
+        with contextlib.redirect_stderr(stderr):
+            code = main(["demo", "--size", "tiny", "--epochs", "1", "--awe-epochs", "1", "--work-dir",
+                         str(folder / "work"), "--out", str(folder / "report")])
     finally:
         patch.undo()
-    assert code == 0
+    assert code == 0, stderr.getvalue()[-3000:]
+    (folder / "stderr.txt").write_text(stderr.getvalue(), encoding="utf-8")
     return folder
 
 
-def test_demo_audits_four_embeddings_side_by_side(demo):
+NAMES = ["released (forged)", "text word2vec", "Speech2Vec reproduction", "reproduction at random init",
+         "AWE reproduction"]
+
+
+def test_demo_audits_five_embeddings_side_by_side(demo):
     run = json.loads((demo / "report" / "results" / "run.json").read_text())
     names = [e["name"] for e in run["embeddings"]]
-    assert names == ["released (forged)", "text word2vec", "Speech2Vec reproduction", "reproduction at random init"]
-    released, text, reproduction, random_init = run["embeddings"]
+    assert names == NAMES
+    released, text, reproduction, random_init, awe = run["embeddings"]
     for entry in run["embeddings"]:
         assert {"info", "homophones", "benchmarks", "vocab", "provenance"} <= set(entry["results"]), entry
     assert run["claims"]["released (forged)"]["kind"] == "speech"
     assert {"training-history", "instance-mds"} <= set(reproduction["results"])
+    assert {"acoustic", "instance-mds"} <= set(awe["results"])          # its spoken instances, held-out speakers
+    assert awe["path"].endswith("awe-1-epochs/vectors.txt")
     markdown = (demo / "report" / "report.md").read_text()
     for name in names:
         assert f"**{name}: " in markdown                     # a verdict card each
@@ -78,7 +90,8 @@ def test_demo_needs_no_shared_data(demo):
         assert "gensim" in result["offline"]
     findings = json.loads((demo / "report" / "results" / run["findings"]).read_text())
     assert findings["roles"] == {"released (forged)": "released", "text word2vec": "text-model",
-                                 "Speech2Vec reproduction": "reproduction", "reproduction at random init": "random-init"}
+                                 "Speech2Vec reproduction": "reproduction", "reproduction at random init": "random-init",
+                                 "AWE reproduction": "acoustic-model"}   # inferred from the AWE run's history
     assert [f["key"] for f in findings["findings"]] == ["homophones", "vocabulary", "benchmarks", "provenance"]
 
 
@@ -115,3 +128,57 @@ def test_demo_tells_the_text_model_from_the_speech_reproduction(demo):
     assert verdicts["text word2vec"] == "non-phonetic" and verdicts["released (forged)"] == "non-phonetic"
     assert verdicts["Speech2Vec reproduction"] == "phonetic"
     assert verdicts["reproduction at random init"] == "phonetic"
+
+
+def test_demo_steps_are_numbered_for_five(demo):
+    lines = [line for line in (demo / "stderr.txt").read_text(encoding="utf-8").splitlines() if line.startswith("[")]
+    assert [line[:5] for line in lines] == ["[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"]
+    assert "acoustic word embedding" in lines[2] and lines[4].startswith("[5/5] auditing the five embeddings")
+
+
+def test_demo_shows_the_awe_as_a_genuine_acoustic_word_embedding(demo):
+    """The AWE's role is inferred from its history, recorded with its label and shown beside its name:
+    on its verdict card and in the findings' role table (Markdown and HTML), and in the findings'
+    sentences with its numbers."""
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    findings = json.loads((demo / "report" / "results" / run["findings"]).read_text())
+    assert findings["labels"]["acoustic-model"] == "genuine acoustic word embedding"
+    label = "genuine acoustic word embedding (acoustic-model)"
+    markdown = (demo / "report" / "report.md").read_text()
+    card = markdown[markdown.index("**AWE reproduction: "):]
+    assert card.split("\n- ")[1] == f"role: {label}"
+    assert f"| {label} | AWE reproduction |" in markdown
+    html = (demo / "report" / "index.html").read_text()
+    assert f"<li>role: <b>{label}</b></li>" in html and f"<td>{label}</td><td>AWE reproduction</td>" in html
+    found = {f["key"]: f for f in findings["findings"]}
+    for key in ("homophones", "provenance"):
+        assert "AWE reproduction, a genuine acoustic word embedding," in found[key]["sentence"], found[key]["sentence"]
+        assert "genuine acoustic word embedding" in found[key]["rule"]
+    share = found["homophones"]["numbers"]["acoustic_share"]
+    assert f"AWE reproduction, a genuine acoustic word embedding, is phonetic with {100 * share:.1f}%" in \
+        found["homophones"]["sentence"]
+    assert f"{100 * share:.1f}%" in markdown
+
+
+def test_demo_genuine_acoustic_embedding_is_phonetic_and_not_text_like(demo):
+    """The known case: a genuine acoustic word embedding (trained on speech, tested on held-out speakers)
+    is never called non-phonetic or text-like; the homophone and provenance findings, which use it as
+    their positive control, are supported."""
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    awe = next(e for e in run["embeddings"] if e["name"] == "AWE reproduction")
+    results = demo / "report" / "results"
+    assert json.loads((results / awe["results"]["homophones"]).read_text())["verdict"] == "phonetic"
+    assert json.loads((results / awe["results"]["provenance"]).read_text())["verdict"] != "text-like"
+    found = {f["key"]: f for f in json.loads((results / run["findings"]).read_text())["findings"]}
+    assert found["homophones"]["numbers"]["acoustic_verdict"] == "phonetic"
+    assert found["provenance"]["numbers"]["acoustic_verdict"] != "text-like"
+    assert found["homophones"]["status"] == "supported"
+    history = json.loads((demo / "work" / "awe-1-epochs" / "history.json").read_text())
+    assert history["kind"] == "awe-training-history" and history["split"]["split"] == "speakers"
+    assert history["config"]["embedding_dim"] == 50                       # the reproduction's dimension
+
+
+def test_demo_refuses_zero_awe_epochs_before_any_work(run_cli, tmp_path):
+    code, out, err = run_cli("demo", "--awe-epochs", "0", "--work-dir", tmp_path / "work", "--out", tmp_path / "r")
+    assert (code, err) == (2, "audit: --awe-epochs must be at least 1.\n")
+    assert not (tmp_path / "work").exists() and not (tmp_path / "r").exists()

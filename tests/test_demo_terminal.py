@@ -21,7 +21,7 @@ BARS = ("synthesising speech:", "MFCC features:", "epoch 1/1:")
 @pytest.mark.slow
 def test_demo_bars_on_a_terminal_none_quiet_none_piped(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIT_DATA_DIR", str(tmp_path / "data"))
-    demo = ["demo", "--size", "tiny", "--epochs", "1", "--work-dir", tmp_path / "work"]
+    demo = ["demo", "--size", "tiny", "--epochs", "1", "--awe-epochs", "1", "--work-dir", tmp_path / "work"]
     code, screen = run_in_terminal(*demo, "--out", tmp_path / "a")
     assert code == 0, screen[-3000:]
     for label in BARS:
