@@ -369,3 +369,8 @@ def test_the_provenance_finding_not_tested_names_who_lacks_the_result(released, 
     assert finding == Finding("provenance", "Model provenance", "not tested",
                               f"Model provenance not compared: no provenance result for {lacking}.", "provenance",
                               PROVENANCE_RULE)
+
+
+def test_an_unknown_role_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^unknown role 'releazed'$"):
+        findings([EmbeddingEvidence("x", "released", {}), EmbeddingEvidence("y", "releazed", {})])
