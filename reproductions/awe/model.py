@@ -3,7 +3,8 @@
 Acoustic encoder ``f``: a (stacked) bidirectional LSTM over the word's frames, packed so that
 padding never enters it; the embedding is the last layer's final hidden states of both
 directions concatenated (``embedding_dim / 2`` each), as in seed 001 (Sec. 4.2) and the
-Speech2Vec encoder.
+Speech2Vec encoder. On the CPU a one-layer encoder runs :mod:`reproductions.awe.lstm` (the same
+function and parameters, several times faster to train); elsewhere (CUDA: cuDNN) ``nn.LSTM``.
 
 Written encoder ``g`` (``--loss proxy`` only): the word's symbols (letters, or CMUdict phones)
 through a trainable symbol table and a BiLSTM of the same shape: one acoustically grounded word
@@ -26,10 +27,13 @@ Losses, all on cosine similarities of the batch (``labels`` are word indices):
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
+
+from reproductions.awe.lstm import bilstm_final_states, supported
 
 
 class BiLstmEncoder(nn.Module):
@@ -45,10 +49,14 @@ class BiLstmEncoder(nn.Module):
 
     def forward(self, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         lengths = lengths.cpu()
+        if supported(self.lstm, sequences):
+            return bilstm_final_states(self.lstm, sequences, lengths)    # the CPU path (same function)
         if int(lengths.min()) == sequences.shape[1]:
             _, (hidden, _) = self.lstm(sequences)     # nothing to pack: every sequence fills the batch
         else:
-            packed = pack_padded_sequence(sequences, lengths, batch_first=True, enforce_sorted=False)
+            # Longest first already (the trainer's batches): packed without a sort or a device-side index.
+            ordered = bool(np.all(np.diff(lengths.numpy()) <= 0))      # host lengths
+            packed = pack_padded_sequence(sequences, lengths, batch_first=True, enforce_sorted=ordered)
             _, (hidden, _) = self.lstm(packed)
         return torch.cat([hidden[-2], hidden[-1]], dim=1)
 
@@ -96,16 +104,32 @@ def triplet_batch_hard(embeddings: torch.Tensor, labels: torch.Tensor, margin: f
     hardest_positive = similarity.masked_fill(~positive, float("inf")).min(dim=1).values
     hardest_negative = similarity.masked_fill(same, float("-inf")).max(dim=1).values
     valid = positive.any(dim=1) & (~same).any(dim=1)
-    if not valid.any():
-        return similarity.sum() * 0.0
-    return F.relu(margin + hardest_negative - hardest_positive)[valid].mean()
+    return _valid_mean(F.relu(margin + hardest_negative - hardest_positive), valid)
 
 
-def triplet_semi_hard(embeddings: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+def _valid_mean(losses: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Mean over the valid entries, 0 when there are none; no branch on a device value (no host sync)."""
+    total = torch.where(valid, losses, torch.zeros_like(losses)).sum()
+    return total / valid.sum().clamp(min=1).to(losses.dtype)
+
+
+def positive_pairs(labels) -> tuple:
+    """(anchor, other) of every same-word pair of distinct tokens, row-major (numpy labels -> numpy)."""
+    labels = np.asarray(labels)
+    same = labels[:, None] == labels[None, :]
+    np.fill_diagonal(same, False)
+    return np.nonzero(same)
+
+
+def triplet_semi_hard(embeddings: torch.Tensor, labels: torch.Tensor, margin: float, pairs=None) -> torch.Tensor:
+    """``pairs``: the (anchor, other) index tensors of :func:`positive_pairs`, computed on the host (on
+    a GPU, finding them there would wait for the device); by default found here."""
     similarity = cosine_matrix(embeddings, embeddings)
     same = labels[:, None] == labels[None, :]
-    positive = same & ~torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    anchor, other = positive.nonzero(as_tuple=True)
+    if pairs is None:
+        positive = same & ~torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+        pairs = positive.nonzero(as_tuple=True)
+    anchor, other = pairs
     s_ap = similarity[anchor, other]                                   # (pairs,)
     s_an = similarity[anchor]                                          # (pairs, N)
     negative = ~same[anchor]
@@ -114,9 +138,7 @@ def triplet_semi_hard(embeddings: torch.Tensor, labels: torch.Tensor, margin: fl
     easiest = s_an.masked_fill(~negative, float("inf")).min(dim=1).values
     chosen = torch.where(below.any(dim=1), semi_hard, easiest)
     valid = negative.any(dim=1)
-    if not valid.any():
-        return similarity.sum() * 0.0
-    return F.relu(margin + chosen - s_ap)[valid].mean()
+    return _valid_mean(F.relu(margin + chosen - s_ap), valid)
 
 
 def asymmetric_proxy(embeddings: torch.Tensor, proxies: torch.Tensor, labels: torch.Tensor, *,

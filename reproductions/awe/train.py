@@ -35,12 +35,13 @@ from reproductions.awe.config import WEIGHT_DEFINING, AweConfig, add_awe_argumen
 from reproductions.awe.data import SpeakerSplit, WrittenWords, epoch_groups, split_by_speaker, written_words
 from reproductions.awe.evaluate import dtw_ap, embedding_ap
 from reproductions.awe.history import AweEpochRecord, AweHistory, SplitInfo, WrittenInfo
-from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, triplet_batch_hard,
+from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, positive_pairs, triplet_batch_hard,
                                      triplet_semi_hard)
 from reproductions.speech2vec.data import TrainingData, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
-from reproductions.speech2vec.train import (Progress, corpus_info, instance_labels, latest_checkpoint,
-                                            prepare_frame_store, save_instances)
+from reproductions.speech2vec.train import (DeviceSteps, Progress, corpus_info, instance_labels, latest_checkpoint,
+                                            load_optimizer_state, make_optimizer, prepare_frame_store, save_instances,
+                                            to_device)
 
 EVAL_SEED = 0          # the held-out pairs are the same every epoch
 
@@ -51,23 +52,21 @@ def make_model(cfg: AweConfig, device: torch.device, symbols: int = 0):
     model = AcousticWordEmbedder(n_mfcc=cfg.n_mfcc, embedding_dim=cfg.embedding_dim, layers=cfg.layers,
                                  dropout=cfg.dropout, symbols=symbols if cfg.loss == "proxy" else 0,
                                  symbol_dim=cfg.symbol_dim).to(device)
-    if cfg.optimizer == "sgd":
-        optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    else:
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    return model, optimizer
+    return model, make_optimizer(model, cfg.optimizer, cfg.lr, device)
 
 
-def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: AweConfig, history: AweHistory | None) -> None:
+def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: AweConfig, history: AweHistory | None,
+                    scaler_state=None) -> None:
     """Written beside the final name and renamed: a kill never leaves a half checkpoint."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "config": cfg.to_dict(), "history": history.to_json() if history else None}, tmp)
+                "config": cfg.to_dict(), "history": history.to_json() if history else None,
+                "scaler": scaler_state}, tmp)
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig):
+def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig, steps: DeviceSteps | None = None):
     """(epoch, history or None); refuses a checkpoint whose weight-defining settings differ."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     saved, current = state["config"], cfg.to_dict()
@@ -76,7 +75,9 @@ def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig):
         raise AuditError(f"cannot resume from {path}: the setting {changed[0]!r} differs from the saved run "
                          f"({saved.get(changed[0])!r} there).")
     model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    load_optimizer_state(optimizer, state["optimizer"])
+    if steps is not None:
+        steps.load_state_dict(state.get("scaler"))
     history = AweHistory.from_json(state["history"]) if state["history"] else None
     return int(state["epoch"]), history
 
@@ -93,44 +94,71 @@ class Batches:
         self.device = frames.device
         self.frames = frames
         self.lengths = torch.from_numpy(data.lengths)                     # on the CPU, for packing
+        self.word_index = data.word_index                                 # on the host, for planning
         self.labels = torch.from_numpy(data.word_index).to(self.device)
         self.written_ids = None if written is None else torch.from_numpy(written.ids).to(self.device)
         self.written_lengths = None if written is None else torch.from_numpy(written.lengths)
 
 
-def batch_loss(model, cfg: AweConfig, tensors: Batches, rows: np.ndarray) -> torch.Tensor:
-    index = torch.from_numpy(rows)
-    lengths = tensors.lengths[index]
-    device_index = index.to(tensors.device)
-    embeddings = model.embed(tensors.frames[device_index, :int(lengths.max())], lengths)
-    labels = tensors.labels[device_index]
+def batch_indices(cfg: AweConfig, tensors: Batches, rows: np.ndarray) -> list[np.ndarray]:
+    """What a step indexes, planned on the host: the rows; for semi-hard mining the positive pairs;
+    for the proxy loss the batch's words and each token's place among them."""
     if cfg.loss == "triplet":
-        mine = triplet_batch_hard if cfg.mining == "batch-hard" else triplet_semi_hard
-        return mine(embeddings, labels, cfg.margin)
-    words, inverse = torch.unique(labels, return_inverse=True)
-    symbol_lengths = tensors.written_lengths[words.cpu()]
+        if cfg.mining == "semi-hard":
+            return [rows, *positive_pairs(tensors.word_index[rows])]
+        return [rows]
+    words, inverse = np.unique(tensors.word_index[rows], return_inverse=True)
+    return [rows, words, inverse.reshape(-1)]
+
+
+def batch_loss(model, cfg: AweConfig, tensors: Batches, rows: np.ndarray, indices=None) -> torch.Tensor:
+    """The loss of one batch (``rows``: token indices). ``indices``: :func:`batch_indices` already on the
+    device (the epoch loop copies a whole epoch's at once); by default copied here."""
+    if indices is None:
+        indices = to_device(batch_indices(cfg, tensors, rows), tensors.device)
+    index = indices[0]
+    lengths = tensors.lengths[torch.from_numpy(rows)]
+    embeddings = model.embed(tensors.frames[index, :int(lengths.max())], lengths)
+    labels = tensors.labels[index]
+    if cfg.loss == "triplet":
+        if cfg.mining == "batch-hard":
+            return triplet_batch_hard(embeddings, labels, cfg.margin)
+        return triplet_semi_hard(embeddings, labels, cfg.margin, pairs=(indices[1], indices[2]))
+    words, inverse = indices[1], indices[2]
+    symbol_lengths = tensors.written_lengths[torch.from_numpy(np.unique(tensors.word_index[rows]))]
     proxies = model.proxies(tensors.written_ids[words, :int(symbol_lengths.max())], symbol_lengths)
     return asymmetric_proxy(embeddings, proxies, inverse, alpha=cfg.alpha, beta=cfg.beta, margin=cfg.proxy_margin)
 
 
 def train_epoch(model, optimizer, cfg: AweConfig, tensors: Batches, data: TrainingData, split: SpeakerSplit,
-                epoch: int) -> tuple[float, int, float]:
-    """(mean loss per token, tokens, seconds)."""
+                epoch: int, steps: DeviceSteps | None = None) -> tuple[float, int, float]:
+    """(mean loss per token, tokens, seconds).
+
+    The batch loop never waits for the device: each batch is planned on the host (rows longest
+    first, so packing needs no sort; pairs or words for the loss), the whole epoch's indices reach
+    the device in one copy, and the loss is summed there and read once, after the loop. On CUDA the
+    steps run in float16 autocast with a gradient scaler (:class:`DeviceSteps`).
+    """
+    steps = steps or DeviceSteps(tensors.device)
     batches = epoch_groups(data.word_index, np.flatnonzero(split.train), per_word=cfg.per_word,
                            batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch)
+    # The losses are means over the batch: the order of its tokens changes nothing but the packing.
+    batches = [rows[np.argsort(-data.lengths[rows], kind="stable")] for rows in batches]
+    planned = [batch_indices(cfg, tensors, rows) for rows in batches]
+    per_batch = len(planned[0]) if planned else 0
+    on_device = to_device([a for arrays in planned for a in arrays], tensors.device)
     torch.manual_seed(cfg.seed * 100_003 + epoch)      # dropout draws depend on (seed, epoch) only
     model.train()
     loss_sum = torch.zeros((), dtype=torch.float64, device=tensors.device)
     tokens = 0
     started = time.perf_counter()
-    for rows in batches:
-        loss = batch_loss(model, cfg, tensors, rows)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    for number, rows in enumerate(batches):
+        with steps.autocast():
+            loss = batch_loss(model, cfg, tensors, rows, on_device[number * per_batch:(number + 1) * per_batch])
+        steps.step(loss, optimizer)
         loss_sum += loss.detach().double() * len(rows)     # stays on the device: no host sync per batch
         tokens += len(rows)
-    total = float(loss_sum)
+    total = float(loss_sum)                                # the epoch's one read-back
     return total / max(tokens, 1), tokens, time.perf_counter() - started
 
 
@@ -221,12 +249,13 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
     frames = torch.from_numpy(data.frames).to(device)
     model, optimizer = make_model(cfg, device, len(written.symbols) if written else 0)
     tensors = Batches(data, frames, written)
+    steps = DeviceSteps(device)
     written_info = WrittenInfo(written.kind, len(written.symbols), written.spelt) if written else None
     records: list[AweEpochRecord] = []
     baseline, done = None, -1
     checkpoint = latest_checkpoint(out) if resume else None
     if checkpoint is not None:
-        done, saved = load_checkpoint(checkpoint, model, optimizer, cfg)
+        done, saved = load_checkpoint(checkpoint, model, optimizer, cfg, steps)
         if saved is not None:
             records, baseline = list(saved.epochs[:done + 1]), saved.dtw_baseline
         log(f"resuming after epoch {done} from {checkpoint}")
@@ -243,12 +272,12 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
             log(f"MFCC-DTW baseline on the held-out tokens ({baseline.pairs_scored:,} pairs, "
                 f"{time.perf_counter() - started:.1f} s): SW AP {baseline.sw_ap:.4f}, SWDP AP {baseline.swdp_ap:.4f}")
         records.append(evaluate_epoch(model, data, frames, split, out, 0, cfg, float("nan"), 0, 0.0))
-        _write_history(out, history(), model, optimizer, 0, cfg, log)
+        _write_history(out, history(), model, optimizer, 0, cfg, log, steps)
         done = 0
     for epoch in range(done + 1, cfg.epochs + 1):
-        loss, tokens, seconds = train_epoch(model, optimizer, cfg, tensors, data, split, epoch)
+        loss, tokens, seconds = train_epoch(model, optimizer, cfg, tensors, data, split, epoch, steps)
         records.append(evaluate_epoch(model, data, frames, split, out, epoch, cfg, loss, tokens, seconds))
-        _write_history(out, history(), model, optimizer, epoch, cfg, log)
+        _write_history(out, history(), model, optimizer, epoch, cfg, log, steps)
     result = history()
     _finish(out, model, data, frames, cfg, records, tensors)
     return result
@@ -271,8 +300,10 @@ def _check_out(out: Path, resume: bool) -> None:
         raise AuditError(f"{out} has no checkpoint to resume from.")
 
 
-def _write_history(out: Path, history: AweHistory, model, optimizer, epoch: int, cfg: AweConfig, log) -> None:
-    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, history)
+def _write_history(out: Path, history: AweHistory, model, optimizer, epoch: int, cfg: AweConfig, log,
+                   steps: DeviceSteps | None = None) -> None:
+    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, history,
+                    steps.state_dict() if steps else None)
     write_json_atomic(out / "history.json", history)
     tmp = out / ".history.csv.part"
     tmp.write_text(history.csv_text(), encoding="utf-8")

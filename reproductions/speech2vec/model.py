@@ -13,6 +13,7 @@ target frames left out (the fix the reality-check paper describes).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -38,7 +39,9 @@ class Speech2Vec(nn.Module):
             # nothing but costs a sort and a scatter, so run the LSTM on the tensor directly.
             outputs, (hidden, cell) = self.encoder(frames)
         else:
-            packed = pack_padded_sequence(frames, lengths, batch_first=True, enforce_sorted=False)
+            # Already longest first (the trainer's batches): no sort, and no index copied to the device.
+            ordered = bool(np.all(np.diff(lengths.numpy()) <= 0))      # host lengths
+            packed = pack_padded_sequence(frames, lengths, batch_first=True, enforce_sorted=ordered)
             outputs, (hidden, cell) = self.encoder(packed)
             outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=frames.shape[1])
         return outputs, torch.cat([hidden[0], hidden[1]], dim=1), torch.cat([cell[0], cell[1]], dim=1)
@@ -59,12 +62,19 @@ class Speech2Vec(nn.Module):
         context = torch.softmax(scores, dim=-1) @ encoder_outputs
         return self.output(torch.tanh(self.combine(torch.cat([context, decoder_outputs], dim=-1))))
 
-    def forward(self, source, source_lengths, target, target_lengths) -> torch.Tensor:
-        """Mean squared error per valid target coefficient (a scalar)."""
+    def forward(self, source, source_lengths, target, target_lengths, device_lengths=None) -> torch.Tensor:
+        """Mean squared error per valid target coefficient (a scalar).
+
+        ``source_lengths`` and ``target_lengths`` on the CPU (packing reads them there);
+        ``device_lengths``, the same two already on the model's device (the trainer gathers them
+        there), spares a host-to-device copy per batch.
+        """
+        if device_lengths is None:
+            device_lengths = (source_lengths.to(source.device), target_lengths.to(target.device))
         encoder_outputs, hidden, cell = self.encode(source, source_lengths)
         decoder_outputs, _ = self.decoder(self.decoder_inputs(target), (hidden[None], cell[None]))
-        predicted = self.attend(decoder_outputs, encoder_outputs, source_lengths.to(source.device))
-        return masked_mse(predicted, target, target_lengths.to(target.device))
+        predicted = self.attend(decoder_outputs, encoder_outputs, device_lengths[0])
+        return masked_mse(predicted, target, device_lengths[1])
 
 
 def masked_mse(predicted: torch.Tensor, target: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

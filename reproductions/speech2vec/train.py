@@ -16,6 +16,7 @@ evaluates and writes every file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -103,20 +104,72 @@ def corpus_info(cfg: TrainConfig, store: FrameStore, data: TrainingData, store_p
 def make_model(cfg: TrainConfig, device: torch.device) -> tuple[Speech2Vec, torch.optim.Optimizer]:
     torch.manual_seed(cfg.seed)
     model = Speech2Vec(n_mfcc=cfg.n_mfcc, embedding_dim=cfg.embedding_dim).to(device)
-    if cfg.optimizer == "sgd":
-        optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    else:
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    return model, optimizer
+    return model, make_optimizer(model, cfg.optimizer, cfg.lr, device)
+
+
+def make_optimizer(model, name: str, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    """Adam or SGD; on CUDA the fused kernels, whose step takes the gradient scaler's inf check on the device."""
+    fused = {"fused": True} if device.type == "cuda" else {}
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, **fused)
+    return torch.optim.Adam(model.parameters(), lr=lr, **fused)
+
+
+class DeviceSteps:
+    """The optimiser step, with mixed precision on CUDA and no host synchronisation per batch.
+
+    On CUDA: float16 autocast and a gradient scaler whose inf check and unscaling stay on the device
+    (the fused optimiser takes them; the plain ``GradScaler.step`` would read ``found_inf`` back every
+    batch). Elsewhere: float32, ``backward`` and ``step``. The scaler's state goes into checkpoints so
+    that a resumed CUDA run continues with the same scale.
+    """
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.scaler = torch.amp.GradScaler("cuda") if device.type == "cuda" else None
+
+    def autocast(self):
+        if self.scaler is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=torch.float16)
+
+    def step(self, loss: torch.Tensor, optimizer) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def state_dict(self):
+        return None if self.scaler is None else self.scaler.state_dict()
+
+    def load_state_dict(self, state) -> None:
+        if self.scaler is not None and state:
+            self.scaler.load_state_dict(state)
+
+
+def to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:
+    """Index arrays as tensors on ``device``: on CUDA one pinned, non-blocking copy for all of them (an
+    epoch's batches), so that no batch waits for a transfer; on the CPU the arrays themselves."""
+    if device.type != "cuda":
+        return [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
+    if not arrays:
+        return []
+    flat = torch.from_numpy(np.concatenate(arrays)).pin_memory().to(device, non_blocking=True)
+    return list(torch.split(flat, [len(a) for a in arrays]))
 
 
 def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: TrainConfig,
-                    history: TrainingHistory | None) -> None:
+                    history: TrainingHistory | None, scaler_state=None) -> None:
     """Write next to the final name and rename: a kill never leaves a half checkpoint."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "config": cfg.to_dict(), "history": history.to_json() if history else None}, tmp)
+                "config": cfg.to_dict(), "history": history.to_json() if history else None,
+                "scaler": scaler_state}, tmp)
     os.replace(tmp, path)
 
 
@@ -125,7 +178,7 @@ def latest_checkpoint(out: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def load_checkpoint(path: Path, model, optimizer, cfg: TrainConfig):
+def load_checkpoint(path: Path, model, optimizer, cfg: TrainConfig, steps: "DeviceSteps | None" = None):
     state = torch.load(path, map_location="cpu", weights_only=True)
     saved = state["config"]
     changed = [k for k in WEIGHT_DEFINING if _comparable(saved.get(k)) != _comparable(cfg.to_dict()[k])]
@@ -133,9 +186,19 @@ def load_checkpoint(path: Path, model, optimizer, cfg: TrainConfig):
         raise AuditError(f"cannot resume from {path}: the setting {changed[0]!r} differs from the saved run "
                          f"({saved.get(changed[0])!r} there).")
     model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    load_optimizer_state(optimizer, state["optimizer"])
+    if steps is not None:
+        steps.load_state_dict(state.get("scaler"))
     records = list(TrainingHistory.from_json(state["history"]).epochs) if state["history"] else []
     return int(state["epoch"]), records
+
+
+def load_optimizer_state(optimizer, state) -> None:
+    """The saved moments and steps; the kernel choice (fused on CUDA) stays this device's."""
+    kernels = [(group.get("fused"), group.get("foreach")) for group in optimizer.param_groups]
+    optimizer.load_state_dict(state)
+    for group, (fused, foreach) in zip(optimizer.param_groups, kernels):
+        group["fused"], group["foreach"] = fused, foreach
 
 
 def _comparable(value):
@@ -144,38 +207,48 @@ def _comparable(value):
 
 # ------------------------------------------------------------------------------ one epoch
 def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg: TrainConfig, epoch: int,
-                procs: Processes, progress: "Progress | None") -> tuple[float, int, float]:
-    """(mean loss, pairs trained, seconds) over all processes."""
+                procs: Processes, progress: "Progress | None", steps: DeviceSteps | None = None
+                ) -> tuple[float, int, float]:
+    """(mean loss, pairs trained, seconds) over all processes.
+
+    Nothing in the batch loop waits for the device: the epoch's row indices reach it in one copy,
+    word lengths for packing are read on the host, those for the masks gathered on the device, and
+    the loss is summed on the device and read once, after the loop.
+    """
+    steps = steps or DeviceSteps(frames.device)
     centres, contexts = epoch_pairs(data, window=cfg.window, subsample=cfg.subsample, seed=cfg.seed, epoch=epoch)
     batches = epoch_batches(data, centres, contexts, batch_size=cfg.batch_size, seed=cfg.seed, epoch=epoch,
                             bucket_by_length=cfg.bucket_by_length)
     # Every process takes its slice of each global batch; a batch smaller than the number of
     # processes is skipped everywhere so that all processes take the same number of steps.
     batches = [np.array_split(b, procs.world)[procs.rank] for b in batches if len(b) >= procs.world]
-    lengths_cpu = torch.from_numpy(data.lengths)
+    # Longest source word first in each batch: the encoder packs it without sorting on the device
+    # (the loss is a mean over the batch, so the order within it changes nothing).
+    batches = [b[np.argsort(-data.lengths[centres[b]], kind="stable")] for b in batches]
     device = frames.device
+    sources = to_device([centres[b] for b in batches] + [contexts[b] for b in batches], device)
+    lengths_device = torch.from_numpy(data.lengths).to(device)
     model.train()
     # The loss is summed on the device: reading it back every batch would wait for the GPU.
     loss_sum, pair_count = torch.zeros((), dtype=torch.float64, device=device), 0
     started = time.perf_counter()
     for number, batch in enumerate(batches, start=1):
-        source_rows, target_rows = centres[batch], contexts[batch]
-        source_lengths = lengths_cpu[torch.from_numpy(source_rows)]
-        target_lengths = lengths_cpu[torch.from_numpy(target_rows)]
-        source = frames[torch.from_numpy(source_rows).to(device), :int(source_lengths.max())]
-        target = frames[torch.from_numpy(target_rows).to(device), :int(target_lengths.max())]
-        loss = model(source, source_lengths, target, target_lengths)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        source_rows, target_rows = sources[number - 1], sources[len(batches) + number - 1]
+        source_lengths = torch.from_numpy(data.lengths[centres[batch]])
+        target_lengths = torch.from_numpy(data.lengths[contexts[batch]])
+        source = frames[source_rows, :int(source_lengths.max())]
+        target = frames[target_rows, :int(target_lengths.max())]
+        with steps.autocast():
+            loss = model(source, source_lengths, target, target_lengths,
+                         device_lengths=(lengths_device[source_rows], lengths_device[target_rows]))
+        steps.step(loss, optimizer)
         loss_sum += loss.detach().double() * len(batch)
         pair_count += len(batch)
         if progress:
             progress.update(epoch, number, len(batches), pair_count * procs.world, time.perf_counter() - started)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    total = float(loss_sum)                     # the one read-back of the epoch (waits for the device)
     seconds = time.perf_counter() - started
-    loss_sum, pair_count = procs.sum([float(loss_sum), float(pair_count)])
+    loss_sum, pair_count = procs.sum([total, float(pair_count)])
     return loss_sum / max(pair_count, 1), int(pair_count), seconds
 
 
@@ -329,11 +402,12 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
         f"{info.speakers} speakers; device {device}, {procs.world} process(es)")
     frames = torch.from_numpy(data.frames).to(device)
     model, optimizer = make_model(cfg, device)
+    steps = DeviceSteps(device)
     records: list[EpochRecord] = []
     done = -1
     checkpoint = latest_checkpoint(out) if resume else None
     if checkpoint is not None:
-        done, records = load_checkpoint(checkpoint, model, optimizer, cfg)
+        done, records = load_checkpoint(checkpoint, model, optimizer, cfg, steps)
         records = records[:done + 1]
         log(f"resuming after epoch {done} from {checkpoint}")
     trained = _wrap(model, procs, device)
@@ -343,14 +417,14 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     if done < 0:
         if procs.main:
             records.append(evaluate_epoch(model, data, frames, out, 0, cfg, benchmark_dir, float("nan"), 0, 0.0))
-            history = _write_history(out, cfg, info, procs, records, model, optimizer, 0, log)
+            history = _write_history(out, cfg, info, procs, records, model, optimizer, 0, log, steps)
         done = 0
         procs.barrier()
     for epoch in range(done + 1, cfg.epochs + 1):
-        loss, pairs, seconds = train_epoch(trained, optimizer, data, frames, cfg, epoch, procs, progress)
+        loss, pairs, seconds = train_epoch(trained, optimizer, data, frames, cfg, epoch, procs, progress, steps)
         if procs.main:
             records.append(evaluate_epoch(model, data, frames, out, epoch, cfg, benchmark_dir, loss, pairs, seconds))
-            history = _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log)
+            history = _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log, steps)
         procs.barrier()
     if procs.main:
         if history is None:
@@ -388,9 +462,10 @@ def _history(cfg, info, procs, records) -> TrainingHistory:
                            world_size=procs.world, epochs=tuple(records), date=today())
 
 
-def _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log) -> TrainingHistory:
+def _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log, steps=None) -> TrainingHistory:
     history = _history(cfg, info, procs, records)
-    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, history)
+    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", model, optimizer, epoch, cfg, history,
+                    steps.state_dict() if steps else None)
     write_json_atomic(out / "history.json", history)
     tmp = out / ".history.csv.part"
     tmp.write_text(history.csv_text(), encoding="utf-8")
