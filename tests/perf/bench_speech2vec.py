@@ -17,8 +17,11 @@ alternating rounds:
 Word lengths come from ``--store`` (e.g. the embedded corpus's frame store), else are drawn
 around the reality-check paper's mean of 10 frames. Each figure is pairs per second of wall
 time and of this process's CPU time: on a shared machine the CPU-time figure of a one-thread
-run is what the code costs, the wall figure what the load left. Goals (issue 19): epoch >= 2x
-the reference and >= 0.8x the kernel at the same thread count (GPU: kernel >= 10x reference).
+run is what the code costs, the wall figure what the load left. Goals (issue 19): kernel >= 2.5x
+the reference (GPU: 10x); with ``--store``, epoch >= 2x the reference and >= 0.8x the kernel at
+the same thread count, judged on CPU time on the CPU (wall time on CUDA). Exit status 1 when a goal
+is missed. With ``--store`` and a CUDA device present (``--device cpu``), one more line gives a
+GPU epoch's pairs/s; without one it says so.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
 from reproductions.speech2vec.data import TrainingData, epoch_batches  # noqa: E402
 from reproductions.speech2vec.model import Speech2Vec, masked_mse  # noqa: E402
+
+EPOCH_REFERENCE_GOAL, EPOCH_KERNEL_GOAL = 2.0, 0.8
 
 
 def reference_loss(model: Speech2Vec, source, source_lengths, target, target_lengths):
@@ -122,6 +127,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, as the trainer; "
                                                                "0 = torch's choice)")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("bench_speech2vec: --device cuda was asked for but torch sees no CUDA device.", file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -187,18 +195,43 @@ def main() -> int:
                   f"{pairs / clock.cpu:9,.0f} pairs/s CPU ({clock.cpu:6.2f} s)", flush=True)
     for name, rate in best.items():
         print(f"best: {name:40s} {rate['wall']:9,.0f} pairs/s wall {rate['cpu']:9,.0f} pairs/s CPU")
+    judged = "cpu" if device.type == "cpu" else "wall"
+    epoch_met = True
     for clock in ("wall", "cpu") if device.type == "cpu" else ("wall",):
         base = best[reference][clock]
         for name, rate in best.items():
             print(f"ratio ({clock}) {name:40s} {rate[clock] / base:5.2f}x reference")
         if args.store:
             epoch, step_rate = best[epoch_name][clock], best[kernel][clock]
-            print(f"ratio ({clock}) epoch / kernel {epoch / step_rate:5.2f}x (goal >= 0.8); epoch / reference "
-                  f"{epoch / base:5.2f}x (goal >= 2)")
+            print(f"ratio ({clock}) epoch / kernel {epoch / step_rate:5.2f}x (goal >= {EPOCH_KERNEL_GOAL}); epoch / "
+                  f"reference {epoch / base:5.2f}x (goal >= {EPOCH_REFERENCE_GOAL})")
+            if clock == judged:
+                epoch_met = epoch / step_rate >= EPOCH_KERNEL_GOAL and epoch / base >= EPOCH_REFERENCE_GOAL
     goal = 10.0 if device.type == "cuda" else 2.5
     ratio = best[kernel]["wall"] / best[reference]["wall"]
     print(f"kernel goal >= {goal}x reference: {'met' if ratio >= goal else 'NOT met'} ({ratio:.2f}x wall)")
-    return 0 if ratio >= goal else 1   # exit status 1: the goal is missed
+    if args.store:
+        print(f"epoch goals ({judged} time): {'met' if epoch_met else 'NOT met'}")
+        line = gpu_line(args)
+        if line:
+            print(line)
+    return 0 if ratio >= goal and epoch_met else 1   # exit status 1: a goal is missed
+
+
+def gpu_line(args) -> str:
+    """A GPU epoch's pairs/s when a CUDA device is present (the bench itself on the CPU)."""
+    if args.device == "cuda":
+        return ""
+    if not torch.cuda.is_available():
+        return ("GPU: no GPU here (torch sees no CUDA device); the CUDA path (float16 autocast, no host sync per "
+                "batch) is not measured by this run")
+    run = epoch_runner(args, torch.device("cuda"))
+    run()                                   # warm-up (cuDNN plans, allocator)
+    rates = []
+    for _ in range(2):
+        pairs, clock = run()
+        rates.append(pairs / clock.loop_wall)
+    return f"GPU ({torch.cuda.get_device_name()}): epoch {max(rates):,.0f} pairs/s wall (best of 2 after a warm-up)"
 
 
 if __name__ == "__main__":
