@@ -46,6 +46,7 @@ from audit.checks.acoustic import audit_instances, load_instances
 from audit.checks.findings import ROLES, EmbeddingEvidence, FindingsResult, findings
 from audit.checks.info import describe
 from audit.checks.mds import instance_mds
+from audit.checks.provenance.run import ReferenceSetup   # light: no scipy or gensim until references are built
 from audit.checks.vocab import provenance as vocabulary_provenance
 from audit.core.claims import ClaimsFile
 from audit.core.errors import AuditError
@@ -70,7 +71,6 @@ MDS_HOMOPHONES = (("ate", "eight"), ("meat", "meet"), ("sea", "see"), ("know", "
                   ("peace", "piece"), ("made", "maid"), ("steal", "steel"), ("whine", "wine"), ("hail", "hale"))
 MDS_DIFFERENT = (("need", "thus"), ("time", "people"), ("first", "little"), ("said", "would"))
 MDS_PANELS_PER_LABEL = 2
-REFERENCE_SEEDS = 3
 
 
 # ------------------------------------------------------------------------------ inputs and options
@@ -82,7 +82,8 @@ class AuditOptions:
     data_dir: str | None = None          # benchmark files (None: the default lookup)
     corpus_root: str | None = None       # a corpus in LibriSpeech layout (vocabulary, provenance)
     pairs: str = "paper-307"             # homophone pair source
-    provenance: bool = False             # train reference text models on corpus_root and judge
+    provenance: bool = False             # train reference models on corpus_root and judge (as `audit provenance`)
+    references: ReferenceSetup = ReferenceSetup()   # which: the recipe grid, non-text families, speech runs
     seed: int = 0
     title: str | None = None
     load: Mapping[str, Any] = field(default_factory=dict)
@@ -95,6 +96,8 @@ class AuditOptions:
                     "corpus root": self.corpus_root or "(none)"}
         if self.claims is not None:
             recorded["claims"] = f"{self.claims.path} (sha256 {self.claims.sha256[:12]})"
+        if self.provenance:
+            recorded["provenance references"] = self.references.describe()
         if self.roles:
             recorded["roles"] = ", ".join(f"{name}={role}" for name, role in self.roles.items())
         return recorded
@@ -168,21 +171,33 @@ class RunContext:
         return self._once("corpus counts", lambda: LibriSpeechCorpus(self.options.corpus_root).count(
             cache_dir=self.options.load.get("cache_dir")))
 
-    def text_references(self, dim: int):
-        """Reference text models depend only on the corpus and the dimension: trained once per dimension."""
+    def provenance_corpus(self):
+        """The transcripts the reference models train on (:func:`audit.checks.provenance.run.read_corpus`)."""
         # imported when asked for: scipy.stats (~0.5 s) and gensim, which no other check needs
-        from audit.checks.provenance.reference_models import (TextModelConfig, read_transcripts, reference_seeds,
-                                                              text_references)
+        from audit.checks.provenance.run import read_corpus
 
-        def train():
-            sentences, corpus = read_transcripts(self.options.corpus_root)
-            config = TextModelConfig(dim=dim)
-            seeds = reference_seeds(REFERENCE_SEEDS)
-            self.progress(f"  training {len(seeds)} reference text models ({dim}-d) on "
+        return self._once("provenance corpus", lambda: read_corpus(self.options.corpus_root,
+                                                                   self.options.references))
+
+    def provenance_references(self, dim: int):
+        """The reference families depend only on the corpus and the dimension: built once per dimension
+        (trained, or read from the cache under the data dir), as `audit provenance` builds them."""
+        from audit.checks.provenance.run import references
+
+        def build():
+            self.progress(f"  reference models ({dim}-d, {self.options.references.describe()}) on "
                           f"{self.options.corpus_root} ...")
-            return (text_references(sentences, config, seeds),
-                    dataclasses.replace(corpus, min_count=config.min_count), {**config.to_dict(), "seeds": seeds})
-        return self._once(("text references", dim), train)
+            return references(self.provenance_corpus(), dim, self.options.references,
+                              progress=lambda message: self.progress(f"  {message}"))
+        return self._once(("provenance references", dim), build)
+
+    def speech_references(self):
+        """The speech reproductions given as references (read once; none unless asked for)."""
+        from audit.checks.provenance.run import speech_family
+
+        load = self.options.load
+        return self._once("speech references", lambda: speech_family(
+            self.options.references, {key: load[key] for key in ("case", "duplicates", "nonfinite") if key in load}))
 
 
 # ------------------------------------------------------------------------------ the checks
@@ -256,19 +271,27 @@ class VocabularyCheck(Check):
 
 
 class ModelProvenanceCheck(Check):
+    """The same references and decision as `audit provenance` (:mod:`audit.checks.provenance.run`):
+    the text family over the recipe grid against the token-shuffled, random and (when given) speech
+    families, with the comparison and the closest recipe in the result."""
+
     kind = "provenance"
     result_module = "audit.checks.provenance.resemblance"
+    skip_on_error = True          # malformed transcripts under --corpus-root, too few shared words: skipped, with why
 
     def applies(self, subject, context):
         return None if context.options.provenance else "not asked for (--provenance with --corpus-root)"
 
     def run(self, subject, context, earlier):
         # imported when asked for: it imports scipy.stats (~0.5 s), which no other check needs
-        from audit.checks.provenance.resemblance import ResemblanceParams, judge
+        from audit.checks.provenance.resemblance import ResemblanceParams
+        from audit.checks.provenance.run import check_vocabulary, decide
 
-        references, corpus, text_model = context.text_references(subject.vectors.dim)
-        result = judge(subject.vectors, {"text": references, "speech": []},
-                       params=ResemblanceParams(seed=context.options.seed), corpus=corpus, text_model=text_model)
+        setup, params = context.options.references, ResemblanceParams(seed=context.options.seed)
+        corpus = context.provenance_corpus()
+        check_vocabulary(subject.vectors, corpus, setup, params)     # before any training
+        result = decide(subject.vectors, corpus, context.provenance_references(subject.vectors.dim),
+                        context.speech_references(), setup, params)
         return _named(result, subject.name)
 
 
@@ -390,16 +413,23 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
     check_claims(options.claims, names)
     if options.provenance and not options.corpus_root:
         raise AuditError("model provenance needs a corpus root to train the reference text models on.")
+    if options.references.data_dir is None and options.data_dir:   # the run's data dir keeps the reference cache
+        options = dataclasses.replace(options, references=dataclasses.replace(options.references,
+                                                                              data_dir=options.data_dir))
     _check_order(checks)
     out = Path(out)
-    check_output_folder(out, inputs=paths)
+    inputs = [*paths, *(options.references.speech if options.provenance else ())]
+    check_output_folder(out, inputs=inputs)
     context = RunContext(options, progress)
+    if options.provenance:
+        options.references.check()      # the user's recipes and speech folders: refused before any work
+        context.speech_references()
     audits = []
     for path, name in zip(paths, names):
         progress(f"auditing {name} ...")
         subject = Subject(vectors=load_embedding(path, **options.load), path=Path(path), name=name)
         audits.append(audit_embedding(subject, context, checks))
-    return write_run(out, audits, options, inputs=paths)
+    return write_run(out, audits, options, inputs=inputs)
 
 
 def audit_embedding(subject: Subject, context: RunContext, checks: Sequence[Check] = CHECKS) -> EmbeddingAudit:

@@ -187,7 +187,7 @@ def test_cli_reuses_the_cache_shows_the_comparison_and_round_trips(wiki, run_cli
     assert code == 0, err
     result = load_result(base / "sg-w3.json")
     assert result.verdict == "text-like" and result.result_version == 2
-    assert (result.timings.trained, result.timings.cached) == (0, len(TEST_RECIPES) + 3)   # the fixture's models
+    assert (result.timings.trained, result.timings.cached) == (0, len(TEST_RECIPES) + 4)   # the fixture's models (3 + fastText shuffled)
     assert [f.family for f in result.families] == ["text", "shuffled-text", "random"]
     assert [r["label"] for r in result.recipes] == [Recipe.parse(r).label for r in TEST_RECIPES]
     for block in ("contests", "audited vs each text reference", "closest text recipe:", "timings:", "verdict: text-like"):

@@ -19,13 +19,22 @@ def register(sub) -> None:
     parser.add_argument("vectors", metavar="VECTORS", nargs="+", help="embedding files (side by side when several)")
     parser.add_argument("--names", nargs="+", metavar="NAME", help="a display name per embedding")
     parser.add_argument("--out", required=True, metavar="DIR", help="report folder (created or replaced)")
-    parser.add_argument("--data-dir", metavar="DIR", help="folder with the benchmark files")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder with the benchmark files (and the cache of provenance reference models)")
     parser.add_argument("--corpus-root", metavar="DIR", help="a corpus in LibriSpeech layout, for vocabulary provenance")
     parser.add_argument("--pairs", default="paper-307", metavar="SOURCE",
                         help="homophone pairs: paper-307 (default), cmudict or a TSV file")
     parser.add_argument("--provenance", action="store_true",
-                        help="also train text reference models on --corpus-root (3 seeds) and judge whether each "
-                             "embedding resembles them; takes minutes on real LibriSpeech")
+                        help="also judge whether each embedding resembles text models or not, as `audit provenance` "
+                             "does: reference models trained on --corpus-root over a grid of recipes, against models "
+                             "of the token-shuffled corpus, random embeddings and --speech runs; references are "
+                             "cached under the data dir; minutes on real LibriSpeech")
+    parser.add_argument("--recipes", nargs="+", metavar="RECIPE",
+                        help="with --provenance: text reference recipes instead of the default grid (as in "
+                             "`audit provenance`, e.g. 'arch=cbow,window=8')")
+    parser.add_argument("--speech", nargs="+", action="extend", metavar="DIR",
+                        help="with --provenance: speech reproduction output folders (their vectors.txt) as a "
+                             "reference family; two or more")
     parser.add_argument("--seed", type=int, default=0, help="seed for random pairs and MDS (default 0)")
     parser.add_argument("--claims", metavar="FILE",
                         help="what a paper or release claims about each embedding (TOML or JSON, by display name); "
@@ -51,7 +60,7 @@ def load_options(args) -> dict:
 
 def run(args) -> int:
     # imported here: the pipeline imports every check, which no other command needs at startup
-    from audit.pipeline import AuditOptions, run_all
+    from audit.pipeline import AuditOptions, ReferenceSetup, run_all
     from audit.core.claims import load_claims
 
     if args.names is not None and len(args.names) != len(args.vectors):
@@ -61,10 +70,13 @@ def run(args) -> int:
         raise AuditError("each embedding needs a distinct name; pass --names.")
     if args.provenance and not args.corpus_root:
         raise AuditError("--provenance needs --corpus-root, the corpus to train the reference text models on.")
+    if (args.recipes or args.speech) and not args.provenance:
+        raise AuditError("--recipes and --speech set the references of model provenance; add --provenance.")
     claims = load_claims(args.claims) if args.claims else None
+    references = ReferenceSetup(recipes=tuple(args.recipes or ()), speech=tuple(args.speech or ()))
     options = AuditOptions(data_dir=args.data_dir, corpus_root=args.corpus_root, pairs=args.pairs,
                            provenance=args.provenance, seed=args.seed, title=args.title, load=load_options(args),
-                           claims=claims, roles=parse_roles(args.roles or ()))
+                           claims=claims, roles=parse_roles(args.roles or ()), references=references)
     outcome = run_all(args.vectors, args.out, options, names=names)
     print_outcome(outcome)
     write_json(args, outcome.manifest)     # --json: the run manifest (kind audit-run)

@@ -53,58 +53,23 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import dataclasses
-    import time
-    from collections import Counter
-
-    from audit.checks.provenance.reference_models import (DEFAULT_RECIPES, Recipe, build_references, cache_folder,
-                                                          read_transcripts, speech_references)
-    from audit.checks.provenance.resemblance import ResemblanceParams, TimingInfo, check_shared_count, judge
+    from audit.checks.provenance.resemblance import ResemblanceParams
+    from audit.checks.provenance.run import ReferenceSetup, model_provenance
 
     if args.knn_queries < 0:
         raise AuditError("--knn-queries must be 0 (every word) or a positive number.")
-    if args.min_count < 1:
-        raise AuditError("--min-count must be at least 1.")
-    if args.workers < 0:
-        raise AuditError("--workers must be 0 (every CPU) or a positive number.")
     params = ResemblanceParams(k=args.k, knn_queries=args.knn_queries or None, rsa_words=args.rsa_words,
                                seed=args.seed, tolerance=args.tolerance)
     params.check()
-    recipes = [Recipe.parse(text) for text in args.recipes] if args.recipes else list(DEFAULT_RECIPES)
-    if len(recipes) < 2:
-        raise AuditError("give two or more --recipes so that the text family has a spread.")
-    if not 0 <= args.shuffled <= len(recipes) or args.shuffled == 1:
-        raise AuditError(f"--shuffled must be 0 or 2..{len(recipes)} (it reuses the first N recipes).")
-    if args.random < 0 or args.random == 1:
-        raise AuditError("--random must be 0 or at least 2.")
-    if args.speech and len(args.speech) == 1:
-        raise AuditError("give two or more --speech folders (different seeds) so that they have a band.")
+    setup = ReferenceSetup(recipes=tuple(args.recipes or ()), min_count=args.min_count, shuffled=args.shuffled,
+                           random=args.random, speech=tuple(args.speech or ()),
+                           subsets=tuple(args.subsets) if args.subsets else None, cache=not args.no_cache,
+                           data_dir=args.data_dir, workers=args.workers)
+    setup.check()
     audited = load_vectors(args, args.vectors)
-    speech = speech_references(args.speech or [], case="lower" if args.lowercase else "keep",
-                               duplicates=args.duplicates, nonfinite=args.nonfinite)
-    start = time.perf_counter()
-    sentences, corpus = read_transcripts(args.corpus_root, args.subsets)
-    read_s = time.perf_counter() - start
-    corpus = dataclasses.replace(corpus, min_count=args.min_count)
-    # before any training: the references' vocabulary (words of the corpus at --min-count) must meet
-    # the audited embedding's
-    counts = Counter(word for sentence in sentences for word in sentence)
-    usable = {word for word, ok in zip(audited.words, audited.valid) if ok}
-    check_shared_count(sum(1 for word, n in counts.items() if n >= args.min_count and word in usable), params)
-    references = build_references(sentences, dim=audited.dim, min_count=args.min_count, recipes=recipes,
-                                  shuffled=args.shuffled, random=args.random,
-                                  cache_dir=None if args.no_cache else cache_folder(args.data_dir),
-                                  workers=args.workers or None)
-    t = references.timings
-    timings = TimingInfo(read_corpus_s=read_s, references_s=t.references_s, workers=t.workers, trained=t.trained,
-                         cached=t.cached, cache_dir=references.cache_dir,
-                         per_reference={r.name: r.seconds for r in t.references})
-    families = {**references.families, "speech": speech}
-    result = judge(audited, families, params=params, corpus=corpus, timings=timings,
-                   text_model={"dim": audited.dim, "min_count": args.min_count, "shuffled": args.shuffled,
-                               "random": args.random, "algorithm": "gensim word2vec / fastText, one thread each"},
-                   recipes=[{"name": f"text-{i + 1}", "label": r.label, **dataclasses.asdict(r)}
-                            for i, r in enumerate(recipes)])
+    result = model_provenance(audited, args.corpus_root, setup, params,
+                              load_options={"case": "lower" if args.lowercase else "keep",
+                                            "duplicates": args.duplicates, "nonfinite": args.nonfinite})
     print(render_table(result))
     write_json(args, result)
     return 0
