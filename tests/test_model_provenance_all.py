@@ -205,4 +205,4 @@ def test_every_model_of_the_grid_has_a_token_shuffled_counterpart():
     # the default setup: the default grid, three shuffled (capped by the recipes given)
     assert ReferenceSetup().parsed_recipes() == list(DEFAULT_RECIPES)
     assert ReferenceSetup(recipes=("window=2", "window=3")).shuffled_count(2) == 2
-    assert ReferenceSetup().describe() == "the default grid, 3 token-shuffled, 3 random, min count 5"
+    assert ReferenceSetup().describe() == "the default grid, 4 token-shuffled, 3 random, min count 5"

@@ -107,9 +107,12 @@ class ReferenceSetup:
 
     def describe(self) -> str:
         """One line for a report's options: the grid, the non-text families, the filter."""
+        from audit.checks.provenance.reference_models import shuffled_recipes
+
+        recipes = self.parsed_recipes()
         grid = f"{len(self.recipes)} recipes ({'; '.join(self.recipes)})" if self.recipes else "the default grid"
         speech = f", {len(self.speech)} speech reproductions" if self.speech else ""
-        shuffled = self.shuffled_count(len(self.recipes)) if self.recipes else self.shuffled_count(SHUFFLED_DEFAULT)
+        shuffled = len(shuffled_recipes(recipes, self.shuffled_count(len(recipes))))
         return (f"{grid}, {shuffled} token-shuffled, {self.random} random{speech}, "
                 f"min count {self.min_count}")
 

@@ -93,14 +93,16 @@ def run(args) -> int:
     text_model = _train_text_model(text_corpus, work / "text-word2vec.txt", args)
     _step(f"[{STEPS}/{STEPS}] auditing the five embeddings, model provenance on ({_elapsed(started)})")
     from audit.core.claims import load_claims
-    from audit.pipeline import AuditOptions, run_all   # every check: imported when the audit starts
+    from audit.pipeline import AuditOptions, ReferenceSetup, run_all   # every check: imported when the audit starts
+    from audit.checks.provenance.run import QUICK_RECIPES, QUICK_SHUFFLED   # a smaller grid: the demo stays quick
 
     options = AuditOptions(data_dir=args.data_dir, corpus_root=str(text_corpus), pairs="paper-307", provenance=True,
                            seed=args.seed, title=f"Embedding audit demo: a forged speech release, a text model, "
                                                  f"a Speech2Vec reproduction and an acoustic word embedding "
                                                  f"({args.size} spoken corpus)",
                            load={"cache_dir": str(work / "cache")}, claims=load_claims(claims_path),
-                           roles={TEXT_MODEL_NAME: "text-model"})   # the others inferred (the AWE from its history)
+                           roles={TEXT_MODEL_NAME: "text-model"},   # the others inferred (the AWE from its history)
+                           references=ReferenceSetup(recipes=QUICK_RECIPES, shuffled=QUICK_SHUFFLED))
     outcome = run_all([str(released), str(text_model), str(reproduction / "vectors.txt"), str(random_init),
                        str(awe / "vectors.txt")], args.out, options,
                       names=[RELEASED_NAME, TEXT_MODEL_NAME, REPRODUCTION_NAME, RANDOM_INIT_NAME, AWE_NAME])
