@@ -17,7 +17,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from audit.checks.findings import EmbeddingEvidence, Finding, findings
+from audit.checks.findings import (FAR_BELOW_CLAIM, LIKE_TEXT_MODELS, NEAR_RANDOM_INIT, EmbeddingEvidence, Finding,
+                                   findings)
 from audit.checks.vocab import provenance as vocab_provenance
 from audit.core.claims import Claim
 from audit.core.results import InputInfo
@@ -30,6 +31,17 @@ HOMOPHONE_RULE = ("supported when the release (claimed speech) is not phonetic a
 VOCAB_RULE = ("supported when the vocabulary search finds one exact, unique (subsets, minimum count) and it differs "
               "from the claimed subsets or minimum count")
 PROVENANCE_RULE = "supported when model provenance calls the release text-like and the reproduction not text-like"
+BENCH_RULE = (f"supported when the reproduction's mean rho is within {NEAR_RANDOM_INIT} of its random init and at "
+              f"least {FAR_BELOW_CLAIM} below the claimed scores, and the release's mean rho is within "
+              f"{LIKE_TEXT_MODELS} of the text models' range (means over the benchmarks all of them cover)")
+# with a genuine acoustic word embedding (the positive control) in the audit
+HOMOPHONE_CONTROL_RULE = ("supported when the release (claimed speech) is not phonetic, a reproduction trained on speech "
+                          "(when audited) is phonetic and every genuine acoustic word embedding (the positive control; "
+                          "the comparison when no reproduction is audited) is phonetic; the verdicts come from the "
+                          "homophone rank rule")
+PROVENANCE_CONTROL_RULE = ("supported when model provenance calls the release text-like, the reproduction (when audited) "
+                           "not text-like and every genuine acoustic word embedding (the positive control; the "
+                           "comparison when no reproduction is audited) not text-like")
 
 
 # ------------------------------------------------------------------------------ hand-set results
@@ -82,7 +94,7 @@ def judged(verdict: str, knn: float | None = None, band=(0.25, 0.35), families=N
 
 
 def finding_of(key, released=None, reproduction=None, random_init=None, texts=(), claim=None,
-               released_name="released", reproduction_name="reproduction"):
+               released_name="released", reproduction_name="reproduction", acoustic=()):
     """The ``key`` finding for embeddings given as {kind: result} dicts (None: no such embedding)."""
     embeddings = []
     if released is not None:
@@ -92,6 +104,7 @@ def finding_of(key, released=None, reproduction=None, random_init=None, texts=()
     if random_init is not None:
         embeddings.append(EmbeddingEvidence("random init", "random-init", random_init))
     embeddings += [EmbeddingEvidence(f"text {i}", "text-model", t) for i, t in enumerate(texts)]
+    embeddings += [EmbeddingEvidence(name, "acoustic-model", results) for name, results in acoustic]
     return next(f for f in findings(embeddings).findings if f.key == key)
 
 
@@ -254,7 +267,8 @@ def test_the_benchmark_finding_whole_over_the_benchmarks_all_cover():
                                 "0.450 to 0.562.")
     assert finding.numbers == {"benchmarks": 2, "reproduction": 0.125, "random_init": 0.125, "claimed": 0.625,
                                "released": 0.5, "text_low": pytest.approx(0.45), "text_high": 0.5625}
-    assert finding.rule.startswith("supported when the reproduction's mean rho is within 0.1 of its random init")
+    assert finding.rule == BENCH_RULE and BENCH_RULE.startswith(
+        "supported when the reproduction's mean rho is within 0.1 of its random init and at least 0.2 below")
 
 
 def test_the_claims_of_the_named_set_are_the_rows_paper_claims():
@@ -281,14 +295,14 @@ def test_without_claimed_scores_the_benchmark_finding_is_not_tested(claim):
         "benchmarks", {"benchmarks": bench({"MEN": 0.5}, {"MEN": 0.75})}, {"benchmarks": bench({"MEN": 0.0})},
         {"benchmarks": bench({"MEN": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5})},), claim=claim)
     assert finding == Finding("benchmarks", "Benchmarks", "not tested",
-                              "Benchmarks not compared: no scores for claimed scores.", "benchmarks", finding.rule)
+                              "Benchmarks not compared: no scores for claimed scores.", "benchmarks", BENCH_RULE)
 
 
 def test_the_benchmark_finding_not_tested_lists_everything_missing():
     finding = finding_of("benchmarks", {}, None, None, texts=({},), claim=Claim("released"))
     assert finding == Finding("benchmarks", "Benchmarks", "not tested",
                               "Benchmarks not compared: no scores for a released embedding, a reproduction, its random "
-                              "initialisation, claimed scores, text models.", "benchmarks", finding.rule)
+                              "initialisation, claimed scores, text models.", "benchmarks", BENCH_RULE)
     only_text = finding_of("benchmarks", {"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": bench({"MEN": 0.0})},
                            {"benchmarks": bench({"MEN": 0.0})}, texts=(),
                            claim=Claim("released", benchmark_scores={"MEN": 0.75}))
@@ -301,7 +315,7 @@ def test_no_benchmark_in_common_is_not_tested():
         {"benchmarks": bench({"MEN": 0.0, "WS-353": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5, "WS-353": 0.5})},),
         claim=Claim("released", benchmark_scores={"MEN": 0.75, "WS-353": 0.75}))
     assert finding == Finding("benchmarks", "Benchmarks", "not tested", "Benchmarks not compared: no benchmark is "
-                              "scored for every embedding and claimed.", "benchmarks", finding.rule)
+                              "scored for every embedding and claimed.", "benchmarks", BENCH_RULE)
 
 
 def test_a_reproduction_far_from_its_init_or_a_release_unlike_text_is_not_supported():
@@ -374,3 +388,34 @@ def test_the_provenance_finding_not_tested_names_who_lacks_the_result(released, 
 def test_an_unknown_role_is_refused_by_name():
     with pytest.raises(ValueError, match=r"^unknown role 'releazed'$"):
         findings([EmbeddingEvidence("x", "released", {}), EmbeddingEvidence("y", "releazed", {})])
+
+
+# ------------------------------------------------------------------------------ positive controls
+def test_the_homophone_finding_names_each_acoustic_control_with_its_numbers(homophone_base):
+    finding = finding_of("homophones", {"homophones": homophones(homophone_base, "non-phonetic", 0.125)},
+                         {"homophones": homophones(homophone_base, "phonetic", 0.75)}, claim=SPEECH,
+                         acoustic=[("awe1", {"homophones": homophones(homophone_base, "phonetic", 0.96875)}),
+                                   ("awe2", {"homophones": homophones(homophone_base, "phonetic", 0.875)})])
+    assert finding == Finding(
+        "homophones", "Homophones", "supported",
+        "released (claimed kind: speech) is non-phonetic: 12.5% of its homophone ranks are within 10; reproduction "
+        "is phonetic with 75.0%, awe1, a genuine acoustic word embedding, is phonetic with 96.9% and awe2, a genuine "
+        "acoustic word embedding, is phonetic with 87.5%.", "homophones", HOMOPHONE_CONTROL_RULE,
+        {"released_verdict": "non-phonetic", "released_share": 0.125, "reproduction_verdict": "phonetic",
+         "reproduction_share": 0.75, "acoustic_verdict": "phonetic", "acoustic_share": 0.96875,
+         "acoustic_2_verdict": "phonetic", "acoustic_2_share": 0.875})
+
+
+def test_the_provenance_finding_names_each_acoustic_control_when_no_reproduction_is_audited():
+    finding = finding_of("provenance", {"provenance": judged("text-like", 0.3125)},
+                         acoustic=[("awe1", {"provenance": judged("speech-like", 0.0625)}),
+                                   ("awe2", {"provenance": judged("neither")})])
+    assert finding == Finding(
+        "provenance", "Model provenance", "supported",
+        "Model provenance against text models trained on the corpus calls released text-like (kNN overlap 0.312), "
+        "awe1, a genuine acoustic word embedding, speech-like (kNN overlap 0.062) and awe2, a genuine acoustic word "
+        "embedding, neither; the text models agree among themselves at 0.250 to 0.350.", "provenance",
+        PROVENANCE_CONTROL_RULE,
+        {"released_verdict": "text-like", "acoustic_verdict": "speech-like", "acoustic_2_verdict": "neither",
+         "released_knn_overlap": 0.3125, "acoustic_knn_overlap": 0.0625, "text_band_low": 0.25,
+         "text_band_high": 0.35})

@@ -51,7 +51,9 @@ VOCABULARY = ["ate", "eight", "grey", "gray", "meat", "knight", "night", "pair",
 ZERO, NAN = np.zeros(6), np.full(6, np.nan)
 
 
-@pytest.fixture(scope="module")
+# per test, not per module: mutmut maps a function to the tests that call it, and a module
+# fixture's call would be mapped to the first test using it alone
+@pytest.fixture
 def hand_result():
     vectors = hand_vectors(VOCABULARY, {"knight": ZERO, "pair": NAN, "pear": ZERO, "whole": ZERO})
     return check(vectors, PAIRS, k=2, bootstrap_resamples=1)
@@ -262,3 +264,11 @@ def test_two_usable_words_give_only_their_pair_and_one_gives_none():
     np.testing.assert_allclose(sims, np.full(50, 0.5))
     one = circle([("a", 0.0)], extra={"z": np.zeros(2)})
     assert len(_random_similarities(one, 50, np.random.default_rng(1))) == 0
+
+
+def test_when_every_draw_is_related_no_control_pair_is_kept():
+    # (a, b) and (b, a): each pair's draw is its own query word, so both are dropped
+    control = _control_targets([HomophonePair("a", "b"), HomophonePair("b", "a")], np.array([0, 1]),
+                               np.array([1, 0]), np.random.default_rng(0))
+    assert len(control.pair) == len(control.right) == len(control.left_of) == 0
+    assert control.pair.dtype == np.int64      # an index array, even empty
