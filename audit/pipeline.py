@@ -50,6 +50,7 @@ from audit.checks.provenance.run import ReferenceSetup   # light: no scipy or ge
 from audit.checks.vocab import provenance as vocabulary_provenance
 from audit.core.claims import ClaimsFile
 from audit.core.errors import AuditError
+from audit.core.files import read_json
 from audit.core.npzfile import read_npz
 from audit.core.results import InputInfo, Result, load_result, today
 from audit.core.sources import load_embedding   # a path, or gensim-data:/hf: names
@@ -62,6 +63,7 @@ from reports import FORMATS, render_files, write_files
 from reports.fields import slug
 from reports.run import (FINDINGS_FILE, MANIFEST_NAME, AuditRun, EmbeddingResults, ReportData, RunEntry, read_manifest,
                          read_result, report_files, results_folder)
+import reproductions.awe.history  # noqa: F401  (registers the awe-training-history result)
 import reproductions.speech2vec.history  # noqa: F401  (registers the training-history result)
 
 # Fig. 4's word pairs. Homophone panels: the pairs the homophone check found, the paper's
@@ -300,6 +302,21 @@ def _run_folder(path: Path) -> Path:
     return path.parent.parent if path.parent.name == "epochs" else path.parent
 
 
+def _history_kind(subject: Subject) -> str | None:
+    """The kind a reproduction's history.json says it is (None: no history, or not readable JSON:
+    the Speech2Vec check then reads it and names the problem)."""
+    if not subject.path.is_file() or subject.path.parent.name == "epochs":
+        return None
+    path = _run_folder(subject.path) / "history.json"
+    if not path.is_file():
+        return None
+    try:
+        kind = read_json(path, what="a training history").get("kind")
+    except (AuditError, AttributeError):
+        return "training-history"
+    return kind if isinstance(kind, str) else "training-history"
+
+
 class TrainingHistoryCheck(Check):
     kind = "training-history"
     skip_on_error = True          # a history.json that is not a valid training history: skipped, with why
@@ -309,6 +326,23 @@ class TrainingHistoryCheck(Check):
             return "the embedding is not a file on disk (no reproduction folder around it)"
         if subject.path.parent.name == "epochs" or not (_run_folder(subject.path) / "history.json").is_file():
             return "no history.json beside the vectors (not a reproduction's final output)"
+        if _history_kind(subject) == AweHistoryCheck.kind:
+            return "an acoustic word embedding's run (its history is in the AWE training section)"
+        return None
+
+    def run(self, subject, context, earlier):
+        return read_result(_run_folder(subject.path) / "history.json", kind=self.kind)
+
+
+class AweHistoryCheck(Check):
+    """The per-epoch record of an AWE run (``audit reproduce awe``): held-out same-different AP."""
+
+    kind = "awe-training-history"
+    skip_on_error = True
+
+    def applies(self, subject, context):
+        if _history_kind(subject) != self.kind:
+            return "not an acoustic word embedding run's final output (no AWE history.json beside the vectors)"
         return None
 
     def run(self, subject, context, earlier):
@@ -376,7 +410,8 @@ def mds_pairs(instances: Path, homophones: Result | None) -> list[tuple[str, str
 
 
 CHECKS: tuple[Check, ...] = (InfoCheck(), HomophoneCheck(), BenchmarkCheck(), VocabularyCheck(),
-                             ModelProvenanceCheck(), TrainingHistoryCheck(), AcousticCheck(), InstanceMDSCheck())
+                             ModelProvenanceCheck(), TrainingHistoryCheck(), AweHistoryCheck(), AcousticCheck(),
+                             InstanceMDSCheck())
 
 
 def _check_order(checks: Sequence[Check]) -> None:

@@ -91,6 +91,7 @@ def all_sections(data: ReportData) -> list:
                 homophone_sections.summary_section, homophone_sections.pair_section,
                 homophone_sections.knn_section, other_sections.vocab_section,
                 other_sections.benchmark_section, other_sections.training_section,
+                other_sections.awe_training_section,
                 other_sections.mds_section, other_sections.acoustic_section,
                 other_sections.provenance_section]
     blocks: list = []

@@ -182,3 +182,23 @@ def test_demo_refuses_zero_awe_epochs_before_any_work(run_cli, tmp_path):
     code, out, err = run_cli("demo", "--awe-epochs", "0", "--work-dir", tmp_path / "work", "--out", tmp_path / "r")
     assert (code, err) == (2, "audit: --awe-epochs must be at least 1.\n")
     assert not (tmp_path / "work").exists() and not (tmp_path / "r").exists()
+
+
+def test_demo_shows_the_acoustic_embeddings_training_from_its_own_history(demo):
+    """The AWE run's history is read as what it is (its held-out AP per epoch), not refused as a
+    Speech2Vec history: the report's AWE section shows the history's numbers."""
+    run = json.loads((demo / "report" / "results" / "run.json").read_text())
+    awe = next(e for e in run["embeddings"] if e["name"] == "AWE reproduction")
+    assert "awe-training-history" in awe["results"] and "training-history" not in awe["results"]
+    assert "training-history" in awe["skipped"] and "AWE training section" in awe["skipped"]["training-history"]
+    for entry in run["embeddings"]:
+        if entry["name"] != "AWE reproduction":
+            assert "awe-training-history" not in entry["results"]
+    history = json.loads((demo / "work" / "awe-1-epochs" / "history.json").read_text())
+    markdown = (demo / "report" / "report.md").read_text()
+    section = markdown[markdown.index("Acoustic word embedding training"):]
+    for epoch in history["epochs"]:
+        row = f"| {epoch['epoch']} | "
+        assert row in section
+        line = next(l for l in section.split("\n") if l.startswith(row))
+        assert f"{epoch['held_out']['swdp_ap']:.4f}" in line and f"{epoch['held_out']['sw_ap']:.4f}" in line
