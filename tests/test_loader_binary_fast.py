@@ -1,6 +1,5 @@
 """The word2vec binary reader's fast step (one regex pass per block for the words, one gather of
-the vectors straight into the matrix) against gensim's reader, and the matrix pre-population
-(audit.core.loaders._prefault) leaving contents as they are."""
+the vectors straight into the matrix) against gensim's reader."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import pytest
 from gensim.models import KeyedVectors
 
 import audit
-from audit.core.loaders import _prefault
 
 # words a parser could trip on: quotes, comment and NaN-like words, non-ASCII, bytes that are
 # regex or CSV syntax; vectors whose bytes hold spaces (0x20) and newlines (0x0a) on purpose
@@ -72,30 +70,3 @@ def test_a_word_holding_a_newline_goes_entry_by_entry_as_gensim_reads_it(tmp_pat
     loaded = audit.load(path)
     assert list(loaded.words) == list(truth.index_to_key) == words
     np.testing.assert_array_equal(loaded.matrix, truth.vectors)
-
-
-def test_a_matrix_big_enough_to_be_populated_loads_the_same_as_with_population_off(tmp_path, monkeypatch):
-    rows, dim = 56_000, 300                       # 67 MB: above _prefault.MIN_BYTES
-    assert rows * dim * 4 >= _prefault.MIN_BYTES
-    rng = np.random.default_rng(3)
-    matrix = rng.normal(size=(rows, dim)).astype(np.float32)
-    words = [f"w{i}" for i in range(rows)]
-    path = tmp_path / "big.bin"
-    path.write_bytes(b"%d %d\n" % (rows, dim) + _entries(words, matrix, b"\n"))
-    started = []
-    real = _prefault.populate
-    import audit.core.loaders.word2vec_bin as w2v
-    monkeypatch.setattr(w2v, "populate", lambda m: started.append(real(m)))
-    loaded = audit.load(path)
-    assert len(started) == 1                      # the path under test ran (a thread, or None off Linux)
-    np.testing.assert_array_equal(loaded.matrix, matrix)
-    assert list(loaded.words) == words
-
-
-def test_population_keeps_what_is_already_written():
-    # the parser may have written rows before the kernel backs their pages: contents must stay
-    matrix = np.random.default_rng(4).normal(size=(_prefault.MIN_BYTES // 4 // 64 + 1000, 64)).astype(np.float32)
-    before = matrix.copy()
-    _prefault._populate(matrix)
-    np.testing.assert_array_equal(matrix, before)
-    assert _prefault.populate(np.zeros((10, 10), np.float32)) is None   # small: no thread

@@ -33,7 +33,6 @@ import numpy as np
 
 from audit.core.errors import AuditError
 from audit.core.loaders._input import MAX_LINE_BYTES, Input
-from audit.core.loaders._prefault import populate
 from audit.core.loaders.options import OptionError
 from audit.core.progress import bar
 
@@ -234,8 +233,6 @@ class _Parser:
         if limit is not None:
             capacity = min(capacity, limit)
         self.matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
-        if header_words is not None and bound is not None:
-            populate(self.matrix)   # the header's rows (bounded by the file's size): backed ahead of the parse
         self.fast = dim <= FAST_MAX_DIM
         self._schema = None
 

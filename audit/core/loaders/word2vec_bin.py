@@ -20,7 +20,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from audit.core.errors import AuditError
 from audit.core.loaders._input import BLOCK_BYTES, Input
-from audit.core.loaders._prefault import populate
 from audit.core.loaders.options import OptionError
 from audit.core.loaders.text import TextResult
 
@@ -51,8 +50,6 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
     else:
         capacity = min(count, max(1, (64 << 20) // row_bytes))
     matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
-    if source.size is not None and source.compression is None:
-        populate(matrix)   # the header's rows, bounded by the file's size: back them ahead of the parse
     words: list[str] = []
     index: dict[str, int] = {}
     undecodable = 0
