@@ -68,6 +68,10 @@ while IFS='|' read -r tag file functions tests select; do
         echo "timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-4.0}"
         echo "timeout_constant = ${MUTATION_TIMEOUT_CONSTANT:-3.0}"
         echo "use_git_change_detection = false"
+        # polars is not fork-safe: once its thread pool has run in a process, a forked child that
+        # parses waits forever on the pool's lock (0 CPU, futex). The loader modules' mutants parse,
+        # so their fork server imports nothing and each mutant's process imports its own polars.
+        case "$tag" in loader-*) echo "forkserver_warmup = none" ;; esac
     } > "$tree/setup.cfg"
     names=()
     module=${file%.py}; module=${module//\//.}; module=${module%.__init__}
