@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from reports.document import (Card, Figure, Heading, Number, Paragraph, Table, esc, md_escape, to_html,
+from reports.document import (Card, Figure, FindingLine, Heading, Number, Paragraph, Table, esc, md_escape, to_html,
                               to_markdown)
 
 HOSTILE = [
@@ -261,3 +261,41 @@ def test_markdown_keeps_other_whitespace_and_trims_only_newlines():
     assert md_escape("a\tb  c\r") == "a\tb  c\r"
     assert to_markdown("T", [Paragraph("p ")]) == "# T\n\np \n"
     assert to_markdown("T", [Paragraph("aX")]) == "# T\n\naX\n"
+
+
+FINDINGS = [FindingLine("Homo<b>", "not supported", 'x "y" & z', anchor="homophones", section="Homo_phones"),
+            FindingLine("Vocab", "not tested", "no corpus."),
+            FindingLine("B'", "supported", "s")]
+
+
+def test_finding_lines_in_markdown_by_hand():
+    assert to_markdown("T", FINDINGS) == (
+        "# T\n\n"
+        "- **Homo\\<b\\>: not supported.** x \"y\" & z ([Homo\\_phones](#homophones))\n\n"
+        "- **Vocab: not tested.** no corpus.\n\n"
+        "- **B': supported.** s\n")
+
+
+def test_finding_lines_in_html_by_hand():
+    body = to_html("T", FINDINGS).split("<body>\n", 1)[1]
+    assert body == (
+        "<h1>T</h1>\n<ul class=\"findings\">"
+        "<li class=\"finding not-supported\"><b>Homo&lt;b&gt;</b> <span class=\"status\">not supported</span> "
+        "x &quot;y&quot; &amp; z <a href=\"#homophones\">Homo_phones</a></li>"
+        "<li class=\"finding not-tested\"><b>Vocab</b> <span class=\"status\">not tested</span> no corpus.</li>"
+        "<li class=\"finding supported\"><b>B&#x27;</b> <span class=\"status\">supported</span> s</li>"
+        "</ul>\n</body>\n</html>\n")
+    # consecutive finding lines share one list; another block between them starts a new one
+    split = to_html("T", [FINDINGS[1], Paragraph("p"), FINDINGS[2]]).split("<body>\n", 1)[1]
+    assert split.count("<ul class=\"findings\">") == 2 and "<p>p</p>" in split
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_strings_in_finding_lines_come_back_intact(hostile):
+    line = FindingLine(hostile, hostile, hostile, anchor="a" + hostile, section=hostile)
+    reader = read(to_html("T", [line]))
+    assert set(reader.tags) <= OWN_TAGS and {a[1] for a in reader.attributes} <= OWN_ATTRIBUTES
+    assert "".join(reader.text).count(hostile) == 4          # title, status, sentence, section: text, not markup
+    assert ("a", "href", "#a" + hostile) in reader.attributes
+    markdown = to_markdown("T", [line])
+    assert markdown.count("\n") == 3 and markdown.endswith(f"(#a{hostile}))\n")

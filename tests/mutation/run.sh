@@ -11,6 +11,9 @@
 # only its own tests run, each mutant under a CPU-time limit (mutmut's timeout_multiplier /
 # timeout_constant over the tests' measured time). Prints the score per module, the
 # survivors with their diffs, and the mutants listed as equivalent in equivalent.txt.
+# A mutant that hits mutmut's time limit is run again in a fresh pytest process (score.py):
+# mutmut's forked children can hang where a fresh process does not, and a survivor then reads
+# as a timeout.
 # Exit status: 0 when every module reaches the goal (default 90%, $MUTATION_GOAL), 1 otherwise.
 set -euo pipefail
 
@@ -87,7 +90,8 @@ while IFS='|' read -r tag file functions tests select; do
             tail -n 6 | cut -c1-300 | sed 's/^/    | /'
     fi
     if ! "$PY" "$HERE/score.py" --tree "$tree" --tag "$tag" --file "$file" --functions "$functions" \
-            --equivalent "$HERE/equivalent.txt" --goal "$GOAL" --summary "$summary"; then
+            --equivalent "$HERE/equivalent.txt" --goal "$GOAL" --summary "$summary" \
+            --tests "$tests" --select "$select"; then
         status=1
     fi
 done < "$HERE/modules.txt"

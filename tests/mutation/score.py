@@ -58,11 +58,30 @@ def diff_of(tree: Path, file: str, name: str) -> str:
     return "\n".join(line for line in lines if line.startswith(("-", "+")) and not line.startswith(("---", "+++")))
 
 
+def run_directly(tree: Path, name: str, tests: list[str], select: str, limit: float = 300.0) -> str:
+    """A mutant that hit mutmut's time limit, run again in a fresh pytest process (no fork server):
+    'killed' when a test fails, 'survived' when they all pass, 'timeout' when it runs past ``limit``.
+    mutmut's forked children can hang where a fresh process does not (a library thread pool used
+    before the fork), and then a survivor reads as a timeout."""
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+               *[t for t in tests if (tree / "mutants" / t).exists()]]
+    if select:
+        command += ["-k", select]
+    try:
+        done = subprocess.run(command, cwd=tree / "mutants", env={**os.environ, "MUTANT_UNDER_TEST": name},
+                              capture_output=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    return {0: "survived", 1: "killed"}.get(done.returncode, f"exit {done.returncode}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     for option in ("--tree", "--tag", "--file", "--functions", "--equivalent", "--summary"):
         parser.add_argument(option, required=True)
     parser.add_argument("--goal", type=float, required=True)
+    parser.add_argument("--tests", default="", help="the module's test files: timeouts are run again directly")
+    parser.add_argument("--select", default="")
     args = parser.parse_args()
     tree = Path(args.tree)
     os.chdir(tree)
@@ -88,6 +107,13 @@ def main() -> int:
             killed.append(name)
             continue
         diff = diff_of(tree, args.file, name)
+        if code in KILLED and args.tests:   # the time limit: told apart by a direct run
+            verdict = run_directly(tree, name, args.tests.split(), args.select)
+            if verdict == "killed":
+                killed.append(name)
+                continue
+            if verdict == "survived":
+                code = 0
         if code in KILLED:   # the time limit: an equivalent mutant on a loaded machine, or a real loop
             if equivalent_reason(equivalent, name, diff) is None:
                 killed.append(name)
