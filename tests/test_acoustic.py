@@ -359,6 +359,7 @@ def test_cli_bad_input_exits_2_without_output(tmp_path, run_cli):
 ])
 def test_library_errors_name_parameters_not_options(kwargs, parameter, words):
     embeddings, labels = clustered_tokens(words=4, per_word=3)
+    kwargs = dict(kwargs)   # a copy: popping from the parameter itself made a second run of the case test nothing
     if "labels_last" in kwargs:
         labels = np.r_[labels[:-1], kwargs.pop("labels_last")]
     with pytest.raises(ParameterError) as caught:
