@@ -97,7 +97,7 @@ def _pct(value: float) -> str:
 
 
 def _points(value: float) -> str:
-    return "n/a" if value != value else f"{100 * value:.1f}"
+    return f"{100 * value:.1f}"   # only for a lift that passed ``>=`` a threshold: never NaN
 
 
 def _num(value: float) -> str:
