@@ -58,7 +58,7 @@ def diff_of(tree: Path, file: str, name: str) -> str:
     return "\n".join(line for line in lines if line.startswith(("-", "+")) and not line.startswith(("---", "+++")))
 
 
-def run_directly(tree: Path, name: str, tests: list[str], select: str, limit: float = 300.0) -> str:
+def run_directly(tree: Path, name: str, tests: list[str], select: str, limit: float = 60.0) -> str:
     """A mutant that hit mutmut's time limit, run again in a fresh pytest process (no fork server):
     'killed' when a test fails, 'survived' when they all pass, 'timeout' when it runs past ``limit``.
     mutmut's forked children can hang where a fresh process does not (a library thread pool used
