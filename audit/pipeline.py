@@ -302,12 +302,11 @@ def _run_folder(path: Path) -> Path:
     return path.parent.parent if path.parent.name == "epochs" else path.parent
 
 
-def _history_kind(subject: Subject) -> str | None:
-    """The kind a reproduction's history.json says it is (None: no history, or not readable JSON:
-    the Speech2Vec check then reads it and names the problem)."""
-    if not subject.path.is_file() or subject.path.parent.name == "epochs":
-        return None
-    path = _run_folder(subject.path) / "history.json"
+def history_kind(folder: Path) -> str | None:
+    """The kind the run folder's history.json says it is: None without one; ``training-history``
+    (a Speech2Vec run's) when it names none or is not readable JSON, so that check reads it and
+    names the problem."""
+    path = folder / "history.json"
     if not path.is_file():
         return None
     try:
@@ -315,6 +314,13 @@ def _history_kind(subject: Subject) -> str | None:
     except (AuditError, AttributeError):
         return "training-history"
     return kind if isinstance(kind, str) else "training-history"
+
+
+def _history_kind(subject: Subject) -> str | None:
+    """The history kind of a reproduction's final output (None for epoch files and non-files)."""
+    if not subject.path.is_file() or subject.path.parent.name == "epochs":
+        return None
+    return history_kind(_run_folder(subject.path))
 
 
 class TrainingHistoryCheck(Check):
@@ -507,11 +513,7 @@ def infer_role(audit: EmbeddingAudit, options: AuditOptions) -> str:
     if audit.name in options.roles:
         return options.roles[audit.name]
     path = Path(audit.path)
-    folder = path.parent.parent if path.parent.name == "epochs" else path.parent
-    try:   # the history's kind tells an AWE run (reproductions.awe.history) from a Speech2Vec one
-        awe = json.loads((folder / "history.json").read_text(encoding="utf-8")).get("kind") == "awe-training-history"
-    except (OSError, ValueError, AttributeError):
-        awe = False
+    awe = history_kind(_run_folder(path)) == AweHistoryCheck.kind   # an AWE run, not a Speech2Vec one
     if path.parent.name == "epochs" and path.stem == "epoch_000":
         return "other" if awe else "random-init"
     if path.parent.name != "epochs" and (path.parent / "history.json").is_file():

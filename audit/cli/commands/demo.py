@@ -132,18 +132,12 @@ def _build_corpus(work: Path, args) -> Path:
 
 def _train_reproduction(work: Path, args) -> Path:
     """Train the reproduction, or reuse a finished run of the same settings in the work dir."""
-    import shutil
-
     from reproductions.speech2vec.config import TrainConfig
     from reproductions.speech2vec.train import train
 
     out = work / f"speech2vec-{args.epochs}-epochs"
-    if _finished_run(out, args.epochs):
-        _step(f"[2/{STEPS}] reusing the finished {args.epochs}-epoch reproduction in {out}")
+    if _reuse_or_restart(out, args.epochs, 2, "Speech2Vec reproduction"):
         return out
-    _step(f"[2/{STEPS}] training the Speech2Vec reproduction for {args.epochs} epoch(s) into {out}")
-    if out.exists():
-        shutil.rmtree(out)   # the demo's own unfinished run: start it again
     config = TrainConfig(corpus_size=args.size, corpus_seed=args.seed, epochs=args.epochs, seed=args.seed,
                          device=args.device)
     train(config, out, cache_dir=work, benchmark_dir=args.data_dir)
@@ -153,26 +147,34 @@ def _train_reproduction(work: Path, args) -> Path:
 def _train_awe(work: Path, args) -> Path:
     """Train the acoustic word embedding on the reproduction's corpus and frame store (both in the work
     dir already), or reuse a finished run of the same settings."""
-    import shutil
-
     from reproductions.awe.config import AweConfig
     from reproductions.awe.train import train
     from reproductions.speech2vec.config import TrainConfig
 
     out = work / f"awe-{args.awe_epochs}-epochs"
-    if _finished_run(out, args.awe_epochs):
-        _step(f"[3/{STEPS}] reusing the finished {args.awe_epochs}-epoch acoustic word embedding in {out}")
+    if _reuse_or_restart(out, args.awe_epochs, 3, "acoustic word embedding (BiLSTM, triplet loss, speakers "
+                                                   "held out)"):
         return out
-    _step(f"[3/{STEPS}] training an acoustic word embedding (BiLSTM, triplet loss, speakers held out) for "
-          f"{args.awe_epochs} epoch(s) into {out}")
-    if out.exists():
-        shutil.rmtree(out)   # the demo's own unfinished run: start it again
     # the reproduction's dimension (not the trainer's 128): model provenance trains its reference text
     # models once per dimension, so a second dimension would cost a second set (~95 s on the tiny corpus)
     config = AweConfig(corpus_size=args.size, corpus_seed=args.seed, epochs=args.awe_epochs, seed=args.seed,
                        embedding_dim=TrainConfig().embedding_dim, device=args.device)
     train(config, out, cache_dir=work)
     return out
+
+
+def _reuse_or_restart(out: Path, epochs: int, step: int, what: str) -> bool:
+    """True when ``out`` holds a finished run of ``epochs`` epochs (reused); else the demo's own
+    unfinished run there is removed so that training starts again, and False."""
+    import shutil
+
+    if _finished_run(out, epochs):
+        _step(f"[{step}/{STEPS}] reusing the finished {epochs}-epoch {what} in {out}")
+        return True
+    _step(f"[{step}/{STEPS}] training the {what} for {epochs} epoch(s) into {out}")
+    if out.exists():
+        shutil.rmtree(out)   # the demo's own unfinished run: start it again
+    return False
 
 
 def _finished_run(out: Path, epochs: int) -> bool:
