@@ -37,11 +37,14 @@ def average_precision(scores: np.ndarray, positive: np.ndarray, weights: np.ndar
 
     Tied scores form one threshold, exactly as ``sklearn.metrics.average_precision_score``:
     AP = sum over thresholds of (recall step) x precision. Returns (ap, recall, precision)
-    with the curve in threshold order (decreasing score).
+    with the curve in threshold order (decreasing score); NaN and an empty curve when no pair
+    is positive (or there is no pair).
     """
     scores = np.asarray(scores, dtype=np.float64)
     positive = np.asarray(positive, dtype=bool)
     weights = np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if not len(scores):
+        return math.nan, np.zeros(0), np.zeros(0)
     order = np.argsort(-scores, kind="stable")
     hits = np.cumsum(np.where(positive[order], weights[order], 0.0))
     misses = np.cumsum(np.where(positive[order], 0.0, weights[order]))
