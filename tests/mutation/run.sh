@@ -72,9 +72,11 @@ while IFS='|' read -r tag file functions tests select; do
         echo "timeout_constant = ${MUTATION_TIMEOUT_CONSTANT:-3.0}"
         echo "use_git_change_detection = false"
         # polars is not fork-safe: once its thread pool has run in a process, a forked child that
-        # parses waits forever on the pool's lock (0 CPU, futex). The loader modules' mutants parse,
-        # so their fork server imports nothing and each mutant's process imports its own polars.
-        case "$tag" in loader-*) echo "forkserver_warmup = none" ;; esac
+        # parses waits forever on the pool's lock (0 CPU, futex). mutmut's default forks each
+        # mutant from its main process, which has run the tests (the stats pass) in-process, so
+        # the loader modules' mutants would all hang; a fork server only collects the tests
+        # (polars imported, never run) and forks the mutants from there.
+        case "$tag" in loader-*) echo "process_isolation = forkserver"; echo "forkserver_warmup = collect" ;; esac
     } > "$tree/setup.cfg"
     names=()
     module=${file%.py}; module=${module//\//.}; module=${module%.__init__}

@@ -1,0 +1,144 @@
+"""What the loader does after the parse (issue 18): case, duplicate and non-finite policies, the
+provenance record, and the same result from a cached copy.
+
+Truth is written out by hand for a six-line file, whose words collide under both policies:
+
+    entry  1    2    3    4    5    6
+    word   b    A    a    c    a    C
+    row    1    2    3    0    5    NaN      (first value; the others are 0)
+
+so ``c`` is the zero row and ``C`` the non-finite one. Every load is also made twice with a
+cache folder: the second reads the memory-mapped copy (a different code path after the parse)
+and must give the same words, rows, lookups and provenance record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import pytest
+
+import audit
+from audit.core.errors import AuditError
+from audit.core.vectors import SourceInfo
+
+WORDS = ["b", "A", "a", "c", "a", "C"]
+FIRST = [1.0, 2.0, 3.0, 0.0, 5.0, math.nan]
+
+
+def write(path, words, first, *, header=True, raw_lines=()):
+    lines = [f"{w} {v} 0 0".encode() for w, v in zip(words, first)] + list(raw_lines)
+    data = (f"{len(lines)} 3\n".encode() if header else b"") + b"\n".join(lines) + b"\n"
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def loads(path, tmp_path, **options):
+    """The parse, then the same load from the cache it wrote."""
+    cache = tmp_path / "cache"
+    return audit.load(path, cache_dir=cache, **options), audit.load(path, cache_dir=cache, **options)
+
+
+def assert_same(vectors, words, rows, source):
+    assert vectors.words == tuple(words)
+    expected = np.zeros((len(rows), 3), np.float32)
+    expected[:, 0] = [FIRST[r] for r in rows]
+    np.testing.assert_array_equal(vectors.matrix, expected)
+    assert dict(vectors.key_to_index) == {w: i for i, w in enumerate(words)}
+    for i, w in enumerate(words):
+        assert vectors.index(w) == i
+    np.testing.assert_array_equal(vectors.norms, np.abs(expected[:, 0]))
+    assert vectors.source == source
+
+
+# (case, duplicates) -> kept entries (0-based rows, in file order), their words, entries dropped
+CASES = {
+    ("keep", "keep-first"): ([0, 1, 2, 3, 5], ["b", "A", "a", "c", "C"], 1),
+    ("keep", "keep-last"): ([0, 1, 3, 4, 5], ["b", "A", "c", "a", "C"], 1),
+    ("lower", "keep-first"): ([0, 1, 3], ["b", "a", "c"], 3),
+    ("lower", "keep-last"): ([0, 4, 5], ["b", "a", "c"], 3),
+}
+
+
+@pytest.mark.parametrize("case, duplicates", list(CASES))
+def test_case_and_duplicate_policies_keep_the_rows_written_by_hand(tmp_path, case, duplicates):
+    path = tmp_path / "e.txt"
+    sha = write(path, WORDS, FIRST)
+    rows, words, dropped = CASES[case, duplicates]
+    zero = sum(FIRST[r] == 0 for r in rows)
+    nonfinite = sum(math.isnan(FIRST[r]) for r in rows)
+    source = SourceInfo(path=str(path), sha256=sha, format="word2vec-text", words=len(rows), dim=3,
+                        duplicates_dropped=dropped, duplicate_policy=duplicates, case=case, zero_rows=zero,
+                        nonfinite_rows=nonfinite, nonfinite_policy="exclude", header_words=6)
+    for vectors in loads(path, tmp_path, case=case, duplicates=duplicates, nonfinite="exclude"):
+        assert_same(vectors, words, rows, source)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("keep", "the word 'a' appears more than once (entries 3 and 5); pass duplicates='keep-first' or "
+             "'keep-last' to choose one."),
+    ("lower", "the word 'a' appears more than once (entries 2 and 3); pass duplicates='keep-first' or "
+              "'keep-last' to choose one."),
+])
+def test_a_duplicate_is_an_error_naming_both_entries(tmp_path, case, message):
+    path = tmp_path / "e.txt"
+    write(path, WORDS, FIRST)
+    for _ in range(2):    # the parse, then the cached copy
+        with pytest.raises(AuditError) as caught:
+            audit.load(path, case=case, nonfinite="exclude", cache_dir=tmp_path / "cache")
+        assert str(caught.value) == f"{path}: {message}"
+
+
+def test_a_non_finite_row_is_an_error_by_default_naming_the_first(tmp_path):
+    path = tmp_path / "e.txt"
+    write(path, ["x", "y", "z", "w"], [1.0, math.nan, math.inf, 2.0])
+    for _ in range(2):
+        with pytest.raises(AuditError) as caught:
+            audit.load(path, cache_dir=tmp_path / "cache")
+        assert str(caught.value) == (f"{path}: the vector of 'y' (entry 2) has NaN or infinite values; 2 rows do "
+                                     f"(pass nonfinite='exclude' to load them and leave them out of every "
+                                     f"similarity).")
+
+
+@pytest.mark.parametrize("options, words, rows, extra", [
+    ({}, ["b", "A", "a", "c"], [0, 1, 2, 3], {}),
+    ({"limit": 2}, ["b", "A"], [0, 1], {"limit": 2}),
+    ({"unicode_errors": "replace"}, ["b", "A", "a", "c", "\ufffd"], [0, 1, 2, 3, 0],
+     {"unicode_errors": "replace", "undecodable_words": 1}),
+])
+def test_distinct_words_from_the_cache_equal_the_parse(tmp_path, options, words, rows, extra):
+    # A file whose words are distinct: the cached copy records it and skips the duplicate search.
+    path = tmp_path / "e.txt"
+    raw = [b"\xff 1 0 0"] if "unicode_errors" in options else []
+    sha = write(path, WORDS[:4], FIRST[:4], raw_lines=raw)
+    source = SourceInfo(path=str(path), sha256=sha, format="word2vec-text", words=len(words), dim=3,
+                        zero_rows=sum(FIRST[r] == 0 for r in rows), header_words=4 + len(raw), **extra)
+    parsed, cached = loads(path, tmp_path, **options)
+    for vectors in (parsed, cached):
+        assert_same(vectors, words, rows, source)
+
+
+def test_lowercasing_distinct_words_from_the_cache(tmp_path):
+    # "A" and "b" stay distinct once lowercased; the cached copy's record of distinct words is
+    # about the words as written, so lowercasing must still look them up as lowercased.
+    path = tmp_path / "e.txt"
+    sha = write(path, ["b", "A"], [1.0, 2.0])
+    source = SourceInfo(path=str(path), sha256=sha, format="word2vec-text", words=2, dim=3, case="lower",
+                        header_words=2)
+    for vectors in loads(path, tmp_path, case="lower"):
+        assert_same(vectors, ["b", "a"], [0, 1], source)
+        assert "A" not in vectors
+
+
+def test_a_cached_copy_is_mapped_not_read(tmp_path):
+    # The cache's point is a repeat load in constant time: the matrix handed back is the mapped file.
+    path = tmp_path / "e.txt"
+    write(path, WORDS[:4], FIRST[:4])
+    _, cached = loads(path, tmp_path)
+    base = cached.matrix
+    while base is not None and not isinstance(base, np.memmap):
+        base = base.base
+    assert isinstance(base, np.memmap), "the cached matrix was copied into memory"
+    assert not cached.matrix.flags.writeable
