@@ -142,3 +142,39 @@ def test_a_cached_copy_is_mapped_not_read(tmp_path):
         base = base.base
     assert isinstance(base, np.memmap), "the cached matrix was copied into memory"
     assert not cached.matrix.flags.writeable
+
+
+@pytest.mark.parametrize("lines, options, entries", [
+    # the two copies in different pieces of the parse (pieces of 64 bytes here)
+    ([b"x 1 0 0"] + [f"f{i} 0 0 1".encode() for i in range(40)] + [b"x 2 0 0"], {"piece": 64}, (1, 42)),
+    # one read by polars, one by the careful path (its bad byte dropped)
+    ([b"x 1 0 0", b"y 3 0 0", b"x\xff 2 0 0"], {"unicode_errors": "ignore"}, (1, 3)),
+    # both read by the careful path (a word with a space)
+    ([b"a b 1 0 0", b"y 3 0 0", b"z 3 0 0", b"w 3 0 0", b"a b 2 0 0"], {}, (1, 5)),
+])
+def test_a_duplicate_is_found_whichever_path_read_each_copy(tmp_path, monkeypatch, lines, options, entries):
+    from audit.core.loaders import text as text_module
+
+    options = dict(options)
+    if "piece" in options:
+        monkeypatch.setattr(text_module, "CHUNK_BYTES", options.pop("piece"))
+    path = tmp_path / "e.txt"
+    path.write_bytes(b"\n".join(lines) + b"\n")          # GloVe text: no header
+    with pytest.raises(AuditError, match=rf"appears more than once \(entries {entries[0]} and {entries[1]}\)"):
+        audit.load(path, **options)
+    kept = audit.load(path, duplicates="keep-last", **options)
+    assert len(kept) == len(lines) - 1 and kept.source.duplicates_dropped == 1
+    assert kept.index(kept.words[-1]) == len(kept) - 1
+
+
+def test_distinct_words_read_by_both_paths_need_no_policy(tmp_path, monkeypatch):
+    from audit.core.loaders import text as text_module
+
+    monkeypatch.setattr(text_module, "CHUNK_BYTES", 64)
+    lines = [b"a b 1 0 0", b"x 1 0 0", b"x\xff 2 0 0", b"y 3 0 0"] + [f"f{i} 0 0 1".encode() for i in range(30)]
+    path = tmp_path / "e.txt"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    vectors = audit.load(path, unicode_errors="replace")
+    assert vectors.words[:4] == ("a b", "x", "x\ufffd", "y") and len(vectors) == 34
+    assert vectors.source.duplicates_dropped == 0
+    assert [vectors.index(w) for w in vectors.words] == list(range(34))

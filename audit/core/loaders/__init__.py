@@ -119,9 +119,17 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         cache_write(cache_folder, key, parsed, norms,
                     {"sha256": sha256, "format": fmt, "words": len(parsed.words), "header_words": parsed.header_words,
                      "words_with_spaces": parsed.words_with_spaces, "undecodable": parsed.undecodable,
-                     "unique": bool(parsed.index) and len(parsed.index) == len(parsed.words)})
+                     "unique": _distinct(parsed)})
     return _finish(parsed, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case, duplicates=duplicates,
-                   nonfinite=nonfinite, unicode_errors=unicode_errors, norms=norms)
+                   nonfinite=nonfinite, unicode_errors=unicode_errors, norms=norms, unique=_distinct(parsed))
+
+
+def _distinct(parsed: TextResult) -> bool:
+    """Whether the parse's words are known to be distinct: the text parser says so; the binary
+    parsers build a word -> row dict beside the parse, whose size tells."""
+    if parsed.unique is not None:
+        return parsed.unique
+    return bool(parsed.index) and len(parsed.index) == len(parsed.words)
 
 
 def _import_ahead(module: str) -> None:
@@ -140,9 +148,9 @@ def _row_norms(matrix: np.ndarray) -> np.ndarray:
 
 def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, nonfinite, unicode_errors,
             norms, unique: bool = False) -> Vectors:
-    """The policies applied to a parse. ``unique``: the words are known to be distinct (a cached
-    parse records it), so with ``case='keep'`` no index is built here; Vectors builds it when a
-    caller first looks a word up (a million-word dict costs about a second)."""
+    """The policies applied to a parse. ``unique``: the words are known to be distinct (the text
+    parser and a cached parse record it), so with ``case='keep'`` no index is built here; Vectors
+    builds it when a caller first looks a word up (a million-word dict costs about a second)."""
     words, matrix = parsed.words, parsed.matrix
     if len(words) == 0:
         raise AuditError(f"{path} has no vectors.")
