@@ -28,6 +28,14 @@ WORDS = ["b", "A", "a", "c", "a", "C"]
 FIRST = [1.0, 2.0, 3.0, 0.0, 5.0, math.nan]
 
 
+def write_binary(path, words, first):
+    """word2vec binary: the same header, then each word, a space and its float32 values."""
+    data = f"{len(words)} 3\n".encode() + b"".join(
+        w.encode() + b" " + np.array([v, 0, 0], np.float32).tobytes() + b"\n" for w, v in zip(words, first))
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
 def write(path, words, first, *, header=True, raw_lines=()):
     lines = [f"{w} {v} 0 0".encode() for w, v in zip(words, first)] + list(raw_lines)
     data = (f"{len(lines)} 3\n".encode() if header else b"") + b"\n".join(lines) + b"\n"
@@ -53,26 +61,30 @@ def assert_same(vectors, words, rows, source):
     assert vectors.source == source
 
 
-# (case, duplicates) -> kept entries (0-based rows, in file order), their words, entries dropped
+# (case, duplicates, limit) -> kept entries (0-based rows, in file order), their words, entries dropped
 CASES = {
-    ("keep", "keep-first"): ([0, 1, 2, 3, 5], ["b", "A", "a", "c", "C"], 1),
-    ("keep", "keep-last"): ([0, 1, 3, 4, 5], ["b", "A", "c", "a", "C"], 1),
-    ("lower", "keep-first"): ([0, 1, 3], ["b", "a", "c"], 3),
-    ("lower", "keep-last"): ([0, 4, 5], ["b", "a", "c"], 3),
+    ("keep", "keep-first", None): ([0, 1, 2, 3, 5], ["b", "A", "a", "c", "C"], 1),
+    ("keep", "keep-last", None): ([0, 1, 3, 4, 5], ["b", "A", "c", "a", "C"], 1),
+    ("lower", "keep-first", None): ([0, 1, 3], ["b", "a", "c"], 3),
+    ("lower", "keep-last", None): ([0, 4, 5], ["b", "a", "c"], 3),
+    ("keep", "keep-first", 5): ([0, 1, 2, 3], ["b", "A", "a", "c"], 1),
 }
+# the text parser tells whether its words are distinct; the binary one hands over its word -> row dict
+FORMATS = {"word2vec-text": write, "word2vec-bin": write_binary}
 
 
-@pytest.mark.parametrize("case, duplicates", list(CASES))
-def test_case_and_duplicate_policies_keep_the_rows_written_by_hand(tmp_path, case, duplicates):
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("case, duplicates, limit", list(CASES))
+def test_case_and_duplicate_policies_keep_the_rows_written_by_hand(tmp_path, fmt, case, duplicates, limit):
     path = tmp_path / "e.txt"
-    sha = write(path, WORDS, FIRST)
-    rows, words, dropped = CASES[case, duplicates]
+    sha = FORMATS[fmt](path, WORDS, FIRST)
+    rows, words, dropped = CASES[case, duplicates, limit]
     zero = sum(FIRST[r] == 0 for r in rows)
     nonfinite = sum(math.isnan(FIRST[r]) for r in rows)
-    source = SourceInfo(path=str(path), sha256=sha, format="word2vec-text", words=len(rows), dim=3,
+    source = SourceInfo(path=str(path), sha256=sha, format=fmt, words=len(rows), dim=3,
                         duplicates_dropped=dropped, duplicate_policy=duplicates, case=case, zero_rows=zero,
-                        nonfinite_rows=nonfinite, nonfinite_policy="exclude", header_words=6)
-    for vectors in loads(path, tmp_path, case=case, duplicates=duplicates, nonfinite="exclude"):
+                        nonfinite_rows=nonfinite, nonfinite_policy="exclude", header_words=6, limit=limit)
+    for vectors in loads(path, tmp_path, case=case, duplicates=duplicates, nonfinite="exclude", limit=limit):
         assert_same(vectors, words, rows, source)
 
 
@@ -82,9 +94,10 @@ def test_case_and_duplicate_policies_keep_the_rows_written_by_hand(tmp_path, cas
     ("lower", "the word 'a' appears more than once (entries 2 and 3); pass duplicates='keep-first' or "
               "'keep-last' to choose one."),
 ])
-def test_a_duplicate_is_an_error_naming_both_entries(tmp_path, case, message):
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_a_duplicate_is_an_error_naming_both_entries(tmp_path, fmt, case, message):
     path = tmp_path / "e.txt"
-    write(path, WORDS, FIRST)
+    FORMATS[fmt](path, WORDS, FIRST)
     for _ in range(2):    # the parse, then the cached copy
         with pytest.raises(AuditError) as caught:
             audit.load(path, case=case, nonfinite="exclude", cache_dir=tmp_path / "cache")
@@ -178,3 +191,25 @@ def test_distinct_words_read_by_both_paths_need_no_policy(tmp_path, monkeypatch)
     assert vectors.words[:4] == ("a b", "x", "x\ufffd", "y") and len(vectors) == 34
     assert vectors.source.duplicates_dropped == 0
     assert [vectors.index(w) for w in vectors.words] == list(range(34))
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("words, distinct", [
+    (["a b", "x", "y", "z"], True),          # "a b" is read by the careful path, the rest by polars
+    (["a b", "x", "a b", "z"], False),       # a duplicate among the careful path's words
+    (["a b", "x", "y", "x"], False),         # a duplicate among polars' words
+])
+def test_the_parse_says_whether_its_words_are_distinct(tmp_path, monkeypatch, fast, words, distinct):
+    # What lets the loader skip the duplicate search (and the word -> row dict) for distinct words.
+    from pathlib import Path
+
+    from audit.core.loaders import text as text_module
+    from audit.core.loaders._input import Input
+
+    if not fast:      # no line goes to polars: the words are hashed by Python's set
+        monkeypatch.setattr(text_module, "FAST_MAX_DIM", 0)
+    path = tmp_path / "e.txt"
+    write(path, words, [1.0] * len(words))
+    with Input(Path(path)) as source:
+        parsed = text_module.parse_text(source, header=True)
+    assert parsed.words == words and parsed.unique is distinct

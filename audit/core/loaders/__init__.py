@@ -147,7 +147,7 @@ def _row_norms(matrix: np.ndarray) -> np.ndarray:
 
 
 def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, nonfinite, unicode_errors,
-            norms, unique: bool = False) -> Vectors:
+            norms, unique: bool) -> Vectors:
     """The policies applied to a parse. ``unique``: the words are known to be distinct (the text
     parser and a cached parse record it), so with ``case='keep'`` no index is built here; Vectors
     builds it when a caller first looks a word up (a million-word dict costs about a second)."""
