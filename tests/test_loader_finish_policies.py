@@ -133,12 +133,14 @@ def test_distinct_words_from_the_cache_equal_the_parse(tmp_path, options, words,
         assert_same(vectors, words, rows, source)
 
 
-def test_lowercasing_distinct_words_from_the_cache(tmp_path):
-    # "A" and "b" stay distinct once lowercased; the cached copy's record of distinct words is
-    # about the words as written, so lowercasing must still look them up as lowercased.
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_lowercasing_distinct_words_from_the_cache(tmp_path, fmt):
+    # "A" and "b" stay distinct once lowercased; the parser's word -> row dict (binary) and the
+    # cached copy's record of distinct words are about the words as written, so lowercasing must
+    # still look them up as lowercased.
     path = tmp_path / "e.txt"
-    sha = write(path, ["b", "A"], [1.0, 2.0])
-    source = SourceInfo(path=str(path), sha256=sha, format="word2vec-text", words=2, dim=3, case="lower",
+    sha = FORMATS[fmt](path, ["b", "A"], [1.0, 2.0])
+    source = SourceInfo(path=str(path), sha256=sha, format=fmt, words=2, dim=3, case="lower",
                         header_words=2)
     for vectors in loads(path, tmp_path, case="lower"):
         assert_same(vectors, ["b", "a"], [0, 1], source)
