@@ -201,7 +201,8 @@ def check(vectors: Vectors, pairs: PairSet, *, k: int = 3, random_pairs: int | N
 # --------------------------------------------------------------------------------- pairs
 def _filter(vectors: Vectors, pairs: PairSet):
     """Found pairs (both words present with usable vectors) and the coverage record."""
-    lookup, valid = vectors.key_to_index, vectors.valid
+    lookup = vectors.rows_of(w for pair in pairs.pairs for w in (pair.word1, pair.word2))
+    valid = vectors.valid
     found, missing = [], []
     for pair in pairs.pairs:
         absent = [w for w in (pair.word1, pair.word2) if w not in lookup]
@@ -326,7 +327,7 @@ def _evidence(found, ranks: _Ranks, control: _Control, vectors, rule: VerdictRul
 
 # --------------------------------------------------------------------------------- tables
 def _pair_rows(vectors, found, similarities, ranks: _Ranks) -> list[PairRow]:
-    lookup = vectors.key_to_index
+    lookup = vectors.rows_of(w for p in found for w in (p.word1, p.word2))
 
     def names(word):
         rows, _ = ranks.neighbours[lookup[word]]
@@ -350,7 +351,7 @@ def _knn_examples(pairs: PairSet, rows: list[PairRow], ranks: _Ranks, vectors) -
         ordered = sorted(rows, key=lambda r: (r.similarity, r.word1, r.word2))
         picks = sorted({round(x) for x in np.linspace(0, len(ordered) - 1, min(KNN_EXAMPLES, len(ordered)))})
         chosen = [(ordered[i].word1, ordered[i].word2, None) for i in picks]
-    lookup = vectors.key_to_index
+    lookup = vectors.rows_of(word for word, _, _ in chosen)
     examples = []
     for word, partner, paper in chosen:
         neighbour_rows, sims = ranks.neighbours[lookup[word]]

@@ -168,7 +168,7 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
                                               dropped=0, duplicates=duplicates, case=case, norms=norms,
                                               finite_rows=finite_rows, nonfinite=nonfinite, limit=limit,
                                               unicode_errors=unicode_errors),
-                       copy=False, norms=norms)
+                       copy=False, norms=norms, distinct=True)
     dropped = 0
     index = parsed.index if case == "keep" and parsed.index else None   # the parser built it beside the parse
     if index is None:
@@ -197,7 +197,7 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
                      limit=limit, unicode_errors=unicode_errors)
     if dropped:
         index = {w: i for i, w in enumerate(words)}
-    return Vectors(words, matrix, source, copy=False, key_to_index=index, norms=norms)
+    return Vectors(words, matrix, source, copy=False, key_to_index=index, norms=norms, distinct=True)
 
 
 def _source(parsed, *, path, sha256, fmt, words, dim, dropped, duplicates, case, norms, finite_rows, nonfinite,
