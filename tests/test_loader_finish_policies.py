@@ -69,7 +69,7 @@ CASES = {
     ("lower", "keep-last", None): ([0, 4, 5], ["b", "a", "c"], 3),
     ("keep", "keep-first", 5): ([0, 1, 2, 3], ["b", "A", "a", "c"], 1),
 }
-# the text parser tells whether its words are distinct; the binary one hands over its word -> row dict
+# the text parser tells whether its words are distinct (a polars hash pass); for binary the loader asks a set
 FORMATS = {"word2vec-text": write, "word2vec-bin": write_binary}
 
 

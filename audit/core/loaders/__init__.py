@@ -110,7 +110,7 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         else:
             reader = {"npz": parse_npz, "gensim": parse_gensim, "pickle": parse_pickle}[detected]
             words, matrix, _ = reader(source, limit=limit)
-            parsed = TextResult(words=words, matrix=matrix, index={})
+            parsed = TextResult(words=words, matrix=matrix)
         sha256 = source.sha256()
         compression = source.compression
     fmt = detected + (f"+{compression}" if compression else "")
@@ -125,11 +125,11 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
 
 
 def _distinct(parsed: TextResult) -> bool:
-    """Whether the parse's words are known to be distinct: the text parser says so; the binary
-    parsers build a word -> row dict beside the parse, whose size tells."""
+    """Whether the parse's words are distinct: the text parser says so (one hash pass in polars);
+    for the other formats one Python set (a set is about half the cost of the dict it spares)."""
     if parsed.unique is not None:
         return parsed.unique
-    return bool(parsed.index) and len(parsed.index) == len(parsed.words)
+    return len(set(parsed.words)) == len(parsed.words)
 
 
 def _import_ahead(module: str) -> None:
@@ -148,8 +148,8 @@ def _row_norms(matrix: np.ndarray) -> np.ndarray:
 
 def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, nonfinite, unicode_errors,
             norms, unique: bool) -> Vectors:
-    """The policies applied to a parse. ``unique``: the words are known to be distinct (the text
-    parser and a cached parse record it), so with ``case='keep'`` no index is built here; Vectors
+    """The policies applied to a parse. ``unique``: the words are distinct (:func:`_distinct`, or
+    a cached parse's record), so with ``case='keep'`` no index is built here; Vectors
     builds it when a caller first looks a word up (a million-word dict costs about a second)."""
     words, matrix = parsed.words, parsed.matrix
     if len(words) == 0:
@@ -170,9 +170,7 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
                                               unicode_errors=unicode_errors),
                        copy=False, norms=norms, distinct=True)
     dropped = 0
-    index = parsed.index if case == "keep" and parsed.index else None   # the parser built it beside the parse
-    if index is None:
-        index = dict(zip(words, range(len(words))))   # C speed; the loop below only runs on duplicates
+    index = dict(zip(words, range(len(words))))   # C speed; the loop below only runs on duplicates
     unique = len(index) == len(words)
     if not unique:
         index = {}

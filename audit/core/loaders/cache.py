@@ -57,7 +57,7 @@ def cache_read(cache_dir, key: str):
     if (matrix.ndim != 2 or matrix.dtype != np.float32 or len(words) != matrix.shape[0]
             or norms.shape != (len(words),) or meta.get("words") != len(words)):
         return None
-    result = TextResult(words=words, matrix=matrix, index={}, header_words=meta.get("header_words"),
+    result = TextResult(words=words, matrix=matrix, header_words=meta.get("header_words"),
                         words_with_spaces=meta.get("words_with_spaces", 0),
                         undecodable=meta.get("undecodable", 0))
     return result, meta, norms

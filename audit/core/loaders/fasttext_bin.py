@@ -122,8 +122,7 @@ def parse_fasttext_bin(source: Input, *, limit: int | None = None, unicode_error
     keep = len(words) if limit is None else min(limit, len(words))
     words = words[:keep]
     matrix = word_vectors(words, table, nwords, bucket, minn, maxn)
-    index = dict(zip(words, range(len(words))))
-    return TextResult(words=words, matrix=matrix, index=index, undecodable=undecodable,
+    return TextResult(words=words, matrix=matrix, undecodable=undecodable,
                       extra={"subword_buckets": bucket, "minn": minn, "maxn": maxn})
 
 

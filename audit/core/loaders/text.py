@@ -50,7 +50,6 @@ _BOM = b"\xef\xbb\xbf"
 class TextResult:
     words: list
     matrix: np.ndarray
-    index: dict
     header_words: int | None = None
     words_with_spaces: int = 0
     undecodable: int = 0
@@ -419,7 +418,7 @@ class _Parser:
                                  f"fewer lines ({self.rows}).")
         if self.rows == 0:
             raise AuditError(f"{path} has no vectors.")
-        return TextResult(words=self.words, matrix=self.matrix[:self.rows], index={},
+        return TextResult(words=self.words, matrix=self.matrix[:self.rows],
                           header_words=self.header_words, words_with_spaces=self.words_with_spaces,
                           undecodable=self.undecodable, unique=self._distinct())
 

@@ -51,7 +51,6 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
         capacity = min(count, max(1, (64 << 20) // row_bytes))
     matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
     words: list[str] = []
-    index: dict[str, int] = {}
     undecodable = 0
     size = len(data)
     starts: list[int] = []   # where the vectors of the rows not yet copied begin in ``data``
@@ -91,7 +90,6 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
                         i += len(found)
                         matrix = _room(matrix, first, i, count, dim)
                         _gather(data, ends - row_bytes, matrix[first:i], row_bytes)
-                        index.update(zip(decoded, range(first, i)))
                         words.extend(decoded)
                         pos += covered
                         fast = True
@@ -131,7 +129,6 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
                 raise AuditError(f"{path}: the word of entry {i + 1} is empty once its bad bytes are dropped.")
         starts.append(space + 1)
         words.append(word)
-        index[word] = i
         pos = space + 1 + row_bytes
         i += 1
     flush()
@@ -143,7 +140,7 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
         raise AuditError(f"{path} has no vectors.")
     if sys.byteorder == "big":   # pragma: no cover - the file's floats are little-endian
         matrix.byteswap(inplace=True)
-    return TextResult(words=words, matrix=matrix[:i], index=index, header_words=n_words, undecodable=undecodable)
+    return TextResult(words=words, matrix=matrix[:i], header_words=n_words, undecodable=undecodable)
 
 
 def _gather(data: bytes, offsets: np.ndarray, rows: np.ndarray, row_bytes: int) -> None:
