@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import audit
 from audit.core.errors import AuditError
+from audit.core.loaders import _distinct
+from audit.core.loaders import text as text_module
+from audit.core.loaders._input import Input
 from audit.core.vectors import SourceInfo
 
 WORDS = ["b", "A", "a", "c", "a", "C"]
@@ -168,8 +172,6 @@ def test_a_cached_copy_is_mapped_not_read(tmp_path):
     ([b"a b 1 0 0", b"y 3 0 0", b"z 3 0 0", b"w 3 0 0", b"a b 2 0 0"], {}, (1, 5)),
 ])
 def test_a_duplicate_is_found_whichever_path_read_each_copy(tmp_path, monkeypatch, lines, options, entries):
-    from audit.core.loaders import text as text_module
-
     options = dict(options)
     if "piece" in options:
         monkeypatch.setattr(text_module, "CHUNK_BYTES", options.pop("piece"))
@@ -183,8 +185,6 @@ def test_a_duplicate_is_found_whichever_path_read_each_copy(tmp_path, monkeypatc
 
 
 def test_distinct_words_read_by_both_paths_need_no_policy(tmp_path, monkeypatch):
-    from audit.core.loaders import text as text_module
-
     monkeypatch.setattr(text_module, "CHUNK_BYTES", 64)
     lines = [b"a b 1 0 0", b"x 1 0 0", b"x\xff 2 0 0", b"y 3 0 0"] + [f"f{i} 0 0 1".encode() for i in range(30)]
     path = tmp_path / "e.txt"
@@ -202,16 +202,14 @@ def test_distinct_words_read_by_both_paths_need_no_policy(tmp_path, monkeypatch)
     (["a b", "x", "y", "x"], False),         # a duplicate among polars' words
 ])
 def test_the_parse_says_whether_its_words_are_distinct(tmp_path, monkeypatch, fast, words, distinct):
-    # What lets the loader skip the duplicate search (and the word -> row dict) for distinct words.
-    from pathlib import Path
-
-    from audit.core.loaders import text as text_module
-    from audit.core.loaders._input import Input
-
-    if not fast:      # no line goes to polars: the words are hashed by Python's set
+    # What lets the loader skip the duplicate search (and the word -> row dict) for distinct words:
+    # the text parser's polars pass, or, when polars read no line, the loader's own set.
+    if not fast:      # no line goes to polars
         monkeypatch.setattr(text_module, "FAST_MAX_DIM", 0)
     path = tmp_path / "e.txt"
     write(path, words, [1.0] * len(words))
     with Input(Path(path)) as source:
         parsed = text_module.parse_text(source, header=True)
-    assert parsed.words == words and parsed.unique is distinct
+    assert parsed.words == words
+    assert parsed.unique is (distinct if fast else None)
+    assert _distinct(parsed) is distinct

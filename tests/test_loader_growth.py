@@ -45,7 +45,7 @@ def test_a_compressed_glove_file_grows_its_matrix_past_the_first_guess(tmp_path,
     path.write_bytes(gzip.compress(text, compresslevel=1))
     words, matrix = python_parse(text)
     with Input(path) as source:
-        assert source.size is None or source.compression == "gzip"     # no size bounds the rows
+        assert source.compression == "gzip"     # the stored size does not bound the rows
         parsed = parse_text(source, header=False)
     assert parsed.matrix.dtype == np.float32 and parsed.matrix.flags.c_contiguous
     assert parsed.words == words

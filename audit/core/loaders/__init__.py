@@ -115,18 +115,19 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         compression = source.compression
     fmt = detected + (f"+{compression}" if compression else "")
     norms = _row_norms(parsed.matrix)
+    unique = _distinct(parsed)
     if key is not None and detected in CACHED_FORMATS:
         cache_write(cache_folder, key, parsed, norms,
                     {"sha256": sha256, "format": fmt, "words": len(parsed.words), "header_words": parsed.header_words,
                      "words_with_spaces": parsed.words_with_spaces, "undecodable": parsed.undecodable,
-                     "unique": _distinct(parsed)})
+                     "unique": unique})
     return _finish(parsed, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case, duplicates=duplicates,
-                   nonfinite=nonfinite, unicode_errors=unicode_errors, norms=norms, unique=_distinct(parsed))
+                   nonfinite=nonfinite, unicode_errors=unicode_errors, norms=norms, unique=unique)
 
 
 def _distinct(parsed: TextResult) -> bool:
-    """Whether the parse's words are distinct: the text parser says so (one hash pass in polars);
-    for the other formats one Python set (a set is about half the cost of the dict it spares)."""
+    """Whether the parse's words are distinct: the text parser says so when polars read its words
+    (one hash pass); otherwise one Python set (about half the cost of the dict it spares)."""
     if parsed.unique is not None:
         return parsed.unique
     return len(set(parsed.words)) == len(parsed.words)

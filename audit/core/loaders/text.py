@@ -54,7 +54,7 @@ class TextResult:
     words_with_spaces: int = 0
     undecodable: int = 0
     extra: dict = field(default_factory=dict)
-    unique: bool | None = None     # the words are known to be distinct (True) or not (False); None: not known
+    unique: bool | None = None     # the words are distinct (True) or not (False); None: the loader finds out
 
 
 def is_number(token: str | bytes) -> bool:
@@ -422,11 +422,11 @@ class _Parser:
                           header_words=self.header_words, words_with_spaces=self.words_with_spaces,
                           undecodable=self.undecodable, unique=self._distinct())
 
-    def _distinct(self) -> bool:
+    def _distinct(self) -> bool | None:
         """Whether the words read are distinct: one hash pass in polars over the pieces' word
-        columns and the careful path's words (Python's set when polars read none)."""
+        columns and the careful path's words; None when polars read none (the loader decides)."""
         if not self.fast_words:
-            return len(set(self.words)) == len(self.words)
+            return None
         import polars as pl   # already imported: it read the pieces
 
         every = pl.concat([*self.fast_words, pl.Series(_WORD, self.careful_words, dtype=pl.String)])
