@@ -70,3 +70,63 @@ def test_a_word_holding_a_newline_goes_entry_by_entry_as_gensim_reads_it(tmp_pat
     loaded = audit.load(path)
     assert list(loaded.words) == list(truth.index_to_key) == words
     np.testing.assert_array_equal(loaded.matrix, truth.vectors)
+
+
+@pytest.mark.parametrize("block", [997, 1 << 20])
+def test_a_compressed_file_grows_its_matrix_while_copies_are_pending(tmp_path, monkeypatch, block):
+    # The vectors are copied into the matrix by a helper thread; growing the matrix (a compressed
+    # input's size does not bound its rows) must wait for the copies into the old one.
+    import gzip
+    import time
+
+    import audit.core.loaders.word2vec_bin as w2v
+
+    monkeypatch.setattr(w2v, "BLOCK_BYTES", block)
+    monkeypatch.setattr(w2v, "GUESS_BYTES", 36 * 100)       # room for 100 rows of 9 floats at first
+    real = w2v._gather
+
+    def slow_gather(*args):
+        time.sleep(0.002)       # the copies fall behind the scan
+        real(*args)
+
+    monkeypatch.setattr(w2v, "_gather", slow_gather)
+    rng = np.random.default_rng(7)
+    words = [f"w{i}" for i in range(3000)]
+    matrix = _matrix(rng, len(words), 9)
+    path = tmp_path / "v.bin.gz"
+    path.write_bytes(gzip.compress(b"%d 9\n" % len(words) + _entries(words, matrix, b"\n"), compresslevel=1))
+    loaded = audit.load(path)
+    assert list(loaded.words) == words
+    np.testing.assert_array_equal(loaded.matrix, matrix)
+
+
+def test_copies_waiting_for_the_helper_thread_are_bounded(tmp_path, monkeypatch):
+    # Each pending copy holds its block of the input: when the copies are slower than the scan,
+    # the scan waits instead of holding the whole file in memory.
+    import time
+
+    import audit.core.loaders.word2vec_bin as w2v
+
+    monkeypatch.setattr(w2v, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(w2v, "MAX_WORD_BYTES", 64)    # each later read is one block too (not 1 MB)
+    real_gather, real_submit = w2v._gather, w2v._Copies.gather
+    pending = []
+
+    def slow_gather(*args):
+        time.sleep(0.003)
+        real_gather(*args)
+
+    def gather(self, *args):
+        real_submit(self, *args)
+        pending.append(sum(not f.done() for f in self._pending))
+
+    monkeypatch.setattr(w2v, "_gather", slow_gather)
+    monkeypatch.setattr(w2v._Copies, "gather", gather)
+    rng = np.random.default_rng(8)
+    words = [f"w{i}" for i in range(2000)]
+    matrix = _matrix(rng, len(words), 9)
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"%d 9\n" % len(words) + _entries(words, matrix, b"\n"))
+    loaded = audit.load(path)
+    np.testing.assert_array_equal(loaded.matrix, matrix)
+    assert len(pending) > 20 and max(pending) == w2v._Copies.AHEAD   # copies did queue, never past the bound

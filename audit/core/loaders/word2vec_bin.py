@@ -5,15 +5,18 @@ Read in blocks from the input. One regex pass in C finds every complete entry of
 returns only its word (the vector is skipped, not copied); the vectors' offsets follow from the
 words' lengths, and the vectors' bytes go straight from the block into the preallocated
 C-ordered float32 matrix in one numpy gather (a sliding-window view of the block indexed by the
-offsets): no per-entry bytes objects for the vectors, no joined copy. What the fast step cannot
-take (an entry cut by the block's end, a damaged entry, a word that is not UTF-8) is read entry by
-entry.
+offsets): no per-entry bytes objects for the vectors, no joined copy. The gathers run in a helper
+thread (numpy copies without the GIL) while the next block is read and scanned (1M x 300 on two
+cores, six alternating runs in one process: median 2.47 s -> 2.27 s; the input's sha256, 0.8 s of
+one core, runs in a thread of its own beside them). What the fast step cannot take (an entry cut by the block's end, a
+damaged entry, a word that is not UTF-8) is read entry by entry.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -24,9 +27,17 @@ from audit.core.loaders.options import OptionError
 from audit.core.loaders.text import TextResult
 
 MAX_WORD_BYTES = 1 << 20   # a word longer than this means the file is not word2vec binary
+GUESS_BYTES = 64 << 20     # a pipe's or compressed file's first matrix (it grows as entries come)
 
 
 def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_errors: str = "strict") -> TextResult:
+    # Leaving the block waits for every copy, so no thread writes into a matrix after a return or
+    # an error.
+    with ThreadPoolExecutor(1, thread_name_prefix="word2vec-gather") as copier:
+        return _parse(source, limit, unicode_errors, _Copies(copier))
+
+
+def _parse(source: Input, limit: int | None, unicode_errors: str, copies: _Copies) -> TextResult:
     path = source.path
     data = source.read(BLOCK_BYTES)
     end = data.find(b"\n")
@@ -48,7 +59,7 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
             raise AuditError(f"{path} is truncated: the header promises {n_words} words of {dim} dimensions "
                              f"but not one complete entry follows.")
     else:
-        capacity = min(count, max(1, (64 << 20) // row_bytes))
+        capacity = min(count, max(1, GUESS_BYTES // row_bytes))
     matrix = np.empty((max(capacity, 1), dim), dtype=np.float32)
     words: list[str] = []
     undecodable = 0
@@ -62,8 +73,8 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
         if not starts:
             return
         first = i - len(starts)
-        matrix = _room(matrix, first, i, count, dim)
-        _gather(data, np.asarray(starts, dtype=np.int64), matrix[first:i], row_bytes)
+        matrix = _room(matrix, first, i, count, dim, copies)
+        copies.gather(data, np.asarray(starts, dtype=np.int64), matrix[first:i], row_bytes)
         starts.clear()
 
     # An entry: the newline(s) after the previous vector and the word (one group: no tuple per
@@ -88,8 +99,8 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
                     if decoded is not None:
                         first = i
                         i += len(found)
-                        matrix = _room(matrix, first, i, count, dim)
-                        _gather(data, ends - row_bytes, matrix[first:i], row_bytes)
+                        matrix = _room(matrix, first, i, count, dim, copies)
+                        copies.gather(data, ends - row_bytes, matrix[first:i], row_bytes)
                         words.extend(decoded)
                         pos += covered
                         fast = True
@@ -132,6 +143,7 @@ def parse_word2vec_binary(source: Input, *, limit: int | None = None, unicode_er
         pos = space + 1 + row_bytes
         i += 1
     flush()
+    copies.wait()
     if limit is None:
         rest = data[pos:].strip(b"\r\n") or source.read(BLOCK_BYTES).strip(b"\r\n")
         if rest:
@@ -150,10 +162,34 @@ def _gather(data: bytes, offsets: np.ndarray, rows: np.ndarray, row_bytes: int) 
     rows.view(np.uint8)[...] = window[offsets]
 
 
-def _room(matrix: np.ndarray, filled: int, rows: int, count: int, dim: int) -> np.ndarray:
-    """``matrix`` with room for ``rows`` rows (a pipe's matrix grows; its first rows kept)."""
+class _Copies:
+    """The gathers of one parse, run in order by one helper thread. At most :data:`AHEAD` wait at
+    once (each holds its block of the input: memory stays bounded when the copies are the slower
+    side); ``wait`` returns when all are done, and raises what one raised."""
+
+    AHEAD = 2
+
+    def __init__(self, pool: ThreadPoolExecutor):
+        self._pool = pool
+        self._pending = []
+
+    def gather(self, data: bytes, offsets: np.ndarray, rows: np.ndarray, row_bytes: int) -> None:
+        self._pending.append(self._pool.submit(_gather, data, offsets, rows, row_bytes))
+        while len(self._pending) > self.AHEAD:
+            self._pending.pop(0).result()
+
+    def wait(self) -> None:
+        for pending in self._pending:
+            pending.result()
+        self._pending = []
+
+
+def _room(matrix: np.ndarray, filled: int, rows: int, count: int, dim: int, copies: _Copies) -> np.ndarray:
+    """``matrix`` with room for ``rows`` rows (a pipe's matrix grows; its first rows kept, once
+    every pending copy into them is done)."""
     if rows <= len(matrix):
         return matrix
+    copies.wait()
     grown = np.empty((min(count, max(rows, 2 * len(matrix))), dim), dtype=np.float32)
     grown[:filled] = matrix[:filled]
     return grown
