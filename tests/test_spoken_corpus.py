@@ -78,6 +78,24 @@ def test_text_and_audio_are_deterministic_for_a_seed():
     assert np.array_equal(first[0], second[0]) and first[1] == second[1]
 
 
+def test_a_breathy_voice_is_the_same_in_engines_created_seconds_apart():
+    # eSpeak seeds its random generator from the clock in seconds; the breath noise of en+f2 (the
+    # demo's speaker 1003) and en-us+f3 then differed from run to run.
+    import time
+
+    from audit.corpora.espeak import fresh_synthesiser
+
+    def speak():
+        synthesiser = fresh_synthesiser()
+        return [synthesiser(word, voice=voice, rate=160, pitch=55)
+                for voice in ("en+f2", "en-us+f3") for word in ("night", "knight", "seven")]
+
+    first = speak()
+    time.sleep(1.05)   # the next second on the clock
+    second = speak()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
 def test_homophones_are_spoken_alike():
     """eSpeak says ate/eight with the same duration (FACTS.md: 0.306 s each)."""
     from audit.corpora.espeak import synthesise

@@ -3,6 +3,13 @@
 eSpeak NG keeps global state (one voice, one set of parameters, one callback), so this module
 keeps one synthesiser per process and every call sets the voice and parameters it needs.
 Synthesis is synchronous: ``espeak_Synth`` returns when the callback has received every sample.
+
+The samples of a call depend on the calls before it (the wave generator's state carries over) and
+on eSpeak's own random generator, which ``espeak_Initialize`` seeds from the clock (``time(NULL)``):
+the breath noise of voices such as ``en+f2`` and ``en-us+f3`` then differed between two runs a
+second apart (every utterance of the demo's speaker 1003). Each engine seeds it with
+:data:`RANDOM_SEED` after initialising, so the same calls in the same order from a fresh engine
+give the same samples, in any run.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+RANDOM_SEED = 0
 
 _lock = threading.Lock()
 _engine: "_Engine | None" = None
@@ -46,6 +55,8 @@ class _Engine:
         self.sample_rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
         if self.sample_rate <= 0:
             raise AuditError("eSpeak NG could not be initialised from the espeakng-loader data.")
+        self.lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
+        self.lib.espeak_ng_SetRandSeed(RANDOM_SEED)   # not the clock (see the module's docstring)
         self.chunks: list[np.ndarray] = []
         self.callback = _CALLBACK(self._collect)   # kept alive on self: C holds the pointer
         self.lib.espeak_SetSynthCallback(self.callback)
@@ -77,7 +88,8 @@ class _Engine:
 
 
 def synthesise(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50) -> tuple[np.ndarray, int]:
-    """Speak ``text``: (int16 samples, sample rate). Deterministic for the same arguments."""
+    """Speak ``text``: (int16 samples, sample rate), with the process-wide engine (whose state
+    carries over from call to call: :class:`Synthesiser` is the reproducible one)."""
     global _engine
     with _lock:
         if _engine is None:
