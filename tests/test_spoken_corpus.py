@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from audit.core.errors import AuditError
 from audit.speech.alignments import read_librispeech_alignments
 from audit.corpora import spoken as spoken_corpus
 from audit.speech.frames import FrameStore, build_frame_store, iter_utterances
@@ -184,3 +185,25 @@ def test_real_corpus_path_reads_wav_alignment_files_and_textgrids(tmp_path):
     assert store.lengths.tolist() == [1 + 8000 // 512, 1 + 9600 // 512, 1 + 19200 // 512]
     with pytest.raises(AuditError, match="no subset 'train-other-500'"):
         find_subsets(tmp_path, ["train-other-500"])
+
+
+def test_an_espeak_library_that_cannot_be_seeded_is_named(monkeypatch):
+    # Without espeak_ng_SetRandSeed the corpus would not be reproducible: one sentence, no traceback.
+    import ctypes
+
+    import audit.corpora.espeak as espeak
+
+    real = ctypes.CDLL
+
+    class Unseedable:
+        def __init__(self, library):
+            self._library = real(library)
+
+        def __getattr__(self, name):
+            if name == "espeak_ng_SetRandSeed":
+                raise AttributeError(name)
+            return getattr(self._library, name)
+
+    monkeypatch.setattr(espeak.ctypes, "CDLL", Unseedable)
+    with pytest.raises(AuditError, match="cannot seed its random generator"):
+        espeak.fresh_synthesiser()

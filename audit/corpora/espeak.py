@@ -55,8 +55,12 @@ class _Engine:
         self.sample_rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
         if self.sample_rate <= 0:
             raise AuditError("eSpeak NG could not be initialised from the espeakng-loader data.")
-        self.lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
-        self.lib.espeak_ng_SetRandSeed(RANDOM_SEED)   # not the clock (see the module's docstring)
+        seed = getattr(self.lib, "espeak_ng_SetRandSeed", None)
+        if seed is None:
+            raise AuditError("this eSpeak NG library cannot seed its random generator, so the synthetic corpus "
+                             "would differ from run to run; upgrade espeakng-loader (pip install -U espeakng-loader).")
+        seed.argtypes = [ctypes.c_long]
+        seed(RANDOM_SEED)   # not the clock (see the module's docstring)
         self.chunks: list[np.ndarray] = []
         self.callback = _CALLBACK(self._collect)   # kept alive on self: C holds the pointer
         self.lib.espeak_SetSynthCallback(self.callback)

@@ -7,9 +7,9 @@ words' lengths, and the vectors' bytes go straight from the block into the preal
 C-ordered float32 matrix in one numpy gather (a sliding-window view of the block indexed by the
 offsets): no per-entry bytes objects for the vectors, no joined copy. The gathers run in a helper
 thread (numpy copies without the GIL) while the next block is read and scanned (1M x 300 on two
-cores, six alternating runs in one process: median 2.47 s -> 2.27 s; the input's sha256, 0.8 s of
-one core, runs in a thread of its own beside them). What the fast step cannot take (an entry cut by the block's end, a
-damaged entry, a word that is not UTF-8) is read entry by entry.
+cores, six alternating runs in one process: median 2.47 s -> 2.27 s; the input's sha256, 0.8 s
+of one core, runs in a thread of its own beside them). What the fast step cannot take (an entry
+cut by the block's end, a damaged entry, a word that is not UTF-8) is read entry by entry.
 """
 
 from __future__ import annotations
