@@ -123,7 +123,7 @@ def test_copies_waiting_for_the_helper_thread_are_bounded(tmp_path, monkeypatch)
     monkeypatch.setattr(w2v, "_gather", slow_gather)
     monkeypatch.setattr(w2v._Copies, "gather", gather)
     rng = np.random.default_rng(8)
-    words = [f"w{i}" for i in range(2000)]
+    words = [f"w{i}" for i in range(4000)]     # about 170 kB: some 40 blocks of 4 kB
     matrix = _matrix(rng, len(words), 9)
     path = tmp_path / "v.bin"
     path.write_bytes(b"%d 9\n" % len(words) + _entries(words, matrix, b"\n"))
