@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 
 import functools
-import itertools
 import os
 from dataclasses import dataclass
 from typing import Iterable
@@ -124,7 +123,7 @@ def evaluate(vectors: Vectors, *, data_dir: str | os.PathLike | None = None,
         benchmarks = load_benchmarks(data_dir, only, lowercase, duplicates)
         source = ""
     words, pair_rows = _word_index(benchmarks)
-    rows = _rows_of(vectors, words)
+    rows = vectors.indices(words)   # one pass over the vocabulary, not the whole word -> row dict
     unit, usable = _unit_rows(vectors, rows)
     mean_unit = None
     if not usable.all():
@@ -193,29 +192,6 @@ def _word_index(benchmarks: tuple[Benchmark, ...]) -> tuple[tuple[str, ...], lis
             sides.append(index)
         pair_rows.append(tuple(sides))
     return tuple(position), pair_rows
-
-
-def _rows_of(vectors: Vectors, words: tuple[str, ...]) -> np.ndarray:
-    """Row of each word in ``vectors`` (-1 if absent), found by one pass over the vocabulary.
-
-    The trainer hands over a new Vectors every epoch; one C-level pass over its words with a
-    dictionary of the ~8,000 benchmark words costs about half of building the 400,000-entry
-    ``key_to_index`` that ``vectors.indices`` would need.
-    """
-    position = _positions(words)
-    found_at = np.fromiter(map(position.get, vectors.words, itertools.repeat(-1)), dtype=np.int64,
-                           count=len(vectors))
-    hits = np.flatnonzero(found_at >= 0)
-    if len(np.unique(found_at[hits])) != len(hits):
-        raise AuditError("the vocabulary has duplicate words; load it with a duplicate policy.")
-    rows = np.full(len(words), -1, dtype=np.int64)
-    rows[found_at[hits]] = hits
-    return rows
-
-
-@functools.lru_cache(maxsize=16)
-def _positions(words: tuple[str, ...]) -> dict[str, int]:
-    return {word: k for k, word in enumerate(words)}
 
 
 def _unit_rows(vectors: Vectors, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

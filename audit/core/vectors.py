@@ -29,6 +29,7 @@ PARALLEL_ELEMENTS = 1 << 22   # matrices above this many values are scaled in th
 DEFAULT_BLOCK_BYTES = 256 * 1024 * 1024
 WORD_KEY_BLOCK = 1 << 14       # words hashed per block in word_keys
 PAIR_BLOCK_VALUES = 1 << 20    # pair_similarities gathers this many values per side at a time
+DUPLICATE_WORDS = "the vocabulary has duplicate words; load it with a duplicate policy."
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,12 @@ class Vectors:
 
     def __init__(self, words: Sequence[str], matrix: np.ndarray, source: SourceInfo | None = None, *,
                  copy: bool = True, key_to_index: Mapping[str, int] | None = None,
-                 norms: np.ndarray | None = None, distinct: bool = False):
+                 norms: np.ndarray | None = None):
         """``copy=False`` takes over ``matrix`` without copying it when it already is C-ordered
         float32 (the loaders, which own what they parsed); it becomes read-only. ``key_to_index``:
         a word -> row dict the caller already built for exactly these words and hands over (the
         loaders do, to find duplicates); ``norms``: the rows' norms computed as :attr:`norms` does
-        (the loaders, which need them to find zero and non-finite rows); ``distinct``: the
-        caller knows the words are distinct (the loaders), so :meth:`rows_of` may find a few
-        words without building the whole dict."""
+        (the loaders, which need them to find zero and non-finite rows)."""
         words = tuple(words)
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
@@ -124,10 +123,9 @@ class Vectors:
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "_cache", {})
-        object.__setattr__(self, "_distinct", bool(distinct))
         if key_to_index is not None:
             if len(key_to_index) != len(words):
-                raise AuditError("the vocabulary has duplicate words; load it with a duplicate policy.")
+                raise AuditError(DUPLICATE_WORDS)
             self._cache["key_to_index"] = MappingProxyType(key_to_index)
         if norms is not None:
             if np.shape(norms) != (len(words),):
@@ -153,7 +151,7 @@ class Vectors:
         if "key_to_index" not in self._cache:
             mapping = dict(zip(self.words, range(len(self.words))))  # C-level; a dictcomp is ~3x slower
             if len(mapping) != len(self.words):
-                raise AuditError("the vocabulary has duplicate words; load it with a duplicate policy.")
+                raise AuditError(DUPLICATE_WORDS)
             self._cache["key_to_index"] = MappingProxyType(mapping)
         return self._cache["key_to_index"]
 
@@ -172,20 +170,25 @@ class Vectors:
     def rows_of(self, words: Iterable[str]) -> dict[str, int]:
         """The row of each of ``words`` that is in the vocabulary (the others are left out).
 
-        Once :attr:`key_to_index` is built, read from it. Before, for words known to be distinct
-        (a loaded file), one pass over the vocabulary finds just these words: on 1,000,000 words
-        ~0.1 s against ~0.75 s for the whole dict. Answers are kept, so asking again for the
-        same words costs nothing."""
+        Once :attr:`key_to_index` is built, read from it. Before, one pass over the vocabulary
+        finds just these words (on 1,000,000 words ~0.1 s against ~0.75 s for the whole dict; a
+        trainer's new Vectors each epoch pays the pass, not the dict). A word asked for that
+        appears more than once is an error, as in the dict; other repeated words play no part in
+        the answer. Answers are kept, so asking again for the same words costs nothing."""
         wanted = set(words)
-        if "key_to_index" in self._cache or not self._distinct:
+        if "key_to_index" in self._cache:
             lookup = self.key_to_index
             return {w: lookup[w] for w in wanted if w in lookup}
         known = self._cache.setdefault("rows_of", {})      # word -> row, -1 when absent
         new = wanted.difference(known)
         if new:
-            known.update(dict.fromkeys(new, -1))
+            found: dict[str, int] = {}
             for row in itertools.compress(range(len(self.words)), map(new.__contains__, self.words)):
-                known[self.words[row]] = row
+                if self.words[row] in found:
+                    raise AuditError(DUPLICATE_WORDS)
+                found[self.words[row]] = row
+            known.update(dict.fromkeys(new, -1))
+            known.update(found)
         return {w: known[w] for w in wanted if known[w] >= 0}
 
     def vector(self, word: str) -> np.ndarray:

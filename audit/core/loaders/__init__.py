@@ -169,7 +169,7 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
                                               dropped=0, duplicates=duplicates, case=case, norms=norms,
                                               finite_rows=finite_rows, nonfinite=nonfinite, limit=limit,
                                               unicode_errors=unicode_errors),
-                       copy=False, norms=norms, distinct=True)
+                       copy=False, norms=norms)
     dropped = 0
     index = dict(zip(words, range(len(words))))   # C speed; the loop below only runs on duplicates
     unique = len(index) == len(words)
@@ -196,7 +196,7 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
                      limit=limit, unicode_errors=unicode_errors)
     if dropped:
         index = {w: i for i, w in enumerate(words)}
-    return Vectors(words, matrix, source, copy=False, key_to_index=index, norms=norms, distinct=True)
+    return Vectors(words, matrix, source, copy=False, key_to_index=index, norms=norms)
 
 
 def _source(parsed, *, path, sha256, fmt, words, dim, dropped, duplicates, case, norms, finite_rows, nonfinite,
