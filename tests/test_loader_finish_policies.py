@@ -139,9 +139,9 @@ def test_distinct_words_from_the_cache_equal_the_parse(tmp_path, options, words,
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_lowercasing_distinct_words_from_the_cache(tmp_path, fmt):
-    # "A" and "b" stay distinct once lowercased; the parser's word -> row dict (binary) and the
-    # cached copy's record of distinct words are about the words as written, so lowercasing must
-    # still look them up as lowercased.
+    # "A" and "b" stay distinct once lowercased; the parse's and the cached copy's record of
+    # distinct words are about the words as written, so lowercasing must still look them up as
+    # lowercased.
     path = tmp_path / "e.txt"
     sha = FORMATS[fmt](path, ["b", "A"], [1.0, 2.0])
     source = SourceInfo(path=str(path), sha256=sha, format=fmt, words=2, dim=3, case="lower",
