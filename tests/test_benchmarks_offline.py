@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,10 @@ def test_offline_scores_equal_scipy_on_the_file_read_by_hand():
         assert row.spearman == pytest.approx(spearmanr([s for *_, s in kept], cosines).statistic, abs=1e-12)
         assert row.paper_claim == REGISTRY_FIGURES()[copy.copy_of].paper_claim   # the benchmark's claim beside
         assert row.paper_not_found is None       # the paper's not-found counts are about the other file
+        assert row.libri_clean_not_found is None
+    # where each copy came from: its name, the installed file and the package's version
+    assert result.offline.split("; ") == [f"{c.spec.name}: {offline_copy_path(c)} ({c.package} {version(c.package)})"
+                                          for c in OFFLINE_COPIES]
 
 
 def REGISTRY_FIGURES():
@@ -78,7 +83,8 @@ def REGISTRY_FIGURES():
 
 
 def test_offline_refuses_a_selection():
-    with pytest.raises(AuditError, match="all together"):
+    with pytest.raises(AuditError, match=r"^the offline benchmark copies are scored all together; leave out the "
+                                         r"selection\.$"):
         evaluate(Vectors(["a"], np.ones((1, 2))), offline=True, only="MEN")
 
 
