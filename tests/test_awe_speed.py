@@ -56,7 +56,6 @@ def test_step_plan_by_hand():
     assert plan.forward_index.tolist() == [4, 0, 8, 5, 1, 6]
     # reversed within each length: row 1 (length 3) reads t 2, 1, 0; row 0 (length 2) t 1, 0; row 2 t 0
     assert plan.reverse_index.tolist() == [6, 1, 8, 5, 0, 4]
-    assert plan.final.tolist() == [5, 4, 2]                      # sorted rows' last slots
 
 
 def test_encoder_uses_the_cpu_path_only_where_it_applies():
