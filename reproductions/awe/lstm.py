@@ -63,6 +63,21 @@ def _padded(width: int) -> int:
     return -(-width // 8) * 8
 
 
+def _continuing(counts: list[int]) -> tuple[list[int], list[int]]:
+    """Per step, how many of its rows go on to the next step (the first ones) and how many end there."""
+    going_on = [*counts[1:], 0]
+    return going_on, [n - k for n, k in zip(counts, going_on)]
+
+
+def _parts(counts: list[int]) -> list[int]:
+    """Split sizes along the slots: each step's rows that go on, then those that end."""
+    return [size for pair in zip(*_continuing(counts)) for size in pair]
+
+
+def _pairs(pieces):
+    return pieces[0::2], pieces[1::2]
+
+
 def _gate_scale(hidden: int, value: float, like: torch.Tensor) -> torch.Tensor:
     """1 for the i, f, o gates' rows, ``value`` for the g gate's."""
     scale = torch.ones(4 * hidden, dtype=like.dtype, device=like.device)
@@ -106,27 +121,29 @@ class _BiLstmFinal(torch.autograd.Function):
         tcs = xf.new_empty(2, slots, hidden)         # tanh of the cell
         final = xf.new_empty(2, counts[0], hidden)
         one = xf.new_ones(())                        # a tensor, not a Python number: no conversion per call
-        gate = acts.unflatten(2, (4, hidden))       # each step's views, made in one call per buffer
-        steps = list(zip(inputs.split(counts, 1), acts.split(counts, 1), gate[:, :, 0].split(counts, 1),
-                         gate[:, :, 1].split(counts, 1), gate[:, :, 2].split(counts, 1),
-                         gate[:, :, 3].split(counts, 1), cs.split(counts, 1), gs.split(counts, 1),
-                         tcs.split(counts, 1)))
-        for t, (x, gates, i, f, s_g, o, c, g, tc) in enumerate(steps):
-            torch.bmm(x, weights, out=gates)
-            gates.sigmoid_()
-            torch.add(s_g, s_g, out=g).sub_(one)
-            torch.mul(i, g, out=c)
+        # Every view a step uses, made by one split per buffer (a slice in the loop costs a call each).
+        gate = acts.unflatten(2, (4, hidden))
+        i, f, s_g, o = (gate[:, :, k].split(counts, 1) for k in range(4))
+        x, gates, c, g, tc = (buffer.split(counts, 1) for buffer in (inputs, acts, cs, gs, tcs))
+        h_next = inputs[:, :, :hidden].split(counts, 1)[1:]              # step t writes h into step t + 1's slots
+        going_on, ending = _continuing(counts)
+        c_kept = cs.split(_parts(counts), 1)[0::2]                        # each step's rows that go on
+        o_kept, o_ending = _pairs(gate[:, :, 3].split(_parts(counts), 1))
+        tc_kept, tc_ending = _pairs(tcs.split(_parts(counts), 1))
+        final_rows = final.split(ending[::-1], 1)[::-1]                   # step t's ending rows, in order
+        for t in range(len(counts)):
+            torch.bmm(x[t], weights, out=gates[t])
+            gates[t].sigmoid_()
+            torch.add(s_g[t], s_g[t], out=g[t]).sub_(one)
+            torch.mul(i[t], g[t], out=c[t])
             if t:
-                c.addcmul_(f, steps[t - 1][6][:, :c.shape[1]])
-            torch.add(c, c, out=tc).sigmoid_()
-            tc.add_(tc).sub_(one)
-            n, going_on = counts[t], counts[t + 1] if t + 1 < len(counts) else 0
-            if going_on == n:
-                torch.mul(o, tc, out=steps[t + 1][0][:, :, :hidden])
-                continue
-            if going_on:
-                torch.mul(o[:, :going_on], tc[:, :going_on], out=steps[t + 1][0][:, :, :hidden])
-            torch.mul(o[:, going_on:], tc[:, going_on:], out=final[:, going_on:n])    # rows whose last step this is
+                c[t].addcmul_(f[t], c_kept[t - 1])
+            torch.add(c[t], c[t], out=tc[t]).sigmoid_()
+            tc[t].add_(tc[t]).sub_(one)
+            if going_on[t]:
+                torch.mul(o_kept[t], tc_kept[t], out=h_next[t])
+            if ending[t]:
+                torch.mul(o_ending[t], tc_ending[t], out=final_rows[t])
         ctx.save_for_backward(w_ih, w_hh, inputs, acts, cs, gs, tcs)
         ctx.counts = counts
         return final
@@ -145,25 +162,25 @@ class _BiLstmFinal(torch.autograd.Function):
         dz = torch.empty_like(acts)       # gradients of the gate pre-activations (g's divided by 4)
         minus_one = grad.new_full((), -1.0)
         gate, d_gate = acts.unflatten(2, (4, hidden)), dz.unflatten(2, (4, hidden))
-        steps = list(zip(acts.split(counts, 1), gate[:, :, 0].split(counts, 1), gate[:, :, 1].split(counts, 1),
-                         gate[:, :, 3].split(counts, 1), cs.split(counts, 1), gs.split(counts, 1),
-                         tcs.split(counts, 1), dz.split(counts, 1), *(d_gate[:, :, k].split(counts, 1) for k in range(4))))
+        i, f, o = (gate[:, :, k].split(counts, 1) for k in (0, 1, 3))
+        u_i, u_f, u_g, u_o = (d_gate[:, :, k].split(counts, 1) for k in range(4))
+        gates, g, tc, u = (buffer.split(counts, 1) for buffer in (acts, gs, tcs, dz))
+        c_kept = cs.split(_parts(counts), 1)[0::2]
         for t in range(len(counts) - 1, -1, -1):
-            gates, i, f, o, c, g, tc, u, u_i, u_f, u_g, u_o = steps[t]
             n = counts[t]
             dh_t, dc_t = dh[:, :n], dc[:, :n]
-            torch.mul(dh_t, tc, out=u_o)
-            dc_t.addcmul_(dh_t * o, torch.addcmul(minus_one, tc, tc), value=-1)     # += dh o (1 - tanh^2 c)
-            torch.mul(dc_t, g, out=u_i)
+            torch.mul(dh_t, tc[t], out=u_o[t])
+            dc_t.addcmul_(dh_t * o[t], torch.addcmul(minus_one, tc[t], tc[t]), value=-1)   # += dh o (1 - tanh^2 c)
+            torch.mul(dc_t, g[t], out=u_i[t])
             if t:
-                torch.mul(dc_t, steps[t - 1][4][:, :n], out=u_f)
+                torch.mul(dc_t, c_kept[t - 1], out=u_f[t])
             else:
-                u_f.zero_()
-            torch.mul(dc_t, i, out=u_g)
-            u.mul_(torch.addcmul(gates, gates, gates, value=-1))             # sigmoid' = s (1 - s)
-            dc_t.mul_(f)
+                u_f[t].zero_()
+            torch.mul(dc_t, i[t], out=u_g[t])
+            u[t].mul_(torch.addcmul(gates[t], gates[t], gates[t], value=-1))             # sigmoid' = s (1 - s)
+            dc_t.mul_(f[t])
             if t:
-                torch.bmm(u, w_hh_4, out=dh[:, :n])
+                torch.bmm(u[t], w_hh_4, out=dh_t)
         features = w_ih.shape[2]
         d_weights = torch.bmm(inputs.transpose(1, 2), dz).mul_(four)        # (2, width, 4H)
         d_w_hh = d_weights[:, :hidden].transpose(1, 2)
