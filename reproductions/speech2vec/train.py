@@ -108,11 +108,12 @@ def make_model(cfg: TrainConfig, device: torch.device) -> tuple[Speech2Vec, torc
 
 
 def make_optimizer(model, name: str, lr: float, device: torch.device) -> torch.optim.Optimizer:
-    """Adam or SGD; on CUDA the fused kernels, whose step takes the gradient scaler's inf check on the device."""
-    fused = {"fused": True} if device.type == "cuda" else {}
+    """Adam or SGD, fused kernels: on CUDA the step takes the gradient scaler's inf check on the device;
+    on the CPU one kernel per parameter instead of a dozen ops (the AWE model's Adam step: 0.68 ms
+    -> 0.14 ms, the same values to float rounding: 9e-8 apart after 200 steps)."""
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=lr, **fused)
-    return torch.optim.Adam(model.parameters(), lr=lr, **fused)
+        return torch.optim.SGD(model.parameters(), lr=lr, fused=True)
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
 
 
 class DeviceSteps:
@@ -194,7 +195,7 @@ def load_checkpoint(path: Path, model, optimizer, cfg: TrainConfig, steps: "Devi
 
 
 def load_optimizer_state(optimizer, state) -> None:
-    """The saved moments and steps; the kernel choice (fused on CUDA) stays this device's."""
+    """The saved moments and steps; the kernel choice stays this optimiser's."""
     kernels = [(group.get("fused"), group.get("foreach")) for group in optimizer.param_groups]
     optimizer.load_state_dict(state)
     for group, (fused, foreach) in zip(optimizer.param_groups, kernels):
