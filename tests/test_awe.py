@@ -303,3 +303,37 @@ def test_cli_trains_and_prints_the_held_out_table(run_cli, cache, tmp_path):
     assert code == 0, err
     assert "SWDP AP" in out and "held-out speakers" in out and "agwe.txt" in out
     assert json.loads((tmp_path / "h.json").read_text())["written"]["kind"] == "phones"
+
+
+def batch_hard_by_loops(points, labels, margin):
+    losses = []
+    for a in range(len(points)):
+        positives = [cos(points[a], points[p]) for p in range(len(points)) if p != a and labels[p] == labels[a]]
+        negatives = [cos(points[a], points[n]) for n in range(len(points)) if labels[n] != labels[a]]
+        if positives and negatives:
+            losses.append(max(0.0, margin + max(negatives) - min(positives)))
+    return sum(losses) / len(losses) if losses else 0.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batch_hard_equals_loops_and_masked_min(seed):
+    """Random batches with singletons (no positive) and large label ids: the loss equals the loops'
+    definition, and its gradient equals that of the masked min/max form (no ties in random points)."""
+    rng = np.random.default_rng(seed)
+    n = 14
+    labels = rng.choice([3, 7, 2 ** 40, 2 ** 40 + 1, 11, 12, 13], size=n)       # ids past float32's exact range
+    points = rng.normal(size=(n, 5))
+    got = triplet_batch_hard(torch.tensor(points), torch.tensor(labels), 0.3)
+    assert got.item() == pytest.approx(batch_hard_by_loops(points.tolist(), labels.tolist(), 0.3), abs=1e-12)
+    x = torch.tensor(points, requires_grad=True)
+    triplet_batch_hard(x, torch.tensor(labels), 0.3).backward()
+    y = torch.tensor(points, requires_grad=True)
+    unit = torch.nn.functional.normalize(y, dim=1)
+    similarity = unit @ unit.T
+    same = torch.tensor(labels[:, None] == labels[None, :])
+    positive = same & ~torch.eye(n, dtype=torch.bool)
+    hp = similarity.masked_fill(~positive, float("inf")).min(dim=1).values
+    hn = similarity.masked_fill(same, float("-inf")).max(dim=1).values
+    valid = positive.any(dim=1) & (~same).any(dim=1)
+    torch.nn.functional.relu(0.3 + hn - hp)[valid].mean().backward()
+    assert torch.allclose(x.grad, y.grad, atol=1e-12)

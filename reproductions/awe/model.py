@@ -93,17 +93,38 @@ class AcousticWordEmbedder(nn.Module):
 
 
 # ------------------------------------------------------------------------------ losses
-def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return F.normalize(a, dim=1) @ F.normalize(b, dim=1).T
+def cosine_matrix(a: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+    """Cosines of the rows of ``a`` with those of ``b`` (with each other when ``b`` is None: the rows
+    are normalised once)."""
+    unit = F.normalize(a, dim=1)
+    return unit @ (unit if b is None else F.normalize(b, dim=1)).T
+
+
+# Cosines lie in [-1, 1]: a pair whose similarity is moved by this much can never be the hardest.
+EXCLUDED = 4.0
+
+
+def same_word(labels: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(N, N): 1.0 where two tokens are of the same word, else 0.0. Float arithmetic on the integer
+    labels (exact in float64): torch's CPU build ran the boolean kernels (``==``, ``masked_fill``,
+    ``any``) 5-10 times slower than float ones on a batch's (256, 256)."""
+    values = labels.to(torch.float64)
+    return (1 - (values[:, None] - values[None, :]).abs_().clamp_(max=1)).to(dtype)
 
 
 def triplet_batch_hard(embeddings: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
-    similarity = cosine_matrix(embeddings, embeddings)
-    same = labels[:, None] == labels[None, :]
-    positive = same & ~torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    hardest_positive = similarity.masked_fill(~positive, float("inf")).min(dim=1).values
-    hardest_negative = similarity.masked_fill(same, float("-inf")).max(dim=1).values
-    valid = positive.any(dim=1) & (~same).any(dim=1)
+    """For each anchor: margin + its most similar other-word token - its least similar same-word
+    token, hinged, averaged over anchors that have both. Pairs that may not be chosen are moved out
+    of reach (:data:`EXCLUDED`) rather than masked: the chosen similarities are exact, and ``amin`` /
+    ``amax`` split the gradient evenly among exact ties (``min(dim)`` would give it to one)."""
+    similarity = cosine_matrix(embeddings)
+    same = same_word(labels, similarity.dtype)
+    not_positive = 1 - same
+    not_positive.diagonal().fill_(1)                                   # a token is not its own positive
+    hardest_positive = torch.add(similarity, not_positive, alpha=EXCLUDED).amin(dim=1)
+    hardest_negative = torch.add(similarity, same, alpha=-EXCLUDED).amax(dim=1)
+    count = same.sum(dim=1)                                            # tokens of the anchor's word, itself too
+    valid = (count > 1.5) & (count < len(labels) - 0.5)
     return _valid_mean(F.relu(margin + hardest_negative - hardest_positive), valid)
 
 
@@ -124,7 +145,7 @@ def positive_pairs(labels) -> tuple:
 def triplet_semi_hard(embeddings: torch.Tensor, labels: torch.Tensor, margin: float, pairs=None) -> torch.Tensor:
     """``pairs``: the (anchor, other) index tensors of :func:`positive_pairs`, computed on the host (on
     a GPU, finding them there would wait for the device); by default found here."""
-    similarity = cosine_matrix(embeddings, embeddings)
+    similarity = cosine_matrix(embeddings)
     same = labels[:, None] == labels[None, :]
     if pairs is None:
         positive = same & ~torch.eye(len(labels), dtype=torch.bool, device=labels.device)
