@@ -9,7 +9,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from reproductions.awe.config import AweConfig
-from reproductions.awe.lstm import bilstm_final_states, step_plan, supported
+from reproductions.bilstm import bilstm, bilstm_final_states, step_plan, supported
 from reproductions.awe.model import AcousticWordEmbedder, positive_pairs, triplet_batch_hard, triplet_semi_hard
 from reproductions.speech2vec.data import TrainingData
 
@@ -40,12 +40,40 @@ def test_cpu_bilstm_equals_nn_lstm_values_and_gradients(dtype, tolerance):
     assert (bilstm_final_states(lstm, noisy, lengths) - got).abs().max().item() < tolerance
 
 
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+def test_cpu_bilstm_outputs_and_cells_equal_nn_lstm(dtype, tolerance):
+    """Every step's states (padded, zero past each length) and the final cells too, with gradients
+    through all three outputs, as the Speech2Vec encoder uses them."""
+    from torch.nn.utils.rnn import pad_packed_sequence
+    torch.manual_seed(2)
+    lstm = torch.nn.LSTM(5, 6, batch_first=True, bidirectional=True).to(dtype)
+    lengths = torch.tensor([3, 7, 1, 7, 4, 2, 6, 5, 1])
+    x = torch.randn(len(lengths), 8, 5, dtype=dtype, requires_grad=True)
+    packed, (h_n, c_n) = lstm(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    expected = (pad_packed_sequence(packed, batch_first=True, total_length=8)[0],
+                torch.cat([h_n[0], h_n[1]], 1), torch.cat([c_n[0], c_n[1]], 1))
+    got = bilstm(lstm, x, lengths)
+    for e, g in zip(expected, got):
+        assert e.shape == g.shape and (e - g).abs().max().item() < tolerance
+    weights = [torch.randn(e.shape, dtype=dtype) for e in expected]
+    wrt = [x, *lstm.parameters()]
+    for g_ref, g_got in zip(torch.autograd.grad(sum((e * w).sum() for e, w in zip(expected, weights)), wrt,
+                                                retain_graph=True),
+                            torch.autograd.grad(sum((g * w).sum() for g, w in zip(got, weights)), wrt)):
+        assert (g_ref - g_got).abs().max().item() < tolerance
+    # only the cells used: the other gradients are left out, not zero-filled
+    cells_only = torch.autograd.grad((bilstm(lstm, x, lengths)[2] * weights[2]).sum(), wrt)
+    assert all(torch.allclose(a, b, atol=tolerance) for a, b in zip(
+        cells_only, torch.autograd.grad((expected[2] * weights[2]).sum(), wrt)))
+
+
 def test_double_precision_gradcheck():
     torch.manual_seed(1)
     lstm = torch.nn.LSTM(3, 2, batch_first=True, bidirectional=True).double()
     lengths = torch.tensor([4, 2, 4, 1])
     x = torch.randn(4, 4, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda inp: bilstm_final_states(lstm, inp, lengths), (x,))
+    assert torch.autograd.gradcheck(lambda inp: bilstm(lstm, inp, lengths), (x,))
 
 
 def test_step_plan_by_hand():
@@ -56,6 +84,9 @@ def test_step_plan_by_hand():
     assert plan.forward_index.tolist() == [4, 0, 8, 5, 1, 6]
     # reversed within each length: row 1 (length 3) reads t 2, 1, 0; row 0 (length 2) t 1, 0; row 2 t 0
     assert plan.reverse_index.tolist() == [6, 1, 8, 5, 0, 4]
+    assert plan.last_slot.tolist() == [5, 4, 2]                  # sorted rows' last slots
+    # a slot's h is kept in its row's next slot (h columns), or after the 6 slots at its sorted row
+    assert plan.output_index.tolist() == [3, 4, 8, 5, 7, 6]
 
 
 def test_encoder_uses_the_cpu_path_only_where_it_applies():

@@ -3,7 +3,7 @@
 Acoustic encoder ``f``: a (stacked) bidirectional LSTM over the word's frames, packed so that
 padding never enters it; the embedding is the last layer's final hidden states of both
 directions concatenated (``embedding_dim / 2`` each), as in seed 001 (Sec. 4.2) and the
-Speech2Vec encoder. On the CPU a one-layer encoder runs :mod:`reproductions.awe.lstm` (the same
+Speech2Vec encoder. On the CPU a one-layer encoder runs :mod:`reproductions.bilstm` (the same
 function and parameters, several times faster to train); elsewhere (CUDA: cuDNN) ``nn.LSTM``.
 
 Written encoder ``g`` (``--loss proxy`` only): the word's symbols (letters, or CMUdict phones)
@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from reproductions.awe.lstm import bilstm_final_states, supported
+from reproductions.bilstm import bilstm_final_states, supported
 
 
 class BiLstmEncoder(nn.Module):

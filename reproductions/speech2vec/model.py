@@ -1,7 +1,8 @@
 """The skip-gram Speech2Vec model: BiLSTM encoder, attentive LSTM decoder, masked MSE.
 
 Encoder: one bidirectional LSTM layer over a spoken word's MFCC frames (packed, so padding
-never enters it); the embedding is the final hidden states of both directions concatenated
+never enters it; on the CPU the same function by :mod:`reproductions.bilstm`, which the AWE
+encoder also runs); the embedding is the final hidden states of both directions concatenated
 (``embedding_dim / 2`` each). Decoder: one LSTM layer whose initial hidden and cell states are
 the encoder's final states; with teacher forcing its inputs are a zero "go" frame followed by
 the context word's frames, all known in advance, so it runs over the whole sequence in one
@@ -17,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from reproductions.bilstm import bilstm, supported
 
 
 class Speech2Vec(nn.Module):
@@ -34,6 +37,8 @@ class Speech2Vec(nn.Module):
     def encode(self, frames: torch.Tensor, lengths: torch.Tensor):
         """(outputs (B, T, D) zero past each length, final hidden (B, D), final cell (B, D))."""
         lengths = lengths.cpu()
+        if supported(self.encoder, frames):
+            return bilstm(self.encoder, frames, lengths)              # the CPU path (same function)
         if int(lengths.min()) == frames.shape[1]:
             # Every word fills the batch (common with length buckets): packing would change
             # nothing but costs a sort and a scatter, so run the LSTM on the tensor directly.

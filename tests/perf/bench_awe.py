@@ -13,7 +13,7 @@ process, in alternating rounds (each implementation's best round counts):
   state read after the padding): cheaper per batch on one CPU thread, though it is a different
   function (padding frames enter the states). The honest baseline is the faster of the two;
 - kernel: ``reproductions.awe.train.batch_loss`` and the optimiser step on the same batches
-  (on the CPU the hand-written BiLSTM of ``reproductions.awe.lstm``), after a warm-up;
+  (on the CPU the hand-written BiLSTM of ``reproductions.bilstm``), after a warm-up;
 - epoch: ``reproductions.awe.train.train_epoch``, a whole epoch as ``audit reproduce awe`` runs it
   (its tokens/s, the loop's wall time, is the one the history records).
 

@@ -6,7 +6,9 @@ Three (four with ``--store``) implementations run the same model in the same pro
 alternating rounds:
 
 - reference: the decoder stepped in Python one frame at a time (attention per step, batched
-  over the pairs), every word padded to ``max_frames`` (20), as the reality-check code does;
+  over the pairs), every word padded to ``max_frames`` (20), as the reality-check code does; its
+  encoder is the model's ``nn.LSTM`` over the packed batch (the textbook call, as bench_awe's plain
+  loop; the trainer runs the same function by ``reproductions.bilstm`` on the CPU);
 - whole-sequence: one decoder LSTM call and one batched attention product, padded to 20;
 - kernel: whole-sequence on length-bucketed batches of random pairs (padded to each batch's
   longest word), one step at a time after a warm-up: the trainer's step alone;
@@ -33,6 +35,7 @@ import time
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -42,9 +45,17 @@ from reproductions.speech2vec.model import Speech2Vec, masked_mse  # noqa: E402
 EPOCH_REFERENCE_GOAL, EPOCH_KERNEL_GOAL = 2.0, 0.8
 
 
+def plain_encode(model: Speech2Vec, source, source_lengths):
+    """The encoder as plain torch: ``nn.LSTM`` over the packed batch."""
+    packed = pack_padded_sequence(source, source_lengths.cpu(), batch_first=True, enforce_sorted=False)
+    outputs, (hidden, cell) = model.encoder(packed)
+    outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=source.shape[1])
+    return outputs, torch.cat([hidden[0], hidden[1]], dim=1), torch.cat([cell[0], cell[1]], dim=1)
+
+
 def reference_loss(model: Speech2Vec, source, source_lengths, target, target_lengths):
     """Step-by-step decoding: one LSTM step, one attention and one prediction per frame."""
-    outputs, hidden, cell = model.encode(source, source_lengths)
+    outputs, hidden, cell = plain_encode(model, source, source_lengths)
     keys = model.attention(outputs)                                            # (B, Ts, D)
     valid = torch.arange(outputs.shape[1], device=source.device)[None, :] < source_lengths.to(source.device)[:, None]
     state = (hidden[None], cell[None])

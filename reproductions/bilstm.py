@@ -1,8 +1,9 @@
-"""A one-layer bidirectional LSTM's final states on the CPU, without padding or packing overhead.
+"""A one-layer bidirectional LSTM on the CPU, without padding or packing overhead.
 
-What ``nn.LSTM(bidirectional=True)`` over a packed batch computes (the final hidden state of each
-direction at each sequence's own length), with the same parameters, in a form that is fast on
-one CPU thread:
+What ``nn.LSTM(bidirectional=True)`` over a packed batch computes (the final hidden and cell
+states of each direction at each sequence's own length, and every step's hidden state when asked
+for), with the same parameters, in a form that is fast on one CPU thread. The AWE encoder uses the
+final states (:func:`bilstm_final_states`), the Speech2Vec encoder all three (:func:`bilstm`):
 
 - the rows are sorted by length (longest first), so at step ``t`` the rows still running are
   the first ``n_t``: every step works on a prefix, no padded frame is ever computed;
@@ -41,6 +42,9 @@ class StepPlan:
     offsets: list[int]       # first packed slot of each step
     forward_index: np.ndarray    # packed slot -> flat index into (B * T) frames, forward direction
     reverse_index: np.ndarray    # the same, each sequence read backwards from its last frame
+    last_slot: np.ndarray        # sorted row -> slot of its last step
+    output_index: np.ndarray     # packed slot -> where its hidden state is kept: the row's slot at the
+                                 # next step (its h columns), or S + sorted row after its last step
 
 
 def step_plan(lengths: np.ndarray, width: int) -> StepPlan:
@@ -53,8 +57,12 @@ def step_plan(lengths: np.ndarray, width: int) -> StepPlan:
     offsets = np.concatenate([[0], np.cumsum(counts)])
     t, b = np.nonzero(running)
     rows = order[b]
+    slots = int(offsets[-1])
+    going_on = t + 1 < sorted_lengths[b]
     return StepPlan(order=order, counts=counts.tolist(), offsets=offsets.tolist(),
-                    forward_index=rows * width + t, reverse_index=rows * width + (sorted_lengths[b] - 1 - t))
+                    forward_index=rows * width + t, reverse_index=rows * width + (sorted_lengths[b] - 1 - t),
+                    last_slot=offsets[sorted_lengths - 1] + np.arange(len(order)),
+                    output_index=np.where(going_on, offsets[np.minimum(t + 1, len(counts) - 1)] + b, slots + b))
 
 
 def _padded(width: int) -> int:
@@ -85,8 +93,10 @@ def _gate_scale(hidden: int, value: float, like: torch.Tensor) -> torch.Tensor:
     return scale
 
 
-class _BiLstmFinal(torch.autograd.Function):
-    """Packed inputs of both directions -> (2, B, H) final hidden states, rows in length order.
+class _BiLstm(torch.autograd.Function):
+    """Packed inputs of both directions -> final hidden states, final cell states (each (2, B, H),
+    rows in length order) and, when asked for, every step's hidden state ((2, S, H), packed slots;
+    else an empty tensor).
 
     Each packed slot of ``inputs`` (2, S, H + I + 1) holds what its step multiplies: the row's
     previous hidden state (zero at step 0; written by the step before), its frame and a 1, so a
@@ -98,7 +108,7 @@ class _BiLstmFinal(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, xf, xr, w_ih, w_hh, bias, plan: StepPlan):
+    def forward(ctx, xf, xr, w_ih, w_hh, bias, plan: StepPlan, with_states: bool):
         hidden, features = w_hh.shape[2], w_ih.shape[2]
         counts = plan.counts
         slots = xf.shape[0]
@@ -144,23 +154,33 @@ class _BiLstmFinal(torch.autograd.Function):
                 torch.mul(o_kept[t], tc_kept[t], out=h_next[t])
             if ending[t]:
                 torch.mul(o_ending[t], tc_ending[t], out=final_rows[t])
+        final_cells = cs.index_select(1, torch.from_numpy(plan.last_slot).to(cs.device))
+        if with_states:                              # each slot's h: where the step wrote it
+            states = torch.cat([inputs[:, :, :hidden], final], dim=1).index_select(
+                1, torch.from_numpy(plan.output_index).to(cs.device))
+        else:
+            states = xf.new_empty(2, 0, hidden)
         ctx.save_for_backward(w_ih, w_hh, inputs, acts, cs, gs, tcs)
         ctx.counts = counts
-        return final
+        ctx.set_materialize_grads(False)
+        return final, final_cells, states
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_cells, grad_states):
         w_ih, w_hh, inputs, acts, cs, gs, tcs = ctx.saved_tensors
         counts = ctx.counts
         hidden = w_hh.shape[2]
         # The g gate's gradients are kept divided by 4 (d tanh(z) / dz = 4 s (1 - s), s = sigmoid(2z)):
         # the 4 goes into the weights the recurrence multiplies by and into the weight gradients.
-        four = _gate_scale(hidden, 4.0, grad)
+        four = _gate_scale(hidden, 4.0, acts)
         w_hh_4 = w_hh * four[:, None]
-        dh = grad.contiguous().clone()    # a row's gradient waits here until the loop reaches its last step
-        dc = torch.zeros_like(dh)
+        shape = (2, counts[0], hidden)
+        # A row's gradients wait here until the loop reaches its last step.
+        dh = acts.new_zeros(shape) if grad is None else grad.contiguous().clone()
+        dc = acts.new_zeros(shape) if grad_cells is None else grad_cells.contiguous().clone()
+        step_grads = None if grad_states is None else grad_states.split(counts, 1)
         dz = torch.empty_like(acts)       # gradients of the gate pre-activations (g's divided by 4)
-        minus_one = grad.new_full((), -1.0)
+        minus_one = acts.new_full((), -1.0)
         gate, d_gate = acts.unflatten(2, (4, hidden)), dz.unflatten(2, (4, hidden))
         i, f, o = (gate[:, :, k].split(counts, 1) for k in (0, 1, 3))
         u_i, u_f, u_g, u_o = (d_gate[:, :, k].split(counts, 1) for k in range(4))
@@ -169,6 +189,8 @@ class _BiLstmFinal(torch.autograd.Function):
         for t in range(len(counts) - 1, -1, -1):
             n = counts[t]
             dh_t, dc_t = dh[:, :n], dc[:, :n]
+            if step_grads is not None:
+                dh_t.add_(step_grads[t])
             torch.mul(dh_t, tc[t], out=u_o[t])
             dc_t.addcmul_(dh_t * o[t], torch.addcmul(minus_one, tc[t], tc[t]), value=-1)   # += dh o (1 - tanh^2 c)
             torch.mul(dc_t, g[t], out=u_i[t])
@@ -187,12 +209,10 @@ class _BiLstmFinal(torch.autograd.Function):
         d_w_ih = d_weights[:, hidden:hidden + features].transpose(1, 2)
         d_bias = d_weights[:, hidden + features]
         d_x = [dz[d] @ (w_ih[d] * four[:, None]) if ctx.needs_input_grad[d] else None for d in range(2)]
-        return d_x[0], d_x[1], d_w_ih, d_w_hh, d_bias, None
+        return d_x[0], d_x[1], d_w_ih, d_w_hh, d_bias, None, None
 
 
-def bilstm_final_states(lstm: torch.nn.LSTM, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """(B, T, input) padded sequences and their lengths -> (B, 2H): the final states of both directions,
-    as ``torch.cat([h_n[0], h_n[1]], 1)`` of ``lstm`` over the packed batch (one layer, batch first)."""
+def _run(lstm: torch.nn.LSTM, sequences: torch.Tensor, lengths: torch.Tensor, with_states: bool):
     batch, width, features = sequences.shape
     plan = step_plan(lengths.cpu().numpy(), width)
     flat = sequences.reshape(batch * width, features)
@@ -201,9 +221,31 @@ def bilstm_final_states(lstm: torch.nn.LSTM, sequences: torch.Tensor, lengths: t
     w_ih = torch.stack([lstm.weight_ih_l0, lstm.weight_ih_l0_reverse])
     w_hh = torch.stack([lstm.weight_hh_l0, lstm.weight_hh_l0_reverse])
     bias = torch.stack([lstm.bias_ih_l0 + lstm.bias_hh_l0, lstm.bias_ih_l0_reverse + lstm.bias_hh_l0_reverse])
-    final = _BiLstmFinal.apply(xf, xr, w_ih, w_hh, bias, plan)
+    final, cells, states = _BiLstm.apply(xf, xr, w_ih, w_hh, bias, plan, with_states)
     restore = torch.from_numpy(np.argsort(plan.order, kind="stable"))
+    return plan, final, cells, states, restore
+
+
+def bilstm_final_states(lstm: torch.nn.LSTM, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(B, T, input) padded sequences and their lengths -> (B, 2H): the final states of both directions,
+    as ``torch.cat([h_n[0], h_n[1]], 1)`` of ``lstm`` over the packed batch (one layer, batch first)."""
+    _, final, _, _, restore = _run(lstm, sequences, lengths, with_states=False)
     return torch.cat([final[0], final[1]], dim=1).index_select(0, restore)
+
+
+def bilstm(lstm: torch.nn.LSTM, sequences: torch.Tensor, lengths: torch.Tensor):
+    """(B, T, input) padded sequences and their lengths -> (outputs (B, T, 2H), zero past each length;
+    final hidden states (B, 2H); final cell states (B, 2H)): what ``lstm`` over the packed batch gives
+    after ``pad_packed_sequence`` and ``torch.cat([h_n[0], h_n[1]], 1)`` (and the same of ``c_n``)."""
+    batch, width, _ = sequences.shape
+    plan, final, cells, states, restore = _run(lstm, sequences, lengths, with_states=True)
+    hidden = final.shape[2]
+    # Each slot's state goes to its frame's time: the reverse direction's slots were read backwards.
+    outputs = states.new_zeros(batch * width, 2, hidden)
+    outputs[:, 0].index_copy_(0, torch.from_numpy(plan.forward_index), states[0])
+    outputs[:, 1].index_copy_(0, torch.from_numpy(plan.reverse_index), states[1])
+    return (outputs.view(batch, width, 2 * hidden), torch.cat([final[0], final[1]], dim=1).index_select(0, restore),
+            torch.cat([cells[0], cells[1]], dim=1).index_select(0, restore))
 
 
 def supported(lstm: torch.nn.LSTM, sequences: torch.Tensor) -> bool:
