@@ -154,7 +154,7 @@ def main() -> int:
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--loss", default="triplet", choices=("triplet", "proxy"))
     parser.add_argument("--batches", type=int, default=12, help="timed batches per step implementation")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; each implementation's best counts")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1, as the trainer)")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
