@@ -190,10 +190,13 @@ def main() -> int:
           f"implementation, whole epochs of {int(setup.split.train.sum()):,} training tokens")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
     best = {name: {"wall": 0.0, "cpu": 0.0} for name, _ in implementations}
+    rounds = []                                # each round's rates: the ratios within one round
     for round_number in range(args.rounds):
+        rounds.append({})
         for name, run in implementations:
             tokens, clock = run()
             wall = getattr(clock, "loop_wall", clock.wall)
+            rounds[-1][name] = {"wall": tokens / wall, "cpu": tokens / clock.cpu}
             best[name]["wall"] = max(best[name]["wall"], tokens / wall)
             best[name]["cpu"] = max(best[name]["cpu"], tokens / clock.cpu)
             print(f"round {round_number + 1}: {name:42s} {tokens / wall:8,.0f} tokens/s wall ({wall:6.2f} s), "
@@ -209,6 +212,10 @@ def main() -> int:
               f"epoch / kernel {to_kernel:5.2f}x (goal >= {KERNEL_GOAL})")
         if clock == judged:
             met = to_plain >= EPOCH_GOAL and to_kernel >= KERNEL_GOAL
+        within = [r[whole][clock] / max(r[packed][clock], r[padded_name][clock]) for r in rounds]
+        print(f"  the same within each round (epoch / that round's faster plain loop): "
+              f"{', '.join(f'{x:.2f}' for x in within)}; median {float(np.median(within)):.2f}x (not judged: "
+              f"the goal takes each implementation's best round)")
     line = gpu_line(args)
     if line:
         print(line)
