@@ -33,6 +33,18 @@ def test_batch_hard_triplet_by_hand():
     # anchor 4 has no positive and is left out.
     loss = triplet_batch_hard(torch.tensor(TOY), torch.tensor(TOY_LABELS), 0.4)
     assert loss.item() == pytest.approx((0.2 + 0.56 + 0.2 + 0.56) / 4, abs=1e-6)
+    assert loss.dtype == torch.float32                            # the embeddings' precision, not float64
+
+
+def test_batch_hard_with_a_single_negative():
+    """Three tokens of one word and one of another: every anchor has exactly one negative token and
+    counts. Anchor 3 (the other word) has no positive and is left out."""
+    points = [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.8, 0.6]]
+    # anchor 0: hardest positive 2 (cos 0), negative 3 (0.8): 0.4 + 0.8 - 0 = 1.2
+    # anchor 1: hardest positive 0 or 2 (0.6), negative 3 (0.96): 0.4 + 0.96 - 0.6 = 0.76
+    # anchor 2: hardest positive 0 (0), negative 3 (0.6): 1.0
+    loss = triplet_batch_hard(torch.tensor(points), torch.tensor([0, 0, 0, 1]), 0.4)
+    assert loss.item() == pytest.approx((1.2 + 0.76 + 1.0) / 3, abs=1e-6)
 
 
 def semi_hard_by_loops(points, labels, margin):
