@@ -41,7 +41,7 @@ def test_batch_hard_with_a_single_negative():
     counts. Anchor 3 (the other word) has no positive and is left out."""
     points = [[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.8, 0.6]]
     # anchor 0: hardest positive 2 (cos 0), negative 3 (0.8): 0.4 + 0.8 - 0 = 1.2
-    # anchor 1: hardest positive 0 or 2 (0.6), negative 3 (0.96): 0.4 + 0.96 - 0.6 = 0.76
+    # anchor 1: positives 0 (cos 0.6) and 2 (0.8), the hardest 0; negative 3 (0.96): 0.4 + 0.96 - 0.6 = 0.76
     # anchor 2: hardest positive 0 (0), negative 3 (0.6): 1.0
     loss = triplet_batch_hard(torch.tensor(points), torch.tensor([0, 0, 0, 1]), 0.4)
     assert loss.item() == pytest.approx((1.2 + 0.76 + 1.0) / 3, abs=1e-6)

@@ -72,6 +72,28 @@ def test_full_length_batches_skip_packing_with_the_same_result():
     assert torch.allclose(fast[2], torch.cat([cell[0], cell[1]], dim=1), atol=1e-6)
 
 
+def test_cpu_encoder_is_the_packed_nn_lstm_with_its_gradients():
+    """On the CPU the encoder runs reproductions.bilstm: the same outputs, final states and loss
+    gradients (every parameter) as nn.LSTM over the packed batch, in float64."""
+    torch.manual_seed(5)
+    model = Speech2Vec().double()
+    source, source_lengths, target, target_lengths = batch()
+    source, target = source.double(), target.double()
+
+    def plain_encode(frames, lengths):
+        packed = pack_padded_sequence(frames, lengths, batch_first=True, enforce_sorted=False)
+        outputs, (hidden, cell) = model.encoder(packed)
+        outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=frames.shape[1])
+        return outputs, torch.cat([hidden[0], hidden[1]], dim=1), torch.cat([cell[0], cell[1]], dim=1)
+
+    for got, expected in zip(model.encode(source, source_lengths), plain_encode(source, source_lengths)):
+        assert (got - expected).abs().max().item() < 1e-12
+    fast = torch.autograd.grad(model(source, source_lengths, target, target_lengths), list(model.parameters()))
+    model.encode = plain_encode                                  # the same model with the textbook encoder
+    plain = torch.autograd.grad(model(source, source_lengths, target, target_lengths), list(model.parameters()))
+    assert all((a - b).abs().max().item() < 1e-12 for a, b in zip(fast, plain))
+
+
 def test_masked_mse_by_hand():
     predicted = torch.tensor([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [9.0, 9.0]]])
     target = torch.zeros_like(predicted)
