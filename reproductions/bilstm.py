@@ -82,6 +82,7 @@ def _parts(counts: list[int]) -> list[int]:
 
 
 def _pairs(pieces):
+    """The pieces of a split by :func:`_parts`: (each step's rows that go on, those that end)."""
     return pieces[0::2], pieces[1::2]
 
 
@@ -136,9 +137,10 @@ class _BiLstm(torch.autograd.Function):
         x, gates, c, g, tc = (buffer.split(counts, 1) for buffer in (inputs, acts, cs, gs, tcs))
         h_next = inputs[:, :, :hidden].split(counts, 1)[1:]              # step t writes h into step t + 1's slots
         going_on, ending = _continuing(counts)
-        c_kept = cs.split(_parts(counts), 1)[0::2]                        # each step's rows that go on
-        o_kept, o_ending = _pairs(gate[:, :, 3].split(_parts(counts), 1))
-        tc_kept, tc_ending = _pairs(tcs.split(_parts(counts), 1))
+        parts = _parts(counts)
+        c_kept, _ = _pairs(cs.split(parts, 1))                            # each step's rows that go on
+        o_kept, o_ending = _pairs(gate[:, :, 3].split(parts, 1))
+        tc_kept, tc_ending = _pairs(tcs.split(parts, 1))
         final_rows = final.split(ending[::-1], 1)[::-1]                   # step t's ending rows, in order
         for t in range(len(counts)):
             torch.bmm(x[t], weights, out=gates[t])
@@ -184,7 +186,7 @@ class _BiLstm(torch.autograd.Function):
         i, f, o = (gate[:, :, k].split(counts, 1) for k in (0, 1, 3))
         u_i, u_f, u_g, u_o = (d_gate[:, :, k].split(counts, 1) for k in range(4))
         gates, g, tc, u = (buffer.split(counts, 1) for buffer in (acts, gs, tcs, dz))
-        c_kept = cs.split(_parts(counts), 1)[0::2]
+        c_kept, _ = _pairs(cs.split(_parts(counts), 1))
         for t in range(len(counts) - 1, -1, -1):
             n = counts[t]
             dh_t, dc_t = dh[:, :n], dc[:, :n]

@@ -189,7 +189,6 @@ def main() -> int:
           f"{setup.data.lengths.mean():.1f} frames (max {cfg.max_frames}), {args.batches} timed batches per step "
           f"implementation, whole epochs of {int(setup.split.train.sum()):,} training tokens")
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
-    best = {name: {"wall": 0.0, "cpu": 0.0} for name, _ in implementations}
     rounds = []                                # each round's rates: the ratios within one round
     for round_number in range(args.rounds):
         rounds.append({})
@@ -197,11 +196,11 @@ def main() -> int:
             tokens, clock = run()
             wall = getattr(clock, "loop_wall", clock.wall)
             rounds[-1][name] = {"wall": tokens / wall, "cpu": tokens / clock.cpu}
-            best[name]["wall"] = max(best[name]["wall"], tokens / wall)
-            best[name]["cpu"] = max(best[name]["cpu"], tokens / clock.cpu)
             print(f"round {round_number + 1}: {name:42s} {tokens / wall:8,.0f} tokens/s wall ({wall:6.2f} s), "
                   f"{tokens / clock.cpu:8,.0f} tokens/s CPU ({clock.cpu:6.2f} s)", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} after the rounds")
+    best = {name: {clock: max(r[name][clock] for r in rounds) for clock in ("wall", "cpu")}
+            for name, _ in implementations}
     met = True
     judged = "cpu" if device.type == "cpu" else "wall"
     for clock in ("wall", "cpu") if device.type == "cpu" else ("wall",):
