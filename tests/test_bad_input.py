@@ -107,6 +107,45 @@ def _json_is_input(tmp: Path):
     return ["info", path, "--json", path]
 
 
+SHARED_WORD_SIM = Path(__file__).resolve().parents[2] / "shared" / "data" / "word-sim"
+
+
+def _json_in_the_benchmark_folder(tmp: Path):
+    (tmp / "dd" / "word-sim").mkdir(parents=True)
+    benchmark = tmp / "dd" / "word-sim" / "EN-RG-65.txt"
+    benchmark.write_bytes((SHARED_WORD_SIM / "EN-RG-65.txt").read_bytes())
+    return ["benchmarks", vectors_file(tmp), "--data-dir", tmp / "dd", "--only", "RG-65", "--json", benchmark]
+
+
+def _json_in_the_corpus(tmp: Path):
+    from tests.support.synthetic import write_corpus
+    corpus = write_corpus(tmp / "corpus", {"dev-clean": {"ate": 3, "eight": 2}}, utterance_words=(1, 3))
+    transcript = next(corpus.root.rglob("*.trans.txt"))
+    return ["vocab", vectors_file(tmp, words=["ate", "eight"]), "--corpus-root", tmp / "corpus", "--subsets",
+            "dev-clean", "--no-benchmarks", "--json", transcript]
+
+
+def _json_in_the_report_it_reads(tmp: Path):
+    done = run_audit("all", vectors_file(tmp), "--out", tmp / "report", cwd=tmp)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return ["report", tmp / "report", "--json", next((tmp / "report" / "results").glob("*.info.json"))]
+
+
+def _json_in_the_report_it_writes(tmp: Path):
+    vectors = vectors_file(tmp)
+    done = run_audit("all", vectors, "--out", tmp / "report", cwd=tmp)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return ["all", vectors, "--out", tmp / "report", "--json", tmp / "report" / "index.html"]
+
+
+def _json_empty_path(tmp: Path):
+    return ["info", vectors_file(tmp), "--json", ""]
+
+
+def _raw_json_without_raw_corpus(tmp: Path):
+    return ["homophones", vectors_file(tmp), "--raw-json", tmp / "raw.json"]
+
+
 def _json_device(tmp: Path):
     return ["info", vectors_file(tmp), "--json", "/dev/null"]
 
@@ -121,6 +160,16 @@ def _k_huge(tmp: Path):
 
 def _acoustic_negative_seed(tmp: Path):
     return ["acoustic", instances_file(tmp, ["a", "a", "b", "b"]), "--seed", "-1"]
+
+
+def _provenance_negative_seed(tmp: Path):
+    (tmp / "corpus").mkdir()
+    return ["provenance", vectors_file(tmp), "--corpus-root", tmp / "corpus", "--seed", "-1"]
+
+
+def _data_dir_is_a_file(tmp: Path):
+    return ["data", "fetch", "benchmarks", "--data-dir", vectors_file(tmp), "--only", "MEN", "--mirror",
+            "file:///nonexistent"]
 
 
 def _mirror_not_a_url(tmp: Path):
@@ -222,12 +271,23 @@ CASES = [
     Case("json-on-a-fifo", _json_fifo, says="not a regular file", kept=("out.json",)),
     Case("json-is-the-input", _json_is_input, says="is one of the inputs"),
     Case("json-on-a-device", _json_device, says="not a regular file"),
+    Case("json-in-the-benchmark-folder", _json_in_the_benchmark_folder, says="(--data-dir), which this command reads"),
+    Case("json-in-the-corpus", _json_in_the_corpus, says="(--corpus-root), which this command reads"),
+    Case("json-in-the-report-it-reads", _json_in_the_report_it_reads, says="(DIR), which this command reads",
+         kept=("report",)),
+    Case("json-in-the-report-it-writes", _json_in_the_report_it_writes, says="(--out), which this command reads",
+         kept=("report",)),
+    Case("json-empty-path", _json_empty_path, says="empty path"),
+    Case("raw-json-without-raw-corpus", _raw_json_without_raw_corpus, says="--raw-json needs --raw-corpus",
+         outputs=("raw.json",)),
     # class 4: user-given sizes
     Case("random-pairs-1e9", _random_pairs_huge, says="--random-pairs is 1,000,000,000"),
     Case("k-1e9", _k_huge, says="--k is 1,000,000,000"),
     # class 5: bad input that used to be an internal error
     Case("acoustic-seed-minus-one", _acoustic_negative_seed, says="--seed"),
     Case("mirror-not-a-url", _mirror_not_a_url, says="notaurl"),
+    Case("provenance-seed-minus-one", _provenance_negative_seed, says="--seed is -1"),
+    Case("data-dir-is-a-file", _data_dir_is_a_file, says="exists but is not a folder"),
     # class 6: no partial output on failure
     Case("raw-corpus-missing-writes-no-json", _raw_corpus_missing_with_json, outputs=("o.json",)),
     # class 7: silent wrong answers

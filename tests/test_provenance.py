@@ -231,7 +231,8 @@ def test_bad_input_is_one_sentence_and_no_json(embedded, audited_text_model, tmp
     target = tmp_path / "out.json"
     code, _, err = provenance(run_cli, audited_text_model, tmp_path / "missing", target)
     assert code == 2 and "no such folder" in err
-    code, _, err = provenance(run_cli, audited_text_model, view, target, "--speech", tmp_path)
+    (tmp_path / "run").mkdir()
+    code, _, err = provenance(run_cli, audited_text_model, view, target, "--speech", tmp_path / "run")
     assert code == 2 and "two or more --speech" in err
     code, _, err = run_cli("provenance", audited_text_model, "--corpus-root", view, "--recipes", "window=3",
                            "--json", target)

@@ -53,8 +53,9 @@ def check_json_targets(args: argparse.Namespace) -> None:
     """Fail before any work when a JSON output path cannot be written (a folder, or a file in a
     folder that does not exist), instead of after printing a long audit."""
     for attribute, option in JSON_TARGETS:
-        if getattr(args, attribute, None):
-            check_json_target(getattr(args, attribute), option, inputs=input_paths(args))
+        if getattr(args, attribute, None) is not None:
+            check_json_target(getattr(args, attribute), option, inputs=input_paths(args),
+                              folders=input_folders(args))
 
 
 INPUT_ATTRIBUTES = ("vectors", "instances", "frames", "pairs", "agwe", "claims", "config")
@@ -71,19 +72,46 @@ def input_paths(args: argparse.Namespace) -> list[str]:
     return paths
 
 
-def check_json_target(target, option: str = "--json", inputs=()) -> None:
+# Folders a command reads or writes, and how the user named them: no JSON output goes inside one
+# (it would overwrite a benchmark file or a transcript, or be written into a report or training
+# run that the command then replaces or that a later run refuses as not its own).
+INPUT_FOLDERS = (("out", "--out"), ("directory", "DIR"), ("data_dir", "--data-dir"), ("corpus_root", "--corpus-root"),
+                 ("counts_cache", "--counts-cache"), ("raw_corpus", "--raw-corpus"), ("wav2vec2", "--wav2vec2"),
+                 ("speech", "--speech"), ("cache_dir", "--cache-dir"), ("work_dir", "--work-dir"), ("root", "--root"))
+
+
+def input_folders(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(folder, option) for every folder the command reads or writes; the data directory also
+    when it is the default one (``--data-dir`` not given)."""
+    from audit.core.datadir import data_dir
+
+    folders = []
+    for attribute, option in INPUT_FOLDERS:
+        if not hasattr(args, attribute):
+            continue
+        value = getattr(args, attribute)
+        if attribute == "data_dir":
+            folders.append((str(data_dir(value)), "--data-dir" if value else "the data directory"))
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and item and not (attribute == "raw_corpus" and item == "embedded"):
+                folders.append((item, option))
+    return folders
+
+
+def check_json_target(target, option: str = "--json", inputs=(), folders=()) -> None:
     from audit.core.files import check_output_file
-    check_output_file(target, inputs=inputs, what=option)
+    check_output_file(target, inputs=inputs, folders=folders, what=option)
 
 
 def write_json(args: argparse.Namespace, result) -> None:
     """Write ``--json`` if asked (checked again here: the folder may have changed since the
     start); atomic, so no partial file either way."""
     target = getattr(args, "json_out", None)
-    if not target:
+    if target is None:
         return
     from audit.core.results import write_json_atomic
-    write_json_atomic(target, result, inputs=input_paths(args), what="--json")
+    write_json_atomic(target, result, inputs=input_paths(args), folders=input_folders(args), what="--json")
 
 
 def format_table(headers: list[str], rows: list[list], align: str | None = None) -> str:

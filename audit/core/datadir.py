@@ -26,14 +26,20 @@ CHUNK = 1 << 20
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The data directory (not created)."""
+    """The data directory (not created); refused when something other than a folder is there."""
     if explicit:
-        return Path(explicit).expanduser()
+        return _folder_or_new(Path(explicit).expanduser(), "the data directory (--data-dir)")
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env).expanduser()
+        return _folder_or_new(Path(env).expanduser(), f"the data directory (${ENV_VAR})")
     import platformdirs
-    return Path(platformdirs.user_cache_dir(APP_NAME))
+    return _folder_or_new(Path(platformdirs.user_cache_dir(APP_NAME)), "the data directory")
+
+
+def _folder_or_new(path: Path, what: str) -> Path:
+    if os.path.lexists(path) and not path.is_dir():
+        raise AuditError(f"{what} {path} exists but is not a folder.")
+    return path
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -7,7 +7,9 @@ target, so a reader never sees a half-written file and a failure leaves nothing 
 :func:`check_output_file` states what may be replaced: a new path in an existing folder, or an
 existing regular file that is not one of the command's inputs. A symbolic link, a folder, a
 FIFO or a device is refused (renaming over a link would replace the link, not the file it
-names, and writing through it could reach anything), and so is a target that is an input.
+names, and writing through it could reach anything), and so is a target that is an input or
+lies inside a folder the command reads or writes (a benchmark folder, a corpus, a report being
+written: a new file there would overwrite what is read, or be taken for part of it).
 """
 
 from __future__ import annotations
@@ -25,9 +27,16 @@ from audit.core.errors import AuditError
 
 
 def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] = (),
-                      what: str = "output") -> Path:
-    """Refuse a target that cannot be replaced safely; return it as a Path."""
+                      folders: Iterable[tuple[str | os.PathLike, str]] = (), what: str = "output") -> Path:
+    """Refuse a target that cannot be replaced safely; return it as a Path. ``folders``: (folder,
+    what names it) for each folder the command reads or writes; a target inside one is refused."""
+    if not os.fspath(path):
+        raise AuditError(f"{what} was given an empty path; give a file path.")
     path = Path(path)
+    for folder, option in folders:
+        if _inside(path, folder):
+            raise AuditError(f"{what} {path} lies inside {folder} ({option}), which this command reads or writes; "
+                             f"write it elsewhere.")
     try:
         status = os.lstat(path)
     except FileNotFoundError:
@@ -50,6 +59,17 @@ def check_output_file(path: str | os.PathLike, *, inputs: Iterable[str | os.Path
     return path
 
 
+def _inside(path: Path, folder: str | os.PathLike) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it, links resolved (the target's own name is
+    not followed: a link there is refused on its own)."""
+    target = os.path.join(os.path.realpath(path.parent), path.name)
+    root = os.path.realpath(folder)
+    try:
+        return os.path.commonpath([target, root]) == root
+    except ValueError:   # different drives
+        return False
+
+
 def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -58,9 +78,10 @@ def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binary: bool = True,
-                 inputs: Iterable[str | os.PathLike] = (), what: str = "output") -> Path:
+                 inputs: Iterable[str | os.PathLike] = (), folders: Iterable[tuple[str | os.PathLike, str]] = (),
+                 what: str = "output") -> Path:
     """Call ``write(handle)`` on a temporary file beside ``path``, then rename it into place."""
-    path = check_output_file(path, inputs=inputs, what=what)
+    path = check_output_file(path, inputs=inputs, folders=folders, what=what)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as exc:
@@ -82,7 +103,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binar
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, **options) -> Path:
-    """Write UTF-8 text atomically (see :func:`atomic_write` for ``inputs`` and ``what``)."""
+    """Write UTF-8 text atomically (see :func:`atomic_write` for ``inputs``, ``folders`` and ``what``)."""
     return atomic_write(path, lambda handle: handle.write(text), binary=False, **options)
 
 

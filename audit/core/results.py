@@ -111,10 +111,10 @@ def registered_kinds() -> dict[str, type]:
 
 
 def write_json_atomic(path: str | os.PathLike, data: Result | Mapping[str, Any], *,
-                      inputs=(), what: str = "output") -> Path:
+                      inputs=(), folders=(), what: str = "output") -> Path:
     """Write a result (or a JSON-shaped mapping) with :func:`audit.core.files.atomic_write_json`."""
     payload = data.to_dict() if isinstance(data, Result) else _encode(data)
-    return atomic_write_json(path, payload, inputs=inputs, what=what)
+    return atomic_write_json(path, payload, inputs=inputs, folders=folders, what=what)
 
 
 # ------------------------------------------------------------------------------- encoding

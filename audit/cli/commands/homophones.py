@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.core.errors import AuditError
-from audit.cli.common import (add_json_option, add_vector_options, format_table, input_paths, load_vectors,
+from audit.cli.common import (add_json_option, add_vector_options, format_table, input_folders, input_paths, load_vectors,
                               write_json)
 
 SHOWN_PAIRS = 5
@@ -44,6 +44,8 @@ def run(args) -> int:
 
     if args.wav2vec2 and not args.raw_corpus:
         raise AuditError("--wav2vec2 needs --raw-corpus (the spoken words to feed it).")
+    if args.raw_json is not None and not args.raw_corpus:
+        raise AuditError("--raw-json needs --raw-corpus (it writes the raw similarities that option computes).")
     pairs = load_pairs(args.pairs)  # a bad source fails before the (slower) embedding load
     result = check(load_vectors(args, args.vectors), pairs, k=args.k, random_pairs=args.random_pairs,
                    seed=args.seed)
@@ -60,7 +62,8 @@ def run(args) -> int:
     write_json(args, result)
     if raw is not None and args.raw_json:
         from audit.core.results import write_json_atomic
-        write_json_atomic(args.raw_json, raw, inputs=input_paths(args), what="--raw-json")
+        write_json_atomic(args.raw_json, raw, inputs=input_paths(args), folders=input_folders(args),
+                          what="--raw-json")
     return 0
 
 
