@@ -43,20 +43,21 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from audit.checks.acoustic import audit_instances, load_instances
-from audit.checks.findings import ROLES, EmbeddingEvidence, FindingsResult, findings
+from audit.checks.findings import CLAIMED_SETS, ROLES, EmbeddingEvidence, FindingsResult, findings
 from audit.checks.info import describe
 from audit.checks.mds import instance_mds
 from audit.checks.provenance.run import ReferenceSetup   # light: no scipy or gensim until references are built
 from audit.checks.vocab import provenance as vocabulary_provenance
-from audit.core.claims import ClaimsFile
-from audit.core.errors import AuditError
+from audit.core.claims import Claim, ClaimsFile
+from audit.core.errors import AuditError, ParameterError
 from audit.core.files import read_json
 from audit.core.npzfile import read_npz
 from audit.core.results import InputInfo, Result, load_result, today
 from audit.core.sources import load_embedding   # a path, or gensim-data:/hf: names
 from audit.core.vectors import Vectors
-from audit.corpora.librispeech import LibriSpeechCorpus
+from audit.corpora.librispeech import SUBSETS, LibriSpeechCorpus
 from benchmarks import any_file_present, benchmark_pairs, evaluate, offline_pairs
+from benchmarks.registry import OFFLINE_COPIES, REGISTRY, UnknownBenchmarkError
 from homophones import check as homophone_check
 from homophones import load_pairs
 from reports import FORMATS, render_files, write_files
@@ -91,6 +92,10 @@ class AuditOptions:
     load: Mapping[str, Any] = field(default_factory=dict)
     claims: ClaimsFile | None = None     # what a paper or release claims about each embedding, by name
     roles: Mapping[str, str] = field(default_factory=dict)   # name -> role for the findings (else inferred)
+
+    def __post_init__(self):
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ParameterError("seed", f"is {self.seed!r}; it must be a non-negative integer below 2**63.")
 
     def recorded(self) -> dict[str, str]:
         """The options written into run.json and shown in the report."""
@@ -442,6 +447,9 @@ def embedding_names(paths: Sequence[str | os.PathLike], names: Sequence[str] | N
     names = list(names) if names is not None else [Path(p).name for p in paths]
     if len(set(names)) != len(names):
         raise AuditError("each embedding needs a distinct name.")
+    blank = next((i for i, name in enumerate(names) if not name.strip()), None)
+    if blank is not None:
+        raise AuditError(f"the name of embedding {blank + 1} ({paths[blank]}) is blank; each needs a name to be shown by.")
     return names
 
 
@@ -451,7 +459,8 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
     """Audit each embedding of ``paths`` with every check that applies; write the report to ``out``."""
     names = embedding_names(paths, names)
     check_roles(options.roles, names)
-    check_claims(options.claims, names)
+    if options.claims is not None:
+        options = dataclasses.replace(options, claims=check_claims(options.claims, names))
     if options.provenance and not options.corpus_root:
         raise AuditError("model provenance needs a corpus root to train the reference text models on.")
     if options.references.data_dir is None and options.data_dir:   # the run's data dir keeps the reference cache
@@ -535,13 +544,44 @@ def check_roles(roles: Mapping[str, str], names: Sequence[str]) -> None:
             raise AuditError(f"{role!r} is not a role; the roles are {', '.join(ROLES)}.")
 
 
-def check_claims(claims: ClaimsFile | None, names: Sequence[str]) -> None:
-    if claims is None:
-        return
+def check_claims(claims: ClaimsFile, names: Sequence[str]) -> ClaimsFile:
+    """The claims, refused with one sentence when one names an embedding the run does not have, a
+    LibriSpeech subset, a claimed set or a benchmark that does not exist (a misspelt claim would
+    otherwise compare nothing, or flip a finding); benchmark names in their registry spelling."""
     unknown = [c.name for c in claims.claims if c.name not in names]
     if unknown:
         raise AuditError(f"the claims file {claims.path} has claims for {unknown[0]!r}, which is not the name of an "
                          f"embedding of this run (names: {', '.join(names)}; set them with --names).")
+    return dataclasses.replace(claims, claims=tuple(_checked_claim(claims.path, claim) for claim in claims.claims))
+
+
+def _checked_claim(path: str, claim: Claim) -> Claim:
+    where = f"the claims file {path}, embedding {claim.name!r}"
+    if claim.subsets is not None and (claim.corpus is None or claim.corpus.lower() == "librispeech"):
+        for subset in claim.subsets:
+            if subset not in SUBSETS:
+                raise AuditError(f"{where}: {subset!r} is not a LibriSpeech subset{_hint(subset, SUBSETS, 'subsets')}.")
+    if claim.benchmark_set is not None and claim.benchmark_set not in CLAIMED_SETS:
+        raise AuditError(f"{where}: there is no claimed set {claim.benchmark_set!r}"
+                         f"{_hint(claim.benchmark_set, CLAIMED_SETS, 'sets')}.")
+    copies = {copy.spec.name for copy in OFFLINE_COPIES}
+    scores = {}
+    for name, value in claim.benchmark_scores.items():
+        try:
+            canonical = name if name in copies else REGISTRY[name].name
+        except UnknownBenchmarkError as exc:
+            raise AuditError(f"{where}: {exc}") from None
+        if canonical in scores:
+            raise AuditError(f"{where}: two claimed scores name {canonical}.")
+        scores[canonical] = value
+    return dataclasses.replace(claim, benchmark_scores=scores)
+
+
+def _hint(value: str, choices: Sequence[str], what: str) -> str:
+    """' (did you mean X?)' for a close choice, else ' (the WHAT: A, B, ...)'."""
+    from difflib import get_close_matches
+    close = get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (the {what}: {', '.join(choices)})"
 
 
 def run_findings(audits: Sequence[EmbeddingAudit], options: AuditOptions) -> FindingsResult:

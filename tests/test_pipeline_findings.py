@@ -124,3 +124,48 @@ def test_claims_for_an_unknown_name_are_refused(inputs, tmp_path, capsys):
     assert code == 2
     assert "has claims for 'released', which is not the name of an embedding" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("claim, message", [
+    # a misspelt subset once made the vocabulary finding compare against a subset no corpus has
+    ('subsets = ["train-clean-100", "train-clean-3600"]', "'train-clean-3600' is not a LibriSpeech subset "
+                                                          "(did you mean 'train-clean-360'?)"),
+    ('benchmarks = "speech2vec-papr"', "there is no claimed set 'speech2vec-papr' (did you mean 'speech2vec-paper'?)"),
+    ('benchmarks = { MENN = 0.9 }', "there is no benchmark called 'MENN'"),
+    ('benchmarks = { MEN = 0.9, men = 0.8 }', "two claimed scores name MEN"),
+])
+def test_claims_naming_what_does_not_exist_are_refused(inputs, tmp_path, capsys, claim, message):
+    claims = tmp_path / "claims.toml"
+    claims.write_text(f'[[embedding]]\nname = "released"\nkind = "speech"\n{claim}\n', encoding="utf-8")
+    code = main(["all", str(inputs / "released.txt"), "--names", "released", "--claims", str(claims),
+                 "--out", str(tmp_path / "x")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "x").exists()
+
+
+def test_claimed_benchmark_names_are_taken_in_any_registry_spelling(inputs, tmp_path):
+    """'ws353' and 'simlex999' are the registry's WS-353 and SimLex-999: the findings compare by those names."""
+    claims = tmp_path / "claims.toml"
+    claims.write_text('[[embedding]]\nname = "released"\nsubsets = ["train-other-500"]\ncorpus = "LibriSpeech"\n'
+                      'benchmarks = { ws353 = 0.5, "simlex999" = 0.2, "WS-353 (gensim test copy)" = 0.4 }\n',
+                      encoding="utf-8")
+    run_all([inputs / "released.txt"], tmp_path / "a", AuditOptions(claims=load_claims(claims)),
+            names=["released"], checks=CHECKS_USED, progress=lambda m: None)
+    manifest = json.loads((tmp_path / "a" / "results" / "run.json").read_text(encoding="utf-8"))
+    assert manifest["claims"]["released"]["benchmark_scores"] == {
+        "WS-353": 0.5, "SimLex-999": 0.2, "WS-353 (gensim test copy)": 0.4}
+    assert manifest["claims"]["released"]["subsets"] == ["train-other-500"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--seed", "-1"], "--seed is -1; it must be a non-negative integer"),
+    (["--names", " "], "--names gives a blank name"),
+])
+def test_bad_seed_or_blank_name_is_refused_before_any_work(inputs, tmp_path, capsys, extra, message):
+    code = main(["all", str(inputs / "released.txt"), "--out", str(tmp_path / "x"), *extra])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"audit: {err.strip().splitlines()[-1][7:]}"] and message in err, err
+    assert not (tmp_path / "x").exists()

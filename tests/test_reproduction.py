@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -217,6 +218,36 @@ def test_config_file_then_command_line_overrides(tmp_path):
     path.write_text(json.dumps({"epoch": 7}))
     with pytest.raises(AuditError, match="unknown setting 'epoch'"):
         config_from_args(parser.parse_args(["--config", str(path)]))
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"epochs": "x"}, "epochs must be a whole number, not 'x'"),     # was: '>=' not supported between 'str' and 'int'
+    ({"epochs": 2.5}, "epochs must be a whole number, not 2.5"),
+    ({"lr": True}, "lr must be a number, not True"),
+    ({"lowercase": 1}, "lowercase must be true or false, not 1"),
+    ({"subsets": ["dev-clean", 3]}, "subsets must be a list of names"),
+    ({"corpus_root": 3}, "corpus_root must be a string or null, not 3"),
+    ({"seed": -1}, "seeds must not be negative"),                   # was: an internal error after epoch 0
+    ({"corpus_seed": -2}, "seeds must not be negative"),
+    ({"embedding_dim": 0}, "embedding_dim must be a positive even number"),
+])
+def test_config_values_of_the_wrong_kind_or_range_are_one_sentence(settings, message):
+    from reproductions.awe.config import AweConfig
+    for config in (TrainConfig, AweConfig):
+        with pytest.raises(AuditError, match=re.escape(message)):
+            config.from_dict(settings)
+    assert TrainConfig.from_dict({"lr": 1}).lr == 1                   # a whole number where a number is asked
+    from reproductions.awe.config import AweConfig as Awe
+    with pytest.raises(AuditError, match="seeds must not be negative"):
+        Awe.from_dict({"split_seed": -1})
+
+
+def test_a_negative_seed_on_the_command_line_leaves_no_run(tmp_path, capsys):
+    from audit.cli.main import main
+    for model in ("speech2vec", "awe"):
+        assert main(["reproduce", model, "--seed", "-1", "--out", str(tmp_path / model)]) == 2
+        assert "seeds must not be negative" in capsys.readouterr().err
+        assert not (tmp_path / model).exists()
 
 
 # ------------------------------------------------------------------------------------ runs

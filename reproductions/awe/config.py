@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from audit.core.errors import AuditError
 from reproductions.speech2vec.config import (CORPUS_SIZES, DEVICES, NORMALIZATIONS, Settings, add_override_arguments,
                                              add_run_arguments, settings_from_args)
 
@@ -79,6 +78,7 @@ class AweConfig(Settings):
     threads: int = 1
 
     def __post_init__(self):
+        self._check_kinds()
         checks = [(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
                   (self.mining in MININGS, f"mining must be one of {', '.join(MININGS)}"),
                   (self.proxy_input in PROXY_INPUTS, f"proxy input must be one of {', '.join(PROXY_INPUTS)}"),
@@ -87,7 +87,9 @@ class AweConfig(Settings):
                   (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
                   (self.normalization in NORMALIZATIONS, f"normalization must be one of {', '.join(NORMALIZATIONS)}"),
                   (self.corpus_size in CORPUS_SIZES, f"corpus size must be one of {', '.join(CORPUS_SIZES)}"),
-                  (self.embedding_dim >= 2 and self.embedding_dim % 2 == 0, "embedding_dim must be even"),
+                  (self.embedding_dim >= 2 and self.embedding_dim % 2 == 0,
+                   "embedding_dim must be a positive even number (half of it per direction)"),
+                  (self.seed >= 0 and self.corpus_seed >= 0 and self.split_seed >= 0, "seeds must not be negative"),
                   (self.layers >= 1, "layers must be at least 1"),
                   (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
                   (self.margin > 0 and self.proxy_margin >= 0, "margins must be positive"),
@@ -104,9 +106,7 @@ class AweConfig(Settings):
                   (self.eval_pairs >= 2, "eval_pairs must be at least 2"),
                   (self.dtw_pairs == 0 or self.dtw_pairs >= 2, "dtw_pairs must be 0 or at least 2"),
                   (self.eval_batch_size >= 1, "eval_batch_size must be at least 1")]
-        for ok, message in checks:
-            if not ok:
-                raise AuditError(f"bad training configuration: {message}.")
+        self._check(checks)
 
 
 _OVERRIDES = {  # option -> (config field, type, help)

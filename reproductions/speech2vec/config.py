@@ -53,6 +53,42 @@ class Settings:
     def replace(self, **changes) -> "Settings":
         return dataclasses.replace(self, **changes)
 
+    def _check_kinds(self) -> None:
+        """Each value of the kind its default has (a config file may hold ``"epochs": "x"``): run
+        first, so that the range checks compare numbers with numbers."""
+        for field in dataclasses.fields(self):
+            value, default = getattr(self, field.name), field.default
+            if not _same_kind(value, default):
+                raise AuditError(f"bad training configuration: {field.name} must be {_KIND_NAMES[type(default)]}, "
+                                 f"not {value!r}.")
+
+    @staticmethod
+    def _check(checks: list[tuple[bool, str]]) -> None:
+        """The first check that fails is the error, in one sentence."""
+        for ok, message in checks:
+            if not ok:
+                raise AuditError(f"bad training configuration: {message}.")
+
+
+_KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+               tuple: "a list of names", type(None): "a string or null"}
+
+
+def _same_kind(value, default) -> bool:
+    """Whether ``value`` may stand where the field's default ``default`` stands (a whole number
+    where a number is asked for, a string where a name or null is)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, tuple):
+        return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+    if default is None:
+        return value is None or isinstance(value, str)
+    return isinstance(value, type(default))
+
 
 @dataclass(frozen=True)
 class TrainConfig(Settings):
@@ -91,11 +127,14 @@ class TrainConfig(Settings):
     eval_batch_size: int = 8192
 
     def __post_init__(self):
+        self._check_kinds()
         checks = [(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
                   (self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}"),
                   (self.normalization in NORMALIZATIONS, f"normalization must be one of {', '.join(NORMALIZATIONS)}"),
                   (self.corpus_size in CORPUS_SIZES, f"corpus size must be one of {', '.join(CORPUS_SIZES)}"),
-                  (self.embedding_dim >= 2 and self.embedding_dim % 2 == 0, "embedding_dim must be even"),
+                  (self.embedding_dim >= 2 and self.embedding_dim % 2 == 0,
+                   "embedding_dim must be a positive even number (half of it per direction)"),
+                  (self.seed >= 0 and self.corpus_seed >= 0, "seeds must not be negative"),
                   (self.window >= 1, "window must be at least 1"),
                   (self.min_count >= 1, "min_count must be at least 1"),
                   (self.batch_size >= 1, "batch_size must be at least 1"),
@@ -104,9 +143,7 @@ class TrainConfig(Settings):
                   (self.threads >= 0, "threads must not be negative"),
                   (self.lr > 0, "lr must be positive"),
                   (self.subsample >= 0, "subsample must not be negative")]
-        for ok, message in checks:
-            if not ok:
-                raise AuditError(f"bad training configuration: {message}.")
+        self._check(checks)
 
 
 def read_config_file(path: str | Path) -> dict:

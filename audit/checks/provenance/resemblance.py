@@ -44,7 +44,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-from audit.core.errors import AuditError
+from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 
@@ -102,6 +102,8 @@ class ResemblanceParams:
             raise AuditError("the RSA sample needs at least 3 words.")
         if not 0 <= self.tolerance < 1:
             raise AuditError("the band tolerance must be in [0, 1).")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ParameterError("seed", f"is {self.seed!r}; it must be a non-negative integer below 2**63.")
 
 
 @dataclass(frozen=True)
