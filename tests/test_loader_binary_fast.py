@@ -130,3 +130,23 @@ def test_copies_waiting_for_the_helper_thread_are_bounded(tmp_path, monkeypatch)
     loaded = audit.load(path)
     np.testing.assert_array_equal(loaded.matrix, matrix)
     assert len(pending) > 20 and max(pending) == w2v._Copies.AHEAD   # copies did queue, never past the bound
+
+
+@pytest.mark.parametrize("block", [997, 1 << 20])
+def test_a_word_with_a_space_is_named_not_read_as_garbage(tmp_path, monkeypatch, block):
+    """word2vec binary cannot store 'new york': the reader takes 'new' and reads 'york' and the
+    vector's bytes as the next entries. Once a word holds a control byte (vector bytes almost
+    always do) the file is refused in one sentence, on the fast step and entry by entry alike
+    (before: exit 0 with words such as '?\\x00\\x00\\x00\\x00\\neight')."""
+    import audit.core.loaders.word2vec_bin as w2v
+
+    monkeypatch.setattr(w2v, "BLOCK_BYTES", block)
+    matrix = np.array([[1.0, 0.0], [0.5, 2.0], [0.25, -1.0]], dtype=np.float32)   # bytes 00 00 80 3f ...
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"3 2\n" + _entries(["new york", "ate", "eight"], matrix, b"\n"))
+    with pytest.raises(audit.AuditError, match=r"holds control bytes .*or an earlier word holds a space"):
+        audit.load(path)
+    words = ODD_WORDS
+    ok = tmp_path / "ok.bin"
+    ok.write_bytes(f"{len(words)} 2\n".encode() + _entries(words, np.ones((len(words), 2), np.float32), b"\n"))
+    assert list(audit.load(ok).words) == words     # tab, quotes, non-ASCII: still words

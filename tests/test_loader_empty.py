@@ -65,3 +65,27 @@ def test_the_command_says_it_in_one_sentence_and_exits_2(tmp_path):
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert lines[0].endswith(f"{path} has no vectors."), lines[0]
     assert done.stdout == ""
+
+
+def test_vectors_of_dimension_zero_are_refused_from_every_reader(tmp_path):
+    """The text parsers refused a header of dimension 0; an .npz and a pickled dict were taken as
+    words without coordinates (every row a zero vector)."""
+    import pickle
+    npz = tmp_path / "zerodim.npz"
+    np.savez(npz, words=np.array(["a", "b"]), matrix=np.ones((2, 0)))
+    pickled = tmp_path / "zerodim.pkl"
+    pickled.write_bytes(pickle.dumps({"a": [], "b": []}))
+    for path, options in ((npz, {}), (pickled, {"allow_pickle": True})):
+        with pytest.raises(AuditError) as caught:
+            audit.load(path, **options)
+        assert str(caught.value) == f"{path}: its vectors have dimension 0."
+
+
+def test_a_file_that_is_not_a_zip_read_as_npz_says_so(tmp_path):
+    """np.load falls back to a pickle for a non-zip file and refuses in words about pickled arrays."""
+    for name, content in (("text.txt", b"2 2\na 1 2\nb 3 4\n"), ("noise.bin", bytes(range(256)) * 4)):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(AuditError) as caught:
+            audit.load(path, format="npz")
+        assert str(caught.value) == f"{path} is not an .npz archive (numpy's zip of arrays)."

@@ -116,7 +116,7 @@ def test_nonfinite_rows_are_refused_or_counted_and_left_out(tmp_path, bad):
                                                                else repr(x)) for x in v) for w, v in rows]
     path = tmp_path / "odd.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(AuditError, match=r"'odd' \(entry 3\) has NaN or infinite values; 1 rows do"):
+    with pytest.raises(AuditError, match=r"'odd' \(entry 3\) has NaN or infinite values; it is the only row that does"):
         audit.load(path)
     vectors = audit.load(path, nonfinite="exclude")
     assert vectors.source.nonfinite_rows == 1 and vectors.source.zero_rows == 0 and len(vectors) == 6
@@ -169,7 +169,7 @@ def test_duplicate_policies_keep_the_chosen_row_in_file_order(tmp_path):
 def test_nonfinite_and_zero_counts_are_of_the_rows_kept(tmp_path):
     path = tmp_path / "mixed.txt"
     path.write_text("a nan 0\nb 1 1\na 1 0\nz 0 0\n", encoding="utf-8")
-    with pytest.raises(AuditError, match=r"the vector of 'a' \(entry 1\) has NaN or infinite values; 1 rows do "
+    with pytest.raises(AuditError, match=r"the vector of 'a' \(entry 1\) has NaN or infinite values; it is the only row that does "
                                          r"\(pass nonfinite='exclude' to load them"):
         audit.load(path, duplicates="keep-last")
     last = audit.load(path, duplicates="keep-last", nonfinite="exclude")

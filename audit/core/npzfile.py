@@ -15,7 +15,7 @@ import numpy as np
 
 from audit.core.errors import AuditError
 
-_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")   # a local file header; an empty archive
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")   # a local file header; an empty archive
 
 
 def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
@@ -33,7 +33,7 @@ def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
             signature = handle.read(4)
     except OSError as exc:
         raise AuditError(f"{what} {path} cannot be read ({exc.strerror}).") from None
-    if signature not in _ZIP_SIGNATURES:
+    if signature not in ZIP_SIGNATURES:
         raise AuditError(f"{what} {path} is not an .npz archive (numpy's zip of arrays).")
     try:
         with np.load(path, allow_pickle=False) as archive:

@@ -155,12 +155,15 @@ def _finish(parsed: TextResult, *, path, sha256, fmt, limit, case, duplicates, n
     words, matrix = parsed.words, parsed.matrix
     if len(words) == 0:
         raise AuditError(f"{path} has no vectors.")
+    if matrix.shape[1] == 0:   # every format: the text parsers refuse a header of 0, .npz and pickles did not
+        raise AuditError(f"{path}: its vectors have dimension 0.")
     finite_rows = np.isfinite(norms)
     nonfinite_rows = int((~finite_rows).sum())
     if nonfinite_rows and nonfinite == "reject":
         first = int(np.flatnonzero(~finite_rows)[0])
+        how_many = "it is the only row that does" if nonfinite_rows == 1 else f"{nonfinite_rows:,} rows do"
         raise OptionError(f"{path}: the vector of {words[first]!r} (entry {first + 1}) has NaN or infinite "
-                          f"values; {nonfinite_rows} rows do (pass {{remedy}} to load them and leave them out "
+                          f"values; {how_many} (pass {{remedy}} to load them and leave them out "
                           f"of every similarity).", "nonfinite", ("exclude",))
     if case == "lower":
         words = [w.lower() for w in words]

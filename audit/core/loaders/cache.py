@@ -2,7 +2,9 @@
 memory-mapped), its words and its row norms, so a repeat load does no parsing at all.
 
 The key covers everything that changes the parse: the file (its resolved path, size,
-modification time in nanoseconds, inode and device, so a repeat load need not read it) and
+modification and change times in nanoseconds, inode and device, so a repeat load need not read
+it; the change time because a user can set the modification time back after an edit, as
+``touch -r`` does, but not the change time) and
 the options ``format``, ``limit`` and ``unicode_errors``. The policies applied after parsing
 (``case``, ``duplicates``, ``nonfinite``) are applied again to the cached parse. The file's
 sha256, computed when the entry was written, is stored with it. Entries are written atomically
@@ -21,7 +23,7 @@ import numpy as np
 from audit.core.errors import AuditError
 from audit.core.loaders.text import TextResult
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3   # 3: the change time joined the key
 
 
 def check_cache_dir(cache_dir) -> Path:
@@ -34,7 +36,8 @@ def check_cache_dir(cache_dir) -> Path:
 def cache_key(path: Path, info: os.stat_result, *, format: str | None, limit: int | None,
               unicode_errors: str) -> str:
     fields = {"version": CACHE_VERSION, "path": str(Path(path).resolve()), "size": info.st_size,
-              "mtime_ns": info.st_mtime_ns, "inode": info.st_ino, "device": info.st_dev,
+              "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns, "inode": info.st_ino,
+              "device": info.st_dev,
               "format": format, "limit": limit, "unicode_errors": unicode_errors}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 

@@ -393,8 +393,11 @@ class _Parser:
         values = tokens[-dim:]
         if len(tokens) > dim + 1:
             if is_number(tokens[-dim - 1]):
+                # 'b 3 4 5' at dimension 2 is a row with a value too many far more often than the word
+                # 'b 3': taking it as a word would load a damaged row silently.
                 raise AuditError(f"{path}: line {line_no} has {len(tokens) - 1} values, expected {dim} "
-                                 f"(inconsistent dimensions).")
+                                 f"(inconsistent dimensions; a word with spaces whose last part is a number, "
+                                 f"such as 'route 66', cannot be told from a row with a value too many).")
             word = " ".join(tokens[:-dim])
             self.words_with_spaces += 1
         else:

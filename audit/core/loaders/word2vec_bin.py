@@ -127,6 +127,9 @@ def _parse(source: Input, limit: int | None, unicode_errors: str, copies: _Copie
         if space == pos:
             raise AuditError(f"{path}: entry {i + 1} has an empty word (is it really word2vec binary?).")
         raw = data[pos:space]
+        if _CONTROL.search(raw):
+            raise AuditError(f"{path}: the word of entry {i + 1} holds control bytes ({raw[:40]!r}): the file is damaged, "
+                             f"or an earlier word holds a space, which word2vec binary cannot store.")
         try:
             word = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -204,6 +207,8 @@ def _decode_all(names: list[bytes], unicode_errors: str) -> list[str] | None:
         joined = _LEADING_NEWLINES.sub(b" ", b" " + joined)[1:]
         if b"\n" in joined or b"\r" in joined:
             return None   # a newline inside a word: the per-entry step decides
+    if _CONTROL.search(joined):
+        return None       # a control byte in a word: the per-entry step names it
     try:
         return joined.decode("utf-8").split(" ")
     except UnicodeDecodeError:
@@ -211,3 +216,7 @@ def _decode_all(names: list[bytes], unicode_errors: str) -> list[str] | None:
 
 
 _LEADING_NEWLINES = re.compile(rb" [\r\n]+")
+# No word holds a control byte (tab, newline and carriage return aside: gensim reads those as
+# part of a word, and so does this reader): vector bytes read as a word, after a word with a
+# space shifted every entry, almost always hold one (30 of the 256 byte values).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
