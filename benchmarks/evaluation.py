@@ -11,7 +11,10 @@ row (finite, non-zero); the others are scored under three named policies, all re
 
 A benchmark with no pair found has no coefficient under any policy: null, never 0. A pair of
 identical vectors (a word with itself; two missing words under ``mean``) has cosine exactly 1,
-so rounding noise cannot break its ties.
+and every cosine is rounded to :data:`COSINE_DECIMALS` places before ranking, so rounding noise
+cannot break ties: vectors along one direction computed two ways (a word's unit row and the mean
+direction, when every row points the same way) differ by about 1e-16, and that difference
+would otherwise decide their ranks.
 Benchmark words are lowercased by default (recorded); the embedding's words are never changed.
 
 Duplicate pairs: by default a (word1, word2) pair listed twice is scored once, at its last
@@ -44,6 +47,9 @@ from benchmarks.spearman import spearman
 
 POLICIES = {"spearman": "drop", "spearman_zero": "zero", "spearman_mean": "mean"}
 MEAN_VECTOR = "mean of the unit-normalised usable rows"
+# Cosines are ranked at this many decimals: far below what float32 vectors resolve (relative
+# precision 6e-8), far above float64 rounding (1e-16).
+COSINE_DECIMALS = 12
 # Rows are summed this many at a time (see _mean_direction).
 _MEAN_BLOCK_ROWS = 8192
 
@@ -152,7 +158,7 @@ def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figure
     # A word paired with itself has cosine exactly 1; computed, it is 1 +- 1 ulp, and that noise
     # would decide its ties (e.g. with pairs of two missing words under the mean policy).
     same_word = left == right
-    cosine = np.where(same_word, 1.0, np.einsum("ij,ij->i", unit[left], unit[right]))
+    cosine = np.where(same_word, 1.0, np.einsum("ij,ij->i", unit[left], unit[right])).round(COSINE_DECIMALS)
     n_found = int(found.sum())
     drop = zero = mean = None
     if n_found:
@@ -162,7 +168,7 @@ def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figure
             left_vec = np.where(usable[left][:, None], unit[left], mean_unit)
             right_vec = np.where(usable[right][:, None], unit[right], mean_unit)
             both_missing = ~usable[left] & ~usable[right]
-            substituted = np.einsum("ij,ij->i", left_vec, right_vec)
+            substituted = np.einsum("ij,ij->i", left_vec, right_vec).round(COSINE_DECIMALS)
             mean = _none_if_nan(spearman(gold, np.where(same_word | both_missing, 1.0, substituted)))
         else:
             mean = drop  # nothing is missing anywhere: every policy scores the same pairs

@@ -227,3 +227,18 @@ def test_the_result_records_its_data_dir_and_a_duplicate_vocabulary_is_one_sente
     assert result.data_dir == str(word_sim_dir)
     with pytest.raises(AuditError, match=r"^the vocabulary has duplicate words; load it with a duplicate policy\.$"):
         evaluate(Vectors(["a", "b", "a"], np.eye(3)), data_dir=_toy(tmp_path, "a b 1\nb c 2\n"), only="RG-65")
+
+
+def test_mean_policy_when_every_row_points_one_way_has_no_coefficient(tmp_path):
+    """Every row (1, 2, 3): the mean direction is each word's direction, so every cosine is 1 and
+    Spearman is undefined under every policy. Computed, a word's cosine with the mean direction
+    came out 1 - 1e-16 and that noise ranked the pairs (rho -0.127 on RG-65 in the review)."""
+    folder = _toy(tmp_path, "a b 4\nc x 3\nd e 1\ny f 2\n")
+    vectors = Vectors(list("abcdef"), np.tile(np.array([1.0, 2.0, 3.0], dtype=np.float32), (6, 1)))
+    from benchmarks.evaluation import _mean_direction
+    unit = vectors.matrix[:1].astype(np.float64) / np.linalg.norm(vectors.matrix[0].astype(np.float64))
+    assert float(unit[0] @ _mean_direction(vectors)) != 1.0                 # the fixture: the noise is there
+    score = evaluate(vectors, data_dir=folder, only="RG-65").results[0]
+    assert score.found == 2 and score.spearman is None
+    assert score.spearman_mean is None                                      # all four cosines are 1
+    assert score.spearman_zero is not None                                  # 1, 1 and two zeros: defined
