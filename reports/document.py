@@ -93,7 +93,7 @@ def cell_text(value: object) -> str:
 
 
 # ------------------------------------------------------------------------------ Markdown
-_MD_SPECIAL = "\\`*_[]<>|#"
+_MD_SPECIAL = "\\`*_[]<>|#&"   # & too: "a&amp;b" would render as "a&b"
 
 
 def md_escape(text: str) -> str:

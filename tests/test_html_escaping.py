@@ -125,6 +125,16 @@ def test_markdown_escapes_markup_and_keeps_each_block_on_its_lines():
 def test_markdown_escape_by_hand():
     assert md_escape("a<b>|c*d_e`f[g](h)#\\") == r"a\<b\>\|c\*d\_e\`f\[g\](h)\#\\"
     assert md_escape("one\ntwo") == "one two"
+    assert md_escape("a&amp;b") == r"a\&amp;b"
+
+
+@pytest.mark.parametrize("word", ["a&amp;b", "a&#x27;b", "&lt;script&gt;", "AT&T"])
+def test_markdown_shows_entity_like_words_as_written(word):
+    """A CommonMark renderer turns an unescaped 'a&amp;b' into 'a&b': the word would read as another."""
+    from markdown_it import MarkdownIt   # the test extra's CommonMark renderer
+    html = MarkdownIt().render(md_escape(word))
+    import html as html_module
+    assert html_module.unescape(re.sub(r"</?p>", "", html).strip()) == word
 
 
 # ----------------------------------------------------------------------------- a whole report
@@ -271,7 +281,7 @@ FINDINGS = [FindingLine("Homo<b>", "not supported", 'x "y" & z', anchor="homopho
 def test_finding_lines_in_markdown_by_hand():
     assert to_markdown("T", FINDINGS) == (
         "# T\n\n"
-        "- **Homo\\<b\\>: not supported.** x \"y\" & z ([Homo\\_phones](#homophones))\n\n"
+        "- **Homo\\<b\\>: not supported.** x \"y\" \\& z ([Homo\\_phones](#homophones))\n\n"
         "- **Vocab: not tested.** no corpus.\n\n"
         "- **B': supported.** s\n")
 
