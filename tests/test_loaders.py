@@ -337,3 +337,24 @@ def test_polars_is_imported_only_for_text(tmp_path, reference):
         code = f"import sys, audit; audit.load({str(path)!r}); print('polars' in sys.modules)"
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         assert out.strip() == expected, path.name
+
+
+def test_cache_sees_an_edit_whose_modification_time_was_put_back(tmp_path):
+    """Same size, same inode, mtime restored (touch -r): the change time still moves, so the cache
+    misses and the edit is read (it returned the old vectors and the old sha256)."""
+    import hashlib
+    import os
+    path = tmp_path / "v.txt"
+    path.write_text("2 2\na 1.5 2.5\nb 3.5 4.5\n", encoding="utf-8")
+    first = audit.load(path, cache_dir=tmp_path / "cache")
+    before = os.stat(path)
+    time.sleep(0.01)
+    with open(path, "r+b") as handle:
+        handle.seek(path.read_bytes().index(b"3.5"))
+        handle.write(b"9.5")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns and os.stat(path).st_size == before.st_size
+    second = audit.load(path, cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(first.vector("b"), [3.5, 4.5])
+    np.testing.assert_array_equal(second.vector("b"), [9.5, 4.5])
+    assert second.source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() != first.source.sha256
