@@ -164,6 +164,21 @@ def test_silhouette_by_hand():
     assert acoustic.cosine_silhouette(u, np.array([0, 0, 1, 1])) == pytest.approx(want, abs=1e-6)
 
 
+@pytest.mark.parametrize("vector, copies", [([1.0, 1.0, 1.0], 6), ([0.3, -1.7, 2.2, 0.9, 0.1, -0.4, 5.0, 1.3], 20)])
+def test_identical_embeddings_have_silhouette_zero_as_in_sklearn(vector, copies):
+    """Every token the same vector: every distance is 0, so sklearn's silhouette is 0. The float32
+    unit rows' rounding once decided it (0.660 for six copies of (1, 1, 1), the review's case)."""
+    embeddings = np.tile(np.asarray(vector, dtype=np.float32), (copies, 1))
+    labels = np.arange(copies) % 3
+    assert skm.silhouette_score(embeddings, labels, metric="cosine") == 0.0
+    assert acoustic.cosine_silhouette(unit(embeddings), labels) == 0.0
+    # a cluster truly apart from two collapsed ones still counts: distances well above the floor
+    apart = np.vstack([embeddings, np.tile(-np.asarray(vector, dtype=np.float32), (4, 1))])
+    apart_labels = np.r_[labels, [3, 3, 3, 3]]
+    assert acoustic.cosine_silhouette(unit(apart), apart_labels) == pytest.approx(
+        skm.silhouette_score(apart, apart_labels, metric="cosine"), abs=1e-6)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_adjusted_mutual_info_equals_sklearn(seed):
     rng = np.random.default_rng(seed)

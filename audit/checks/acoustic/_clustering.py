@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,11 @@ import numpy as np
 from audit.checks.acoustic._base import DEFAULT_SEED
 
 KMEANS_MAX_ITER = 100
+# Mean cosine distances below this are rounding, not distance: the rows are float32 unit vectors
+# (norms 1 +- 6e-8), so identical embeddings give a(i), b(i) of about 1e-7 either way and their
+# ratio, the silhouette, any value in [-1, 1] (0.660 for six copies of one vector). Taken as 0,
+# identical embeddings score 0, as scikit-learn's exact distances give.
+DISTANCE_FLOOR = 1e-6
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,13 @@ def kmeans_assign(unit: np.ndarray, k: int, *, seed: int, max_iter: int) -> tupl
     points = np.ascontiguousarray(unit, dtype=np.float32)
     centres = kmeans_plusplus(points, k, np.random.default_rng(seed))
     model = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=max_iter, random_state=seed)
-    return model.fit_predict(points), int(model.n_iter_)
+    with warnings.catch_warnings():
+        # "Number of distinct clusters found smaller than n_clusters": collapsed embeddings; the
+        # silhouettes and ARI/AMI say so in the result, a warning on stderr says nothing more.
+        from sklearn.exceptions import ConvergenceWarning
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assignment = model.fit_predict(points)
+    return assignment, int(model.n_iter_)
 
 
 def clustering(unit: np.ndarray, label_index: np.ndarray, *, seed: int = DEFAULT_SEED,
@@ -79,7 +91,7 @@ def cosine_silhouette(unit: np.ndarray, assignment: np.ndarray, block_rows: int 
 
     For unit rows the summed cosine distance from x to a cluster C is |C| - x . sum(C), so the
     per-cluster sums replace the (tokens x tokens) distance matrix. A token alone in its cluster
-    scores 0, as in scikit-learn.
+    scores 0, as in scikit-learn; mean distances below :data:`DISTANCE_FLOOR` count as 0.
     """
     _, assignment = np.unique(assignment, return_inverse=True)
     k = int(assignment.max()) + 1
@@ -102,6 +114,8 @@ def cosine_silhouette(unit: np.ndarray, assignment: np.ndarray, block_rows: int 
         mean_other = distance_sums / sizes[None, :]
         mean_other[np.arange(len(own)), own] = np.inf
         b = mean_other.min(axis=1)
+        a = np.where(a < DISTANCE_FLOOR, 0.0, a)
+        b = np.where(b < DISTANCE_FLOOR, 0.0, b)
         denominator = np.maximum(a, b)
         s = np.where(denominator > 0, (b - a) / np.where(denominator > 0, denominator, 1), 0.0)
         values[rows] = np.where(own_size > 1, s, 0.0)
