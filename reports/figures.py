@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -30,7 +31,11 @@ def _new_figure(width: float, height: float):
 
 def _svg(figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata=_METADATA)
+    with warnings.catch_warnings():
+        # A word in a script the default font lacks (CJK) is drawn as boxes; the tables show it
+        # whole, and a warning per glyph on stderr would tell the user nothing they can act on.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
+        figure.savefig(buffer, format="svg", metadata=_METADATA)
     return buffer.getvalue()
 
 
@@ -193,6 +198,13 @@ def precision_recall(curves: Mapping[str, tuple[Sequence[float], Sequence[float]
         return _svg(figure)
 
 
+LABEL_CHARACTERS = 40   # longer names are cut in figures (tables give them whole): a 200-character
+                        # legend entry took all the width and left the plot 3 points wide
+
+
 def _plain(text: str) -> str:
-    """A label drawn as typed: '$' would start matplotlib mathtext."""
-    return str(text).replace("$", r"\$")
+    """A label drawn as typed ('$' would start matplotlib mathtext), cut to LABEL_CHARACTERS."""
+    text = str(text)
+    if len(text) > LABEL_CHARACTERS:
+        text = text[:LABEL_CHARACTERS - 1] + "\u2026"
+    return text.replace("$", r"\$")

@@ -309,3 +309,16 @@ def test_hostile_strings_in_finding_lines_come_back_intact(hostile):
     assert ("a", "href", "#a" + hostile) in reader.attributes
     markdown = to_markdown("T", [line])
     assert markdown.count("\n") == 3 and markdown.endswith(f"(#a{hostile}))\n")
+
+
+def test_a_long_or_cjk_embedding_name_keeps_the_rank_figure_readable():
+    """A 200-character name once took the legend's whole width (the plot 3 points wide, matplotlib
+    warning that constrained layout collapsed) and CJK names warned once per missing glyph."""
+    import warnings
+
+    from reports import figures
+    names = {"L" * 200: [1, 2, 3, 50], "\u65e5\u672c\u8a9e\u306e\u540d\u524d": [1, 1, 2], "short": [5, 9, 400]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # any warning fails the test
+        svg = figures.rank_histograms(names, {name: 1000 for name in names})
+    assert "L" * (figures.LABEL_CHARACTERS - 1) + "\u2026" in svg and "L" * figures.LABEL_CHARACTERS not in svg
