@@ -202,3 +202,32 @@ def test_demo_shows_the_acoustic_embeddings_training_from_its_own_history(demo):
         assert row in section
         line = next(l for l in section.split("\n") if l.startswith(row))
         assert f"{epoch['held_out']['swdp_ap']:.4f}" in line and f"{epoch['held_out']['sw_ap']:.4f}" in line
+
+
+def test_demo_refuses_a_bad_out_before_any_work(run_cli, tmp_path):
+    """An --out holding the user's notes was refused only after minutes of corpus building and training."""
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    code, out, err = run_cli("demo", "--size", "tiny", "--work-dir", tmp_path / "work", "--out", tmp_path / "r")
+    assert code == 2 and "is a non-empty folder that is not an audit report" in err, err
+    assert not (tmp_path / "work").exists()                              # nothing built
+    assert [p.name for p in (tmp_path / "r").iterdir()] == ["notes.txt"]
+
+
+def test_demo_never_removes_a_users_folder_in_the_work_dir(tmp_path):
+    """An unfinished run of the demo's is removed and trained again; a folder of the user's under
+    the same name was removed too (notes.txt gone). Now: refused, kept."""
+    from audit.cli.commands.demo import _reuse_or_restart
+    from audit.core.errors import AuditError
+
+    mine = tmp_path / "speech2vec-1-epochs"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me\n", encoding="utf-8")
+    with pytest.raises(AuditError, match=r"holds 'notes.txt', which no training run writes.*nothing was removed"):
+        _reuse_or_restart(mine, 1, 2, "Speech2Vec reproduction")
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me\n"
+    ours = tmp_path / "awe-1-epochs"                                    # a run stopped before it finished
+    (ours / "checkpoints").mkdir(parents=True)
+    (ours / "config.json").write_text("{}", encoding="utf-8")
+    (ours / "checkpoints" / "epoch_000.pt").write_bytes(b"x")
+    assert _reuse_or_restart(ours, 1, 3, "acoustic word embedding") is False and not ours.exists()

@@ -250,6 +250,37 @@ def test_a_negative_seed_on_the_command_line_leaves_no_run(tmp_path, capsys):
         assert not (tmp_path / model).exists()
 
 
+def test_a_run_folder_holding_the_users_files_is_refused_before_any_work(tmp_path):
+    """--out of a folder with the user's vectors.txt and notes once trained into it, replacing
+    vectors.txt; a run stopped before its first checkpoint (its own files only) may be rerun."""
+    from reproductions.speech2vec.train import check_run_folder
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "vectors.txt").write_text("1 1\na 1\n", encoding="utf-8")
+    (mine / "notes.txt").write_text("keep\n", encoding="utf-8")
+    for resume in (False, True):
+        with pytest.raises(AuditError, match=r"holds 'notes.txt', which no training run writes"):
+            check_run_folder(mine, resume)
+    (mine / "notes.txt").unlink()
+    (mine / "epochs").mkdir()
+    (mine / "epochs" / "draft.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(AuditError, match=r"holds 'epochs/draft.txt'"):
+        check_run_folder(mine, False)
+    (mine / "epochs" / "draft.txt").unlink()
+    (mine / "epochs" / "epoch_000.txt").write_text("1 1\na 1\n", encoding="utf-8")
+    (mine / ".vectors.txt.abc123.part").write_text("", encoding="utf-8")
+    check_run_folder(mine, False)                        # only what a run writes: a stopped run, rerun
+    (mine / "checkpoints").mkdir()
+    (mine / "checkpoints" / "epoch_000.pt").write_bytes(b"")
+    with pytest.raises(AuditError, match="already holds a training run"):
+        check_run_folder(mine, False)
+    check_run_folder(mine, True)
+    check_run_folder(tmp_path / "new", True)              # a new folder: the run starts
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    with pytest.raises(AuditError, match="is a file or a link, not a folder"):
+        check_run_folder(tmp_path / "afile", False)
+
+
 # ------------------------------------------------------------------------------------ runs
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):

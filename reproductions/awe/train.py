@@ -39,9 +39,9 @@ from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, pos
                                      triplet_semi_hard)
 from reproductions.speech2vec.data import TrainingData, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
-from reproductions.speech2vec.train import (DeviceSteps, Progress, corpus_info, instance_labels, latest_checkpoint,
-                                            load_optimizer_state, make_optimizer, prepare_frame_store, save_instances,
-                                            to_device)
+from reproductions.speech2vec.train import (DeviceSteps, Progress, check_run_folder, corpus_info, instance_labels,
+                                            latest_checkpoint, load_optimizer_state, make_optimizer, prepare_frame_store,
+                                            save_instances, to_device)
 
 EVAL_SEED = 0          # the held-out pairs are the same every epoch
 
@@ -232,7 +232,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
     progress = None if quiet else Progress(cfg.epochs)
     log = progress.log if progress else (lambda message: None)
     cache = Path(cache_dir) if cache_dir else resolve_data_dir(data_dir)
-    _check_out(out, resume)
+    check_run_folder(out, resume)
     store_path = prepare_frame_store(cfg, cache, log)          # a bad corpus fails before OUT is made
     store = FrameStore.load(store_path, require=CORPUS_COLUMNS)
     data = prepare(store, min_count=cfg.min_count, max_frames=cfg.max_frames, normalization=cfg.normalization,
@@ -289,15 +289,6 @@ def _device(name: str) -> torch.device:
             raise AuditError("--device cuda was asked for but torch sees no CUDA device.")
         return torch.device("cuda")
     return torch.device("cpu")
-
-
-def _check_out(out: Path, resume: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise AuditError(f"--out {out} is a file, not a folder.")
-    if not resume and latest_checkpoint(out) is not None:
-        raise AuditError(f"{out} already holds a training run; pass --resume to continue it or choose another --out.")
-    if resume and latest_checkpoint(out) is None and out.exists() and any(out.iterdir()):
-        raise AuditError(f"{out} has no checkpoint to resume from.")
 
 
 def _write_history(out: Path, history: AweHistory, model, optimizer, epoch: int, cfg: AweConfig, log,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -388,7 +389,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     log = progress.log if progress else (lambda message: None)
     cache = Path(cache_dir) if cache_dir else resolve_data_dir(benchmark_dir)
     if procs.main:
-        _check_out(out, resume)
+        check_run_folder(out, resume)
         store_path = prepare_frame_store(cfg, cache, log)   # a bad corpus fails before OUT is made
         out.mkdir(parents=True, exist_ok=True)
     procs.barrier()
@@ -449,13 +450,48 @@ def _wrap(model, procs: Processes, device: torch.device):
     return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
 
-def _check_out(out: Path, resume: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise AuditError(f"--out {out} is a file, not a folder.")
+# What a training run writes into its --out: a folder holding anything else is the user's.
+RUN_FILES = ("config.json", "history.json", "history.csv", "vectors.txt", "agwe.txt", "instances.npz",
+             "instances_epoch_000.npz")
+RUN_FOLDERS = {"epochs": re.compile(r"epoch_\d{3,}\.txt"), "checkpoints": re.compile(r"epoch_\d{3,}\.pt")}
+_PARTIAL = re.compile(r"\..+\.part")   # the atomic writer's temporary names
+
+
+def check_run_folder(out: Path, resume: bool) -> None:
+    """Refuse, before any work, an --out that is a file, a folder of someone else's files (a run
+    would write vectors.txt and the rest over theirs), a run without --resume, or --resume
+    without a checkpoint. A new path, an empty folder or a run stopped before its first
+    checkpoint (only a run's own files) may be written; --resume on a new or empty folder starts
+    the run."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise AuditError(f"--out {out} is a file or a link, not a folder.")
+    if not out.exists():
+        return
+    foreign = foreign_entry(out)
+    if foreign is not None:
+        raise AuditError(f"--out {out} holds {foreign!r}, which no training run writes; choose a new or empty folder "
+                         f"(nothing was written).")
     if not resume and latest_checkpoint(out) is not None:
         raise AuditError(f"{out} already holds a training run; pass --resume to continue it or choose another --out.")
-    if resume and latest_checkpoint(out) is None and out.exists() and any(out.iterdir()):
+    if resume and latest_checkpoint(out) is None and any(out.iterdir()):
         raise AuditError(f"{out} has no checkpoint to resume from.")
+
+
+def foreign_entry(out: Path) -> str | None:
+    """The first entry of ``out`` (relative path) that a training run does not write, if any."""
+    for entry in sorted(out.iterdir()):
+        if entry.is_symlink():
+            return entry.name
+        if entry.is_file() and (entry.name in RUN_FILES or _PARTIAL.fullmatch(entry.name)):
+            continue
+        if entry.is_dir() and entry.name in RUN_FOLDERS:
+            for inner in sorted(entry.iterdir()):
+                if inner.is_symlink() or not inner.is_file() or not (
+                        RUN_FOLDERS[entry.name].fullmatch(inner.name) or _PARTIAL.fullmatch(inner.name)):
+                    return f"{entry.name}/{inner.name}"
+            continue
+        return entry.name
+    return None
 
 
 def _history(cfg, info, procs, records) -> TrainingHistory:

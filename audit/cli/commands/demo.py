@@ -66,8 +66,8 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for corpus, training and checks (default 0)")
     parser.add_argument("--work-dir", metavar="DIR", help="where the corpus and models go (default: the data cache)")
     parser.add_argument("--data-dir", metavar="DIR",
-                        help="folder with the benchmark files; without it the benchmark section is left out "
-                             "unless they are in the default data dir")
+                        help="folder with the 13 benchmark files; without them (here or in the default data "
+                             "dir) the benchmarks are gensim's copies of WS-353 and SimLex-999, labelled as such")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="training device (default cpu)")
     parser.add_argument("--json", metavar="PATH", dest="json_out",
                         help="also write the run manifest (kind audit-run) as JSON to PATH")
@@ -82,6 +82,8 @@ def run(args) -> int:
     from audit.core.datadir import data_dir
 
     work = Path(args.work_dir) if args.work_dir else data_dir(None) / "demo" / f"{args.size}-seed{args.seed}"
+    from audit.pipeline import check_output_folder
+    check_output_folder(Path(args.out), inputs=[work])   # refused before minutes of training, not after
     started = time.perf_counter()
     _build_corpus(work, args)
     reproduction = _train_reproduction(work, args)
@@ -165,12 +167,22 @@ def _train_awe(work: Path, args) -> Path:
 
 def _reuse_or_restart(out: Path, epochs: int, step: int, what: str) -> bool:
     """True when ``out`` holds a finished run of ``epochs`` epochs (reused); else the demo's own
-    unfinished run there is removed so that training starts again, and False."""
+    unfinished run there is removed so that training starts again, and False. A folder there that
+    holds anything a training run does not write is the user's: refused, never removed."""
     import shutil
+
+    from reproductions.speech2vec.train import foreign_entry
 
     if _finished_run(out, epochs):
         _step(f"[{step}/{STEPS}] reusing the finished {epochs}-epoch {what} in {out}")
         return True
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise AuditError(f"the work folder's {out} is not a folder the demo wrote; move it or choose another "
+                         f"--work-dir.")
+    foreign = foreign_entry(out) if out.exists() else None
+    if foreign is not None:
+        raise AuditError(f"the work folder's {out} holds {foreign!r}, which no training run writes; move it or "
+                         f"choose another --work-dir (nothing was removed).")
     _step(f"[{step}/{STEPS}] training the {what} for {epochs} epoch(s) into {out}")
     if out.exists():
         shutil.rmtree(out)   # the demo's own unfinished run: start it again
