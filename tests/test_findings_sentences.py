@@ -147,6 +147,19 @@ def test_an_unstated_kind_reads_not_stated(homophone_base, claim):
     assert finding.sentence.startswith("released (claimed kind: not stated) is non-phonetic: 12.5%")
 
 
+def test_each_embedding_is_quoted_with_its_own_text_band_when_they_differ():
+    """The demo's sentence quoted the last embedding's band (the AWE's 0.017-0.113) as the text
+    models' agreement, beside the release's overlap 0.016 whose own band was 0.001-0.015."""
+    finding = finding_of("provenance", {"provenance": judged("text-like", 0.016, band=(0.0009, 0.0148))},
+                         {"provenance": judged("neither", 0.067, band=(0.017, 0.113))})
+    assert finding.sentence == (
+        "Model provenance against text models trained on the corpus calls released text-like (kNN overlap 0.016; "
+        "text models among themselves 0.001 to 0.015) and reproduction neither (kNN overlap 0.067; text models "
+        "among themselves 0.017 to 0.113).")
+    assert (finding.numbers["released_text_band_low"], finding.numbers["reproduction_text_band_high"]) == (0.0009,
+                                                                                                            0.113)
+
+
 @pytest.mark.parametrize("released, reproduction, lacking", [
     ({}, {"homophones": None}, "released"),
     ("result", {}, "reproduction"),
@@ -345,7 +358,8 @@ def test_the_provenance_finding_whole(ours, theirs, status):
         f"{theirs} (kNN overlap 0.062); the text models agree among themselves at 0.250 to 0.350.", "provenance",
         PROVENANCE_RULE,
         {"released_verdict": ours, "reproduction_verdict": theirs, "released_knn_overlap": 0.3125,
-         "text_band_low": 0.25, "text_band_high": 0.35, "reproduction_knn_overlap": 0.0625})
+         "released_text_band_low": 0.25, "released_text_band_high": 0.35, "reproduction_knn_overlap": 0.0625,
+         "reproduction_text_band_low": 0.25, "reproduction_text_band_high": 0.35})
 
 
 def test_the_provenance_finding_without_a_text_measure_quotes_only_the_verdicts():
@@ -417,5 +431,5 @@ def test_the_provenance_finding_names_each_acoustic_control_when_no_reproduction
         "embedding, neither; the text models agree among themselves at 0.250 to 0.350.", "provenance",
         PROVENANCE_CONTROL_RULE,
         {"released_verdict": "text-like", "acoustic_verdict": "speech-like", "acoustic_2_verdict": "neither",
-         "released_knn_overlap": 0.3125, "acoustic_knn_overlap": 0.0625, "text_band_low": 0.25,
-         "text_band_high": 0.35})
+         "released_knn_overlap": 0.3125, "acoustic_knn_overlap": 0.0625, "released_text_band_low": 0.25,
+         "released_text_band_high": 0.35, "acoustic_text_band_low": 0.25, "acoustic_text_band_high": 0.35})

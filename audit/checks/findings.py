@@ -291,17 +291,24 @@ def _provenance(released, reproduction, acoustic=()) -> Finding:
     for index, control in enumerate(controls):
         numbers[f"{_control_key(index)}_verdict"] = control.results["provenance"].verdict
         compared.append((_control_key(index), control, control.results["provenance"], f", a {_ACOUSTIC},"))
+    # Each embedding is compared over the words it shares with the references, so each has its own
+    # text band: the sentence quotes one band only when they all agree, else each beside its overlap.
+    measured = [(label, evidence, result, called, _text_measure(result, "knn_overlap"))
+                for label, evidence, result, called in compared]
+    bands = {(float(m.band_low), float(m.band_high)) for *_, m in measured if m is not None}
     clauses = []
-    for label, evidence, result, called in compared:
-        measure = _text_measure(result, "knn_overlap")
+    for label, evidence, result, called, measure in measured:
         if measure is not None:
             numbers[f"{label}_knn_overlap"] = float(measure.audited)
-            numbers["text_band_low"], numbers["text_band_high"] = float(measure.band_low), float(measure.band_high)
-            clauses.append(f"{evidence.name}{called} {result.verdict} (kNN overlap {measure.audited:.3f})")
+            numbers[f"{label}_text_band_low"] = float(measure.band_low)
+            numbers[f"{label}_text_band_high"] = float(measure.band_high)
+            own_band = "" if len(bands) == 1 else \
+                f"; text models among themselves {measure.band_low:.3f} to {measure.band_high:.3f}"
+            clauses.append(f"{evidence.name}{called} {result.verdict} (kNN overlap {measure.audited:.3f}{own_band})")
         else:
             clauses.append(f"{evidence.name}{called} {result.verdict}")
-    band = (f"; the text models agree among themselves at {numbers['text_band_low']:.3f} to "
-            f"{numbers['text_band_high']:.3f}" if "text_band_low" in numbers else "")
+    band = (f"; the text models agree among themselves at {min(bands)[0]:.3f} to {min(bands)[1]:.3f}"
+            if len(bands) == 1 else "")
     sentence = (f"Model provenance against text models trained on the corpus calls {_joined(clauses)}"
                 f"{band}.")
     supported = ours.verdict == "text-like" and all(r.verdict != "text-like" for _, _, r, _ in compared[1:])
