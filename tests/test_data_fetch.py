@@ -113,3 +113,105 @@ def test_data_list_json_names_every_benchmark(word_sim_dir, tmp_path, run_cli):
     assert listing["kind"] == "data-list"
     assert len(listing["benchmarks"]) == 13
     assert {b["status"] for b in listing["benchmarks"]} == {"verified"}
+
+
+@pytest.fixture
+def broken_mirror(tmp_path, word_sim_dir):
+    """A server with good MC-30 and RG-65 files; MEN comes chunked and stops halfway (one chunk,
+    then the socket closes), YP-130 comes with a Content-Length and stops halfway, and every
+    path under /loop/ redirects to itself."""
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in ("MC-30", "RG-65"):
+        (served / REGISTRY[name].file).write_bytes((word_sim_dir / REGISTRY[name].file).read_bytes())
+    men = (word_sim_dir / REGISTRY["MEN"].file).read_bytes()
+    yp = (word_sim_dir / REGISTRY["YP-130"].file).read_bytes()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            requests.append(self.path)
+            if self.path.startswith("/loop/"):
+                self.send_response(302)
+                self.send_header("Location", self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path == "/" + REGISTRY["MEN"].file:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                half = men[: len(men) // 2]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))  # no terminating 0-chunk
+                self.wfile.flush()
+                self.close_connection = True
+            elif self.path == "/" + REGISTRY["YP-130"].file:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(yp)))
+                self.end_headers()
+                self.wfile.write(yp[: len(yp) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+            else:
+                super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_chunked_download_cut_short_is_one_sentence_and_leaves_nothing(tmp_path, broken_mirror, run_cli,
+                                                                        word_sim_dir):
+    url, requests = broken_mirror
+    data = tmp_path / "data"
+    men = REGISTRY["MEN"].file
+    code, out, err = run_cli("data", "fetch", "benchmarks", "--data-dir", data, "--mirror", url,
+                             "--only", "MC-30,MEN,RG-65")
+    assert code == 2, err
+    assert "internal error" not in err and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("audit: 1 of 3 benchmark files could not be fetched: ")
+    assert f"{men} (could not download {url}{men} (" in err and "IncompleteRead" in err
+    assert "/" + REGISTRY["RG-65"].file in requests  # the file after the broken one was still tried
+    assert sorted(p.name for p in (data / "word-sim").iterdir()) == ["EN-MC-30.txt", "EN-RG-65.txt"]
+    # --force over a verified copy: the copy survives, no .part is left
+    good = (word_sim_dir / men).read_bytes()
+    (data / "word-sim" / men).write_bytes(good)
+    with pytest.raises(AuditError, match=rf"1 of 1 benchmark files could not be fetched: {men} .*IncompleteRead"):
+        fetch_benchmarks(data, only="MEN", mirror=url, force=True)
+    assert (data / "word-sim" / men).read_bytes() == good
+    assert sorted(p.name for p in (data / "word-sim").iterdir()) == ["EN-MC-30.txt", "EN-MEN-TR-3k.txt",
+                                                                      "EN-RG-65.txt"]
+
+
+def test_a_download_closed_before_its_content_length_is_refused_even_without_a_checksum(tmp_path, broken_mirror):
+    from audit.core.datadir import download
+
+    url, _ = broken_mirror
+    target = tmp_path / "out" / "yp.txt"
+    with pytest.raises(AuditError, match=r"closed after \d+ of \d+ bytes"):
+        download(url + REGISTRY["YP-130"].file, target)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_a_redirect_loop_is_one_line(tmp_path, broken_mirror, run_cli):
+    url, _ = broken_mirror
+    data = tmp_path / "data"
+    with pytest.raises(AuditError, match="redirect") as caught:
+        fetch_benchmarks(data, only="MC-30,RG-65", mirror=url + "loop")
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("2 of 2 benchmark files could not be fetched")
+    assert list((data / "word-sim").iterdir()) == []
+    code, _, err = run_cli("data", "fetch", "benchmarks", "--data-dir", data, "--mirror", url + "loop",
+                           "--only", "MC-30")
+    assert code == 2 and err.count("\n") == 1 and "redirect" in err, err

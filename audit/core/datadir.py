@@ -12,6 +12,7 @@ nothing behind.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import urllib.error
 import urllib.request
@@ -72,10 +73,17 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
                     shown.update(len(chunk))
                     if progress:
                         progress(done, total)
+    except http.client.HTTPException as exc:   # IncompleteRead (a chunked body cut short), BadStatusLine, ...
+        part.unlink(missing_ok=True)
+        raise AuditError(f"could not download {url} (the transfer ended early or the answer is malformed: "
+                         f"{type(exc).__name__}); nothing was kept.") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         part.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
-        raise AuditError(f"could not download {url} ({reason}).") from None
+        raise AuditError(f"could not download {url} ({_reason(exc)}).") from None
+    if total is not None and done != total:   # a close before Content-Length bytes: urllib reads it as the end
+        part.unlink(missing_ok=True)
+        raise AuditError(f"could not download {url} (the connection closed after {done} of {total} bytes); "
+                         f"nothing was kept.")
     got = digest.hexdigest()
     if sha256 and got != sha256:
         part.unlink(missing_ok=True)
@@ -83,3 +91,13 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
                          f"nothing was kept.")
     os.replace(part, dest)
     return dest
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause of a failed download as one line: urllib's redirect-loop error spans several."""
+    if isinstance(exc, urllib.error.HTTPError) and 300 <= exc.code < 400:
+        exc.close()
+        if str(exc.reason).startswith(urllib.request.HTTPRedirectHandler.inf_msg.strip()):
+            return f"HTTP {exc.code}: the server redirects in a loop or too many times"
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+    return " ".join(str(reason).split())
