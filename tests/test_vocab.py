@@ -165,6 +165,37 @@ def test_table6_counts_pairs_not_found(shared_data):
     assert (mc.paper_reported, mc.paper_libri_clean) == (None, None)   # MC-30 is not in the paper's Table 6
 
 
+def test_table6_counts_pairs_as_benchmarks_evaluate(word_sim_dir):
+    """Table 6 reads the benchmarks as `audit benchmarks` scores them: a pair listed twice counts
+    once (WS-353 lists money/cash twice: 352 pairs), so its pair and not-found counts are evaluate's."""
+    import inspect
+
+    from audit.checks.vocab import TABLE6_DUPLICATES, table6_benchmarks
+    from audit.pipeline import AuditOptions, RunContext
+    from benchmarks import evaluate
+
+    assert TABLE6_DUPLICATES == inspect.signature(evaluate).parameters["duplicates"].default
+    lines = (word_sim_dir / "EN-WS-353-ALL.txt").read_text(encoding="utf-8").split("\n")
+    ws_words = sorted({w.lower() for line in lines for w in line.split()[:2]})
+    # Every other WS-353 word, and never "cash": the repeated pair money/cash is not found.
+    words = sorted(set(ws_words[::2]) - {"cash"} | {"money"})
+    vectors = Vectors(words, np.random.default_rng(3).normal(size=(len(words), 4)))
+    counts = {"train-clean-100": {w: 6 for w in words[::2]}, "train-clean-360": {w: 2 for w in words}}
+    scored = evaluate(vectors, data_dir=word_sim_dir)
+    pipeline_pairs = RunContext(AuditOptions(data_dir=str(word_sim_dir)), print).benchmark_pairs()
+    for pairs in (table6_benchmarks(word_sim_dir), pipeline_pairs):
+        table = provenance(vectors, counts, max_min_count=3, benchmark_pairs=pairs).table6
+        assert "duplicate pairs: last wins" in table.normalisation
+        rows = {row.benchmark: row for row in table.rows}
+        assert list(rows) == [score.name for score in scored.results]
+        for score in scored.results:
+            assert (rows[score.name].pairs, rows[score.name].not_found["embedding"]) == \
+                (score.pairs, score.not_found), score.name
+        ws353 = scored.by_name("WS-353")
+        assert rows["WS-353"].pairs == ws353.pairs == 352 and ws353.duplicate_pairs == 1
+        assert 0 < rows["WS-353"].not_found["embedding"] == ws353.not_found < 352
+
+
 def test_shipped_paper_tables_equal_the_shared_files(shared_data):
     vocab_lines = (shared_data / "paper" / "speech2vec-vocabulary.tsv").read_text().strip().split("\n")[1:]
     table5 = paper_vocabulary_table()

@@ -50,12 +50,13 @@ def test_cli_finds_the_vocabulary_and_writes_json(corpus_and_vectors, run_cli, t
 
 
 def _independent_not_found(word_sim_dir: Path, vocabulary: set[str]) -> dict[str, int]:
-    """Pairs with a word outside ``vocabulary``, read from the files with plain Python."""
+    """Pairs with a word outside ``vocabulary``, read from the files with plain Python; a pair listed
+    twice is one pair (a dict keyed by (word1, word2), as the reference scripts key them)."""
     files = {"MC-30": "EN-MC-30.txt", "RG-65": "EN-RG-65.txt", "MEN": "EN-MEN-TR-3k.txt", "WS-353": "EN-WS-353-ALL.txt"}
     result = {}
     for name, file_name in files.items():
         lines = (word_sim_dir / file_name).read_text(encoding="utf-8").replace("\r", "").split("\n")
-        pairs = [line.split()[:2] for line in lines if line.strip()]
+        pairs = dict.fromkeys(tuple(line.lower().split()[:2]) for line in lines if line.strip())
         result[name] = sum(1 for a, b in pairs if a.lower() not in vocabulary or b.lower() not in vocabulary)
     return result
 
@@ -77,6 +78,30 @@ def test_cli_table6_with_the_real_benchmark_files(corpus_and_vectors, run_cli, w
     assert rows["MC-30"]["not_found"]["embedding"] < rows["MC-30"]["pairs"]   # car/automobile etc. are found
     assert (rows["MEN"]["paper_reported"], rows["MEN"]["paper_libri_clean"]) == (122, 231)
     assert "Table 6 view" in out
+
+
+def test_cli_table6_counts_pairs_as_audit_benchmarks_does(corpus_and_vectors, run_cli, word_sim_dir, tmp_path):
+    """Table 6's pairs and not-found counts are `audit benchmarks`' (benchmarks.evaluate's default):
+    a pair listed twice counts once, its last line, so WS-353 has 352 pairs, not the 353 lines."""
+    from audit.core.loaders import load
+    from benchmarks import evaluate
+
+    root, _, _ = corpus_and_vectors
+    out_json = tmp_path / "vocab.json"
+    code, out, err = run_cli(*_args(root, "--data-dir", word_sim_dir, "--json", out_json))
+    assert code == 0, err
+    rows = {row["benchmark"]: row for row in json.loads(out_json.read_text())["table6"]["rows"]}
+    scored = evaluate(load(root / "vectors.txt"), data_dir=word_sim_dir)
+    assert set(rows) == {score.name for score in scored.results}
+    for score in scored.results:
+        assert (rows[score.name]["pairs"], rows[score.name]["not_found"]["embedding"]) == \
+            (score.pairs, score.not_found), score.name
+    ws353 = scored.by_name("WS-353")
+    # money/cash is listed twice (9.15, then 9.08) and neither word is in this vocabulary.
+    assert (ws353.pairs, ws353.duplicate_pairs) == (352, 1)
+    assert rows["WS-353"]["pairs"] == 352 and rows["WS-353"]["not_found"]["embedding"] == ws353.not_found
+    assert rows["Verb-143"]["pairs"] == 144      # the served file has 144 distinct pairs: no duplicate
+    assert "duplicate pairs: last wins" in out
 
 
 @pytest.mark.parametrize("problem", ["not-layout", "empty-subset", "unreadable", "bad-line", "bad-option"])

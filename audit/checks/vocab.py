@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from audit.core.paper import paper_not_found_table, paper_vocabulary_table
 from audit.core.errors import AuditError, ParameterError
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
+
+if TYPE_CHECKING:   # the benchmarks package is imported only when Table 6 is asked for
+    from benchmarks import Benchmark
 
 CLEAN_500H = ("train-clean-100", "train-clean-360")
 # The paper's Table 5 candidates: (label, subsets, min count, key of speech2vec-vocabulary.tsv).
@@ -48,6 +51,10 @@ STANDARD_CANDIDATES = (
 )
 EMBEDDING_ROW_KEY = "official_released_embeddings"
 BENCHMARK_NORMALISATION = "benchmark words lowercased; a pair is not found when either word is not in the vocabulary"
+# Table 6 counts a benchmark's pairs as `audit benchmarks` scores them by default
+# (benchmarks.evaluate's ``duplicates``): a (word1, word2) pair listed twice counts once, at its
+# last line, so WS-353 has 352 pairs (money/cash is listed twice), not its 353 lines.
+TABLE6_DUPLICATES = "last"
 _BLOCK_ROWS = 1 << 15  # rows of the capped-sum block: 32k types x 127 unions x 4 bytes = 16 MB
 MAX_CANDIDATES = 5_000_000  # (union, min count) candidates searched at most: ~40 MB per int64 array of them
 
@@ -107,7 +114,20 @@ class VocabularyRow:
 
 @dataclass(frozen=True)
 class NotFoundRow:
-    """A row of the Table 6 view: pairs not found per vocabulary column, beside the paper's."""
+    """A row of the Table 6 view: pairs not found per vocabulary column, beside the paper's.
+
+    Which count each column follows: ``pairs`` and ``not_found`` (ours) count the pairs as they were
+    passed; :func:`table6_benchmarks`, which `audit vocab` and `audit all` use, passes each
+    (word1, word2) pair once, its last line, as `audit benchmarks` scores them (WS-353: 352 pairs).
+    ``paper_reported`` (the Speech2Vec paper) and ``paper_libri_clean`` (the reality check, all
+    words of clean-100 + clean-360) are quoted from the reality-check paper's Table 6, never
+    recomputed. The paper tables do not say how a repeated pair was counted; the wordvectors.org
+    script (``all_wordsim.py``) and the reality check's released evaluation
+    (``utils/vec_eval/my_sim.py``) score each (word1, word2) once but add 1 to "not found" for
+    every *line* with a missing word. So the paper columns most likely count lines: they can differ
+    from ours only on a repeated pair that is not found, i.e. WS-353's money/cash (the one repeat
+    in the 13 files) would count 2 there and 1 here. Neither paper column gives a pair total.
+    """
 
     benchmark: str
     pairs: int
@@ -148,15 +168,18 @@ class ProvenanceResult(Result):
 
 # ------------------------------------------------------------------------------ the check
 def provenance(words: Vectors | Iterable[str], corpus_counts: CorpusCounts | Mapping[str, Mapping[str, int]], *,
-               max_min_count: int = 20, benchmark_pairs: Mapping[str, Sequence[tuple]] | None = None,
+               max_min_count: int = 20,
+               benchmark_pairs: Mapping[str, Sequence[tuple]] | Iterable[Benchmark] | None = None,
                top: int = 10, examples: int = 20, corpus_name: str = "librispeech") -> ProvenanceResult:
     """Search every (union of subsets, min count) for the embedding's vocabulary.
 
     ``words`` is a :class:`Vectors` or any iterable of words (compared as given; the corpus
     side is normalised as :data:`audit.corpora.librispeech.NORMALISATION` says). ``corpus_counts`` is a
-    :class:`CorpusCounts` or ``{subset: {word: count}}``. ``benchmark_pairs`` (display name ->
-    ``[(word1, word2, score), ...]``) adds the Table 6 view. ``top`` candidates are listed,
-    each with up to ``examples`` missing and extra words.
+    :class:`CorpusCounts` or ``{subset: {word: count}}``. ``benchmark_pairs`` adds the Table 6
+    view: loaded :class:`benchmarks.Benchmark` objects (:func:`table6_benchmarks`: pairs counted as
+    `audit benchmarks` counts them, and the table says so), or display name ->
+    ``[(word1, word2, score), ...]``, every listed pair counted as given. ``top`` candidates are
+    listed, each with up to ``examples`` missing and extra words.
     """
     if max_min_count < 1:
         raise ParameterError("max_min_count", "must be at least 1.")
@@ -355,6 +378,18 @@ class _Details:
 
 
 # ------------------------------------------------------------------------------ the paper's views
+def table6_benchmarks(data_dir=None, *, offline: bool = False) -> tuple[Benchmark, ...]:
+    """The 13 benchmarks for the Table 6 view, read by the loader `audit benchmarks` uses, with its
+    default duplicate-pair policy (:data:`TABLE6_DUPLICATES`), so that each benchmark's pair and
+    not-found counts are the ``pairs`` and ``not_found`` of :func:`benchmarks.evaluate`. ``offline``:
+    the copies installed packages ship instead (:func:`benchmarks.load_offline_benchmarks`)."""
+    from benchmarks import load_benchmarks, load_offline_benchmarks
+
+    if offline:
+        return load_offline_benchmarks(duplicates=TABLE6_DUPLICATES)
+    return load_benchmarks(data_dir, duplicates=TABLE6_DUPLICATES)
+
+
 def _table5(names, matrix, in_embedding, embedding_words) -> tuple[VocabularyRow, ...]:
     paper = paper_vocabulary_table()
     official = paper.get(EMBEDDING_ROW_KEY, {})
@@ -386,14 +421,23 @@ def _table6(benchmark_pairs, details: _Details, table: _SearchTable, best_id: in
     vocabularies["best"] = _member_words(details, table.subsets(mask), best_min)
     paper = paper_not_found_table()
     rows = []
-    for name, pairs in benchmark_pairs.items():
+    if isinstance(benchmark_pairs, Mapping):
+        named, normalisation = benchmark_pairs.items(), BENCHMARK_NORMALISATION
+    else:
+        from benchmarks.datasets import DUPLICATE_POLICIES
+
+        loaded = tuple(benchmark_pairs)
+        named = [(bench.name, bench.pairs()) for bench in loaded]
+        policies = sorted({DUPLICATE_POLICIES[bench.duplicates] for bench in loaded})
+        normalisation = "; ".join([BENCHMARK_NORMALISATION, *policies])
+    for name, pairs in named:
         pairs = [(str(p[0]).lower(), str(p[1]).lower()) for p in pairs]
         not_found = {label: sum(1 for a, b in pairs if a not in vocab or b not in vocab)
                      for label, vocab in vocabularies.items()}
         figures = paper.get(name, {})
         rows.append(NotFoundRow(name, len(pairs), not_found, figures.get("paper_reported_not_found"),
                                 figures.get("libri_clean_all_words_not_found")))
-    return CoverageTable(tuple(vocabularies), BENCHMARK_NORMALISATION, tuple(rows))
+    return CoverageTable(tuple(vocabularies), normalisation, tuple(rows))
 
 
 def _member_words(details: _Details, subsets, min_count) -> frozenset[str]:
