@@ -102,7 +102,7 @@ def test_speech_folders_are_a_family_in_audit_all_too(wiki, run_cli, tmp_path):
 
     root, base = wiki
     runs = []
-    for seed in (1, 2):
+    for seed in (1, 2, 3):
         folder = tmp_path / f"run-{seed}"
         folder.mkdir()
         text = load(base / "text.txt")
@@ -117,7 +117,7 @@ def test_speech_folders_are_a_family_in_audit_all_too(wiki, run_cli, tmp_path):
     run = json.loads((out / "results" / "run.json").read_text())
     result = load_result(out / "results" / run["embeddings"][0]["results"]["provenance"])
     assert [f.family for f in result.families] == ["text", "shuffled-text", "random", "speech"]
-    assert [r.seed for r in result.family("speech").references] == [1, 2]
+    assert [r.seed for r in result.family("speech").references] == [1, 2, 3]
     assert result.verdict == "speech-like" and result.closest.family == "speech"
     alone = tmp_path / "alone.json"
     code, _, err = run_cli("provenance", base / "text.txt", "--corpus-root", root, "--recipes", *RECIPES,
@@ -129,10 +129,11 @@ def test_speech_folders_are_a_family_in_audit_all_too(wiki, run_cli, tmp_path):
 def test_bad_reference_options_are_one_sentence_before_any_work(wiki, run_cli, tmp_path):
     root, base = wiki
     out = tmp_path / "out"
-    cases = [(("--provenance", "--recipes", "window=3"), "two or more --recipes"),
+    cases = [(("--provenance", "--recipes", "window=3", "window=4"), "three or more --recipes"),
              (("--provenance", "--recipes", "window=3", "arch=rnn"), "architecture must be one of"),
-             (("--provenance", "--speech", tmp_path), "two or more --speech"),
-             (("--provenance", "--speech", tmp_path / "a", tmp_path / "b"), "is not a folder"),
+             (("--provenance", "--speech", tmp_path), "three or more --speech"),
+             (("--provenance", "--speech", tmp_path / "a", tmp_path / "b"), "three or more --speech"),
+             (("--provenance", "--speech", tmp_path / "a", tmp_path / "b", tmp_path / "c"), "is not a folder"),
              (("--recipes", "window=3", "window=2"), "add --provenance")]
     for extra, message in cases:
         code, _, err = run_cli("all", base / "text.txt", "--corpus-root", root, "--out", out, *extra)
@@ -176,7 +177,7 @@ def test_too_few_shared_words_skip_model_provenance(wiki, run_cli, tmp_path):
     save_word2vec_text(Vectors(["zzzq", "qqqz", "xxqz"], np.eye(3)), tmp_path / "v.txt")
     out = tmp_path / "out"
     code, _, err = run_cli("all", tmp_path / "v.txt", "--corpus-root", root, "--provenance", "--recipes",
-                           "window=4", "window=6", "--out", out)
+                           "window=4", "window=6", "window=8", "--out", out)
     assert code == 0, err
     entry, = json.loads((out / "results" / "run.json").read_text())["embeddings"]
     assert "words are shared" in entry["skipped"]["provenance"]
@@ -199,7 +200,7 @@ def test_every_model_of_the_grid_has_a_token_shuffled_counterpart():
     quick = ReferenceSetup(recipes=QUICK_RECIPES, shuffled=QUICK_SHUFFLED)
     quick.check()
     assert [r.model for r in shuffled_recipes(quick.parsed_recipes(), QUICK_SHUFFLED)] == ["word2vec", "word2vec",
-                                                                                           "fasttext"]
+                                                                                           "word2vec", "fasttext"]
     assert {r.architecture for r in quick.parsed_recipes()} == {"skip-gram", "cbow"}
     assert {r.loss for r in quick.parsed_recipes()} == {"negative", "hs"}
     # the default setup: the default grid, three shuffled (capped by the recipes given)

@@ -15,7 +15,8 @@ from support.wiki import wiki_articles
 
 pytest.importorskip("gensim")
 
-CHEAP = (Recipe(window=2, epochs=1), Recipe(architecture="cbow", window=2, epochs=1, loss="hs"))
+CHEAP = (Recipe(window=2, epochs=1), Recipe(architecture="cbow", window=2, epochs=1, loss="hs"),
+         Recipe(window=3, epochs=1, sample=1e-4))
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +87,12 @@ def test_corpus_digest_is_the_content():
 # ------------------------------------------------------------------------------ families, parallel, cache
 def test_families_seeds_orders_and_cache(sentences, tmp_path):
     cache = tmp_path / "cache"
-    first = build_references(sentences, dim=8, min_count=2, recipes=CHEAP, shuffled=2, random=2, cache_dir=cache,
+    first = build_references(sentences, dim=8, min_count=2, recipes=CHEAP, shuffled=3, random=3, cache_dir=cache,
                              workers=2)
-    assert [info.name for info, _ in first.families[TEXT]] == ["text-1", "text-2"]
-    assert [info.seed for info, _ in first.families[SHUFFLED]] == [101, 102]
+    assert [info.name for info, _ in first.families[TEXT]] == ["text-1", "text-2", "text-3"]
+    assert [info.seed for info, _ in first.families[SHUFFLED]] == [101, 102, 103]
     assert [info.recipe for info, _ in first.families[TEXT]] == [r.label for r in CHEAP]
-    assert (first.timings.trained, first.timings.cached) == (4, 0) and len(list(cache.glob("*.npz"))) == 4
+    assert (first.timings.trained, first.timings.cached) == (6, 0) and len(list(cache.glob("*.npz"))) == 6
     # each text reference is its recipe on its own sentence order, with its own seed (trained here,
     # in this process: the worker processes gave the same vectors)
     corpus = EncodedCorpus.of(sentences)
@@ -104,10 +105,10 @@ def test_families_seeds_orders_and_cache(sentences, tmp_path):
     np.testing.assert_array_equal(shuffled_direct.matrix, first.families[SHUFFLED][0][1].matrix)
     # random: Gaussian over the text vocabulary
     random_words = first.families[RANDOM][0][1].words
-    assert random_words == first.families[TEXT][0][1].words and len(first.families[RANDOM]) == 2
+    assert random_words == first.families[TEXT][0][1].words and len(first.families[RANDOM]) == 3
 
-    second = build_references(sentences, dim=8, min_count=2, recipes=CHEAP, shuffled=2, random=2, cache_dir=cache)
-    assert (second.timings.trained, second.timings.cached) == (0, 4)
+    second = build_references(sentences, dim=8, min_count=2, recipes=CHEAP, shuffled=3, random=3, cache_dir=cache)
+    assert (second.timings.trained, second.timings.cached) == (0, 6)
     for name in (TEXT, SHUFFLED):
         for (_, a), (_, b) in zip(first.families[name], second.families[name]):
             assert a.words == b.words
@@ -116,20 +117,32 @@ def test_families_seeds_orders_and_cache(sentences, tmp_path):
     # another dimension, recipe or corpus content is trained anew; a damaged cache file too
     other = build_references(sentences[:-1], dim=8, min_count=2, recipes=CHEAP, shuffled=0, random=0,
                              cache_dir=cache, workers=1)
-    assert other.timings.trained == 2 and SHUFFLED not in other.families and RANDOM not in other.families
-    changed = build_references(sentences, dim=8, min_count=2, recipes=(CHEAP[0], dataclasses.replace(CHEAP[1], window=3)),
+    assert other.timings.trained == 3 and SHUFFLED not in other.families and RANDOM not in other.families
+    changed = build_references(sentences, dim=8, min_count=2,
+                               recipes=(CHEAP[0], dataclasses.replace(CHEAP[1], window=3), CHEAP[2]),
                                shuffled=0, random=0, cache_dir=cache, workers=1)
-    assert changed.timings.trained == 1 and changed.timings.cached == 1
+    assert changed.timings.trained == 1 and changed.timings.cached == 2
     for path in cache.glob("*.npz"):
         path.write_bytes(b"not a zip")
     damaged = build_references(sentences, dim=8, min_count=2, recipes=CHEAP, shuffled=0, random=0, cache_dir=cache,
                                workers=1)
-    assert damaged.timings.trained == 2
+    assert damaged.timings.trained == 3
     np.testing.assert_array_equal(damaged.families[TEXT][0][1].matrix, first.families[TEXT][0][1].matrix)
 
 
 def test_build_references_refuses_families_without_spread(sentences):
-    for options, message in (({"recipes": CHEAP[:1]}, "at least 2 recipes"), ({"shuffled": 1}, "shuffled-text"),
-                             ({"shuffled": 3}, "shuffled-text"), ({"shuffled": 0, "random": 1}, "random family")):
+    # three members each: two have one pair score between them, so no spread
+    for options, message in (({"recipes": CHEAP[:2]}, "at least 3 recipes"), ({"shuffled": 1}, "shuffled-text"),
+                             ({"shuffled": 2}, "shuffled-text"), ({"shuffled": 4}, "shuffled-text"),
+                             ({"shuffled": 0, "random": 2}, "random family")):
         with pytest.raises(AuditError, match=message):
             build_references(sentences, dim=4, min_count=2, **{"recipes": CHEAP, **options})
+
+
+@pytest.mark.parametrize("text, message", [("window=5,window=6", "sets window twice"),
+                                           ("arch=cbow,,window=3", "empty part between commas"),
+                                           ("", "is empty"), (" , ", "is empty")])
+def test_a_recipe_with_a_repeated_key_or_an_empty_part_is_refused(text, message):
+    """'window=5,window=6' took the last value silently; an empty part was skipped."""
+    with pytest.raises(AuditError, match=message):
+        Recipe.parse(text)

@@ -129,6 +129,15 @@ def test_too_few_shared_words_is_a_clear_error():
         compare(a, upper)
 
 
+def test_a_k_too_large_for_the_shared_words_names_k():
+    """50 shared words and k = 49: the measures have their words, k does not; the error said the
+    embeddings shared too few words and suggested a case mismatch."""
+    from audit.core.errors import ParameterError
+    a = random_vectors(50, 4, 50)
+    with pytest.raises(ParameterError, match="k is 49; with 50 words shared by the embeddings it must be at most 48"):
+        compare(a, random_vectors(50, 4, 51), ResemblanceParams(k=49))
+
+
 # ------------------------------------------------------------------------------ bands and verdict
 def test_decision_rule_on_hand_numbers():
     band = [PairScores("a", "b", 10, 0.5, 0.5, 0.5), PairScores("a", "c", 10, 0.6, 0.6, 0.6)]
@@ -155,7 +164,7 @@ def two_families():
     rng = np.random.default_rng(60)
     text_base, speech_base = rng.standard_normal((1500, 16)), rng.standard_normal((1500, 16))
     return text_base, speech_base, {"text": family_of(text_base, "text", [1, 2, 3], 0.6),
-                                    "speech": family_of(speech_base, "speech", [4, 5], 0.6)}
+                                    "speech": family_of(speech_base, "speech", [4, 5, 6], 0.6)}
 
 
 PARAMS = ResemblanceParams(knn_queries=400, rsa_words=300)
@@ -198,10 +207,14 @@ def test_result_round_trips_json_and_records_the_rule(two_families):
     assert result.parameters == PARAMS
 
 
-def test_a_family_of_one_has_no_band():
-    members = family_of(np.ones((50, 4)), "text", [1], 1.0)
-    with pytest.raises(AuditError, match="at least 2 reference embeddings"):
-        judge(random_vectors(50, 4, 0), {"text": members})
+def test_a_family_of_one_or_two_has_no_spread():
+    """Two members have one pair score: each one's best match is that score, so their spread is 0,
+    the contest margin 0, and any gap, noise included, would count (Gaussian vectors were judged
+    text-like against two-member families)."""
+    for seeds in ([1], [1, 2]):
+        members = family_of(np.ones((50, 4)), "text", seeds, 1.0)
+        with pytest.raises(AuditError, match="at least 3 reference embeddings"):
+            judge(random_vectors(50, 4, 0), {"text": members})
 
 
 # ------------------------------------------------------------------------------ the contest between families

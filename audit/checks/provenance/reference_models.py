@@ -102,14 +102,19 @@ class Recipe:
         keys are the field names (``arch`` for architecture), the rest keep their defaults."""
         values: dict = {}
         types = {f.name: f.type for f in dataclasses.fields(cls)}
-        for item in (part.strip() for part in text.split(",")):
-            if not item:
-                continue
+        items = [part.strip() for part in text.split(",")]
+        if not any(items):
+            raise AuditError(f"the recipe {text!r} is empty; write key=value pairs such as 'arch=cbow,window=8'.")
+        for item in items:
+            if not item:   # 'arch=cbow,,window=3': a typo, not an empty setting
+                raise AuditError(f"the recipe {text!r} has an empty part between commas.")
             key, sep, value = item.partition("=")
             key = {"arch": "architecture"}.get(key.strip(), key.strip())
             if not sep or key not in types:
                 raise AuditError(f"the recipe {text!r} has {item!r}; write key=value pairs with keys "
                                  f"{', '.join(types)}.")
+            if key in values:   # 'window=5,window=6' took the last silently
+                raise AuditError(f"the recipe {text!r} sets {key} twice.")
             value = value.strip()
             try:
                 values[key] = {"int": int, "float": float}.get(types[key], str)(value)
@@ -172,8 +177,8 @@ class TextModelConfig:
 
 def reference_seeds(count: int, first: int = 1) -> list[int]:
     """``count`` consecutive seeds from ``first``; a model to test against them uses another."""
-    if count < 2:
-        raise AuditError("at least 2 reference seeds are needed to measure a seed-to-seed band.")
+    if count < 3:
+        raise AuditError("at least 3 reference seeds are needed to measure a seed-to-seed spread.")
     return list(range(first, first + count))
 
 
@@ -407,12 +412,13 @@ def build_references(sentences: Sequence[Sequence[str]], *, dim: int, min_count:
     """
     if not recipes:
         raise AuditError("at least one reference recipe is needed.")
-    if len(recipes) < 2:
-        raise AuditError("the text family needs at least 2 recipes to have a spread.")
-    if not 0 <= shuffled <= len(recipes) or shuffled == 1:
-        raise AuditError(f"the shuffled-text family takes 0 or 2..{len(recipes)} of the recipes.")
-    if random == 1 or random < 0:
-        raise AuditError("the random family needs 0 or at least 2 members.")
+    # three members per family: two have one pair score between them, so no spread (a margin of 0)
+    if len(recipes) < 3:
+        raise AuditError("the text family needs at least 3 recipes to have a spread.")
+    if not (shuffled == 0 or 3 <= shuffled <= len(recipes)):
+        raise AuditError(f"the shuffled-text family takes 0 or 3..{len(recipes)} of the recipes.")
+    if not (random == 0 or random >= 3):
+        raise AuditError("the random family needs 0 or at least 3 members.")
     for recipe in recipes:
         recipe.check()
     import gensim  # heavy; its version is part of the cache key

@@ -165,6 +165,9 @@ def check_shared_count(count: int, params: ResemblanceParams) -> None:
     """Enough shared words for the measures, or one sentence saying why not."""
     needed = max(params.k + 2, 4)
     if count < needed:
+        if count >= 4:   # enough words for the measures, only not for this k: name the parameter
+            raise ParameterError("k", f"is {params.k:,}; with {count:,} words shared by the embeddings it must be "
+                                      f"at most {count - 2:,}.")
         raise AuditError(f"only {count} words are shared by the embeddings; at least {needed} are needed "
                          "(a case mismatch? try --lowercase).")
 
@@ -375,9 +378,9 @@ def compare_family(audited: Vectors, family: str, references: Sequence[tuple[Ref
 
 
 def _check_family_size(family: str, references: Sequence) -> None:
-    if len(references) < 2:
-        raise AuditError(f"the {family} family needs at least 2 reference embeddings (different seeds) "
-                         "to measure a null band.")
+    if len(references) < 3:   # two members have one pair score: their spread would be 0
+        raise AuditError(f"the {family} family needs at least 3 reference embeddings (different seeds) "
+                         "to measure a spread.")
 
 
 def _compare_prepared(family: str, references: Sequence[tuple[ReferenceInfo, Vectors]], plan: _Plan,

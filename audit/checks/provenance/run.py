@@ -35,6 +35,7 @@ if TYPE_CHECKING:     # scipy.stats and gensim behind them: imported only when r
     from audit.core.vectors import Vectors
 
 
+MIN_FAMILY = 3           # members a family needs for a spread (see ReferenceSetup.check)
 SHUFFLED_DEFAULT = 3     # token-shuffled references: the first three recipes (the default grid's cheapest)
 
 # A smaller grid for quick runs (`audit demo`): both architectures, both losses, two windows and
@@ -47,7 +48,7 @@ SHUFFLED_DEFAULT = 3     # token-shuffled references: the first three recipes (t
 QUICK_RECIPES = ("arch=skip-gram,window=5,epochs=5", "arch=cbow,window=5,epochs=5",
                  "arch=skip-gram,window=2,epochs=10,loss=hs",
                  "model=fasttext,arch=skip-gram,window=5,epochs=5,sample=1e-4")
-QUICK_SHUFFLED = 2
+QUICK_SHUFFLED = 3       # a family needs three members for a spread
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class ReferenceSetup:
     (:data:`audit.checks.provenance.reference_models.DEFAULT_RECIPES`). ``shuffled``: the first N
     recipes again on the token-shuffled corpus (None: the first :data:`SHUFFLED_DEFAULT`, or every
     recipe when fewer are given); ``random``: N Gaussian embeddings; ``speech``:
-    speech reproduction output folders (their ``vectors.txt``), two or more. ``min_count``: the
+    speech reproduction output folders (their ``vectors.txt``), three or more. ``min_count``: the
     references' vocabulary filter. ``cache``: read and write trained references under
     ``data_dir``'s ``provenance-references/`` (None: the default data dir). ``workers``: training
     processes (0: every CPU).
@@ -81,15 +82,18 @@ class ReferenceSetup:
         if self.workers < 0:
             raise AuditError("--workers must be 0 (every CPU) or a positive number.")
         recipes = self.parsed_recipes()
-        if len(recipes) < 2:
-            raise AuditError("give two or more --recipes so that the text family has a spread.")
+        # Every family needs three members: a family's spread is the spread of each member's best
+        # match among the others, and two members have one pair score, so a spread of 0 and a
+        # margin of 0 (Gaussian vectors came out text-like against two-member families).
+        if len(recipes) < MIN_FAMILY:
+            raise AuditError("give three or more --recipes so that the text family has a spread.")
         shuffled = self.shuffled_count(len(recipes))
-        if not 0 <= shuffled <= len(recipes) or shuffled == 1:
-            raise AuditError(f"--shuffled must be 0 or 2..{len(recipes)} (it reuses the first N recipes).")
-        if self.random < 0 or self.random == 1:
-            raise AuditError("--random must be 0 or at least 2.")
-        if len(self.speech) == 1:
-            raise AuditError("give two or more --speech folders (different seeds) so that they have a band.")
+        if not (shuffled == 0 or MIN_FAMILY <= shuffled <= len(recipes)):
+            raise AuditError(f"--shuffled must be 0 or 3..{len(recipes)} (it reuses the first N recipes).")
+        if not (self.random == 0 or self.random >= MIN_FAMILY):
+            raise AuditError("--random must be 0 or at least 3.")
+        if 0 < len(self.speech) < MIN_FAMILY:
+            raise AuditError("give three or more --speech folders (different seeds) so that they have a spread.")
 
     def shuffled_count(self, recipes: int) -> int:
         return min(SHUFFLED_DEFAULT, recipes) if self.shuffled is None else self.shuffled

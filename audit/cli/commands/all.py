@@ -34,7 +34,7 @@ def register(sub) -> None:
                              "`audit provenance`, e.g. 'arch=cbow,window=8')")
     parser.add_argument("--speech", nargs="+", action="extend", metavar="DIR",
                         help="with --provenance: speech reproduction output folders (their vectors.txt) as a "
-                             "reference family; two or more")
+                             "reference family; three or more")
     parser.add_argument("--seed", type=int, default=0, help="seed for random pairs and MDS (default 0)")
     parser.add_argument("--claims", metavar="FILE",
                         help="what a paper or release claims about each embedding (TOML or JSON, by display name); "

@@ -32,7 +32,7 @@ def register(sub) -> None:
     corpus.add_argument("--random", type=int, default=3, metavar="N",
                         help="random Gaussian references (0 = none; default: 3)")
     corpus.add_argument("--speech", nargs="+", action="extend", metavar="DIR",
-                        help="speech reproduction output folders (their vectors.txt); two or more")
+                        help="speech reproduction output folders (their vectors.txt); three or more")
     corpus.add_argument("--workers", type=int, default=0, metavar="N",
                         help="processes training references (default 0: every CPU)")
     corpus.add_argument("--data-dir", metavar="DIR",
