@@ -172,6 +172,39 @@ def _data_dir_is_a_file(tmp: Path):
             "file:///nonexistent"]
 
 
+def _claims_nested_too_deep(tmp: Path):
+    (tmp / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    return ["all", vectors_file(tmp), "--claims", tmp / "deep.json", "--out", tmp / "report"]
+
+
+def _claims_toml_nested_too_deep(tmp: Path):
+    (tmp / "deep.toml").write_text("x = " + "[" * 50_000 + "]" * 50_000 + "\n", encoding="utf-8")
+    return ["all", vectors_file(tmp), "--claims", tmp / "deep.toml", "--out", tmp / "report"]
+
+
+def _config_nested_too_deep(tmp: Path):
+    (tmp / "deep.json").write_text('{"epochs": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    return ["reproduce", "awe", "--config", tmp / "deep.json", "--out", tmp / "run"]
+
+
+def _pairs_too_many(tmp: Path):
+    # 62 MB of distinct pairs once took 2.6 GB and ended 'out of memory' (exit 1)
+    return ["homophones", vectors_file(tmp), "--pairs",
+            pairs_file(tmp, "".join(f"a{i}\tb{i}\n" for i in range(100_001)))]
+
+
+def _pipe_header_promising_a_huge_matrix(tmp: Path):
+    # 60,000 rows x 3,000,000 dimensions were allocated up front for a pipe: 'out of memory', exit 1
+    return ["info", "/dev/stdin"]
+
+
+def _one_very_wide_row(tmp: Path):
+    # 4,000,000 values in one 16 MB row: a Python string per value took 2.6 GB (9.4 GB at 15 million)
+    path = tmp / "wide.txt"
+    path.write_bytes(b"w0 " + b" ".join([b"0.5"] * 4_000_000) + b"\n")
+    return ["info", path]
+
+
 def _mirror_not_a_url(tmp: Path):
     return ["data", "fetch", "benchmarks", "--data-dir", tmp / "dd", "--mirror", "notaurl", "--only", "MEN"]
 
@@ -287,6 +320,14 @@ CASES = [
     Case("acoustic-seed-minus-one", _acoustic_negative_seed, says="--seed"),
     Case("mirror-not-a-url", _mirror_not_a_url, says="notaurl"),
     Case("provenance-seed-minus-one", _provenance_negative_seed, says="--seed is -1"),
+    Case("pairs-file-over-100000-pairs", _pairs_too_many, says="holds more than 100,000 pairs"),
+    Case("pipe-header-promising-a-huge-matrix", _pipe_header_promising_a_huge_matrix,
+         says="line 2 has 3 values, expected 3000000", stdin=b"60000 3000000\na 1 2 3\n"),
+    Case("one-very-wide-row-within-the-memory-limit", _one_very_wide_row, code=0),
+    Case("claims-nested-too-deep", _claims_nested_too_deep, says="nests its values too deeply", outputs=("report",)),
+    Case("claims-toml-nested-too-deep", _claims_toml_nested_too_deep, says="nests its values too deeply",
+         outputs=("report",)),
+    Case("config-nested-too-deep", _config_nested_too_deep, says="nests its values too deeply", outputs=("run",)),
     Case("data-dir-is-a-file", _data_dir_is_a_file, says="exists but is not a folder"),
     # class 6: no partial output on failure
     Case("raw-corpus-missing-writes-no-json", _raw_corpus_missing_with_json, outputs=("o.json",)),

@@ -89,3 +89,36 @@ def test_a_file_that_is_not_a_zip_read_as_npz_says_so(tmp_path):
         with pytest.raises(AuditError) as caught:
             audit.load(path, format="npz")
         assert str(caught.value) == f"{path} is not an .npz archive (numpy's zip of arrays)."
+
+
+@pytest.mark.parametrize("member, header", [
+    ("matrix", {"descr": "<f8", "fortran_order": False, "shape": (10, 10**9)}),
+    ("words", {"descr": "<U100", "fortran_order": False, "shape": (10**9,)}),
+])
+def test_an_npz_member_declaring_more_than_it_holds_is_refused_before_allocating(tmp_path, member, header):
+    """np.load allocates the shape a member's header declares before reading it: a 648-byte file
+    declaring 80 GB was 'out of memory', exit 1. The declared size is checked against the member's."""
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    from audit.core.npzfile import read_npz
+    arrays = {"words": np.array([f"w{i}" for i in range(10)]), "matrix": np.ones((10, 3))}
+    path = tmp_path / "lie.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            if name == member:
+                npy.write_array_header_1_0(buffer, header)
+                buffer.write(bytes(100))
+            else:
+                np.save(buffer, array)
+            archive.writestr(f"{name}.npy", buffer.getvalue())
+    with pytest.raises(AuditError, match=rf"its array '{member}' declares [\d,]+ bytes but the archive holds 100"):
+        audit.load(path)
+    with pytest.raises(AuditError, match=rf"the instances file {path}: its array '{member}' declares"):
+        read_npz(path, what="the instances file")
+    honest = tmp_path / "honest.npz"
+    np.savez_compressed(honest, **arrays)
+    assert list(audit.load(honest).words) == list(arrays["words"])

@@ -358,3 +358,24 @@ def test_cache_sees_an_edit_whose_modification_time_was_put_back(tmp_path):
     np.testing.assert_array_equal(first.vector("b"), [3.5, 4.5])
     np.testing.assert_array_equal(second.vector("b"), [9.5, 4.5])
     assert second.source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() != first.source.sha256
+
+
+def test_wide_rows_are_parsed_exactly_and_checked_like_narrow_ones(tmp_path):
+    """Rows wider than FAST_MAX_DIM are read without a Python object per value: the values equal
+    Python's float() of each field, a word with spaces is kept, and every field float() or the
+    README refuses ('1_0', non-ASCII digits) is refused here too."""
+    from audit.core.loaders.text import FAST_MAX_DIM
+    dim = FAST_MAX_DIM + 904
+    rng = np.random.default_rng(7)
+    fields = [[repr(float(v)) for v in rng.standard_normal(dim)] for _ in range(2)]
+    fields[0][:4] = ["1e5", "-Infinity", "+.5e-3", "1.e5"]
+    path = tmp_path / "wide.txt"
+    path.write_text(f"2 {dim}\nnew york {' '.join(fields[0])}\nb {' '.join(fields[1])}\n", encoding="utf-8")
+    loaded = audit.load(path, nonfinite="exclude")
+    assert list(loaded.words) == ["new york", "b"]
+    np.testing.assert_array_equal(loaded.matrix, np.array([[float(f) for f in row] for row in fields], np.float32))
+    base = " ".join(["1"] * (dim - 1))
+    for bad in ("1_0", "1e", "1.2.3", "True", "0x10", "infinityx", "--1", ".e5", "\u0663"):
+        path.write_text(f"2 {dim}\na {base} 1\nb {base} {bad}\n", encoding="utf-8")
+        with pytest.raises(AuditError, match="line 3 has a value that is not a number"):
+            audit.load(path)

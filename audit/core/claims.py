@@ -102,8 +102,12 @@ def _parse(path: Path, text: str) -> Any:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise AuditError(f"the claims file {path} is not valid TOML ({exc}).") from None
+        except RecursionError:   # 'x = [[[[...' 50,000 deep: the parser recurses per level
+            raise AuditError(f"the claims file {path} nests its values too deeply to be read.") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise AuditError(f"the claims file {path} nests its values too deeply to be read.") from None
     except ValueError as exc:
         raise AuditError(f"the claims file {path} is not valid JSON ({exc}); "
                          f"TOML files need the .toml suffix.") from None

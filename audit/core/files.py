@@ -132,3 +132,5 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
         raise AuditError(f"cannot read {what} {path} ({exc.strerror}).") from None
     except (UnicodeDecodeError, ValueError):
         raise AuditError(f"{what} {path} is not valid UTF-8 JSON.") from None
+    except RecursionError:   # '[[[[...' 100,000 deep: Python's parser recurses per level
+        raise AuditError(f"{what} {path} nests its values too deeply to be read.") from None

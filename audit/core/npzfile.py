@@ -35,6 +35,7 @@ def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
         raise AuditError(f"{what} {path} cannot be read ({exc.strerror}).") from None
     if signature not in ZIP_SIGNATURES:
         raise AuditError(f"{what} {path} is not an .npz archive (numpy's zip of arrays).")
+    check_declared_sizes(path, f"{what} {path}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files if keys is None or key in keys}
@@ -44,3 +45,42 @@ def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
         raise AuditError(f"{what} {path} is not a readable .npz archive ({exc}).") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise AuditError(f"{what} {path} is not a readable .npz archive ({exc}).") from None
+
+
+def check_declared_sizes(target, name: str) -> None:
+    """Refuse an archive whose array declares more data than its member holds: ``np.load``
+    allocates the declared shape before it reads (a 648-byte file declaring (10, 10**9) float64
+    asked for 80 GB: out of memory, exit 1). ``target``: a path or a seekable binary file (left at
+    its start). Members that are not plain arrays are left to ``np.load``'s own refusals."""
+    try:
+        with zipfile.ZipFile(target) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as member:
+                    declared, header = _declared_bytes(member)
+                if declared is not None and declared > info.file_size - header:
+                    raise AuditError(f"{name}: its array {info.filename[:-4]!r} declares {declared:,} bytes but the "
+                                     f"archive holds {max(info.file_size - header, 0):,} for it (a damaged or "
+                                     f"forged file).")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise AuditError(f"{name} is not a readable .npz archive ({exc}).") from None
+    finally:
+        if hasattr(target, "seek"):
+            target.seek(0)
+
+
+def _declared_bytes(member) -> tuple[int | None, int]:
+    """(bytes the member's .npy header declares, the header's length); None for object arrays."""
+    from numpy.lib import format as npy
+
+    version = npy.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = npy.read_array_header_1_0(member, max_header_size=1 << 16)
+    elif version == (2, 0):
+        shape, _, dtype = npy.read_array_header_2_0(member, max_header_size=1 << 16)
+    else:
+        return None, 0        # a newer header version: np.load decides
+    if dtype.hasobject:
+        return None, 0        # pickled: refused by np.load(allow_pickle=False)
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize, member.tell()

@@ -139,7 +139,7 @@ def _read_catalogue(base: Path) -> dict | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         raise AuditError(f"{path} (gensim's catalogue) is not readable JSON.") from None
     return data if isinstance(data, dict) else None
 

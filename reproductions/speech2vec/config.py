@@ -153,6 +153,8 @@ def read_config_file(path: str | Path) -> dict:
         raise AuditError(f"cannot read the config file {path} ({exc.strerror}).") from None
     except ValueError:
         raise AuditError(f"the config file {path} is not valid JSON.") from None
+    except RecursionError:   # '[[[[...' 100,000 deep: Python's parser recurses per level
+        raise AuditError(f"the config file {path} nests its values too deeply to be read.") from None
     if not isinstance(data, dict):
         raise AuditError(f"the config file {path} must hold a JSON object of settings.")
     return data

@@ -9,7 +9,7 @@ import numpy as np
 
 from audit.core.errors import AuditError
 from audit.core.loaders._input import Input
-from audit.core.npzfile import ZIP_SIGNATURES
+from audit.core.npzfile import ZIP_SIGNATURES, check_declared_sizes
 
 
 def parse_npz(source: Input, *, limit: int | None = None):
@@ -20,6 +20,7 @@ def parse_npz(source: Input, *, limit: int | None = None):
     # Not a zip archive: np.load would try it as a pickle and refuse in words about pickles.
     if _signature(target) not in ZIP_SIGNATURES:
         raise AuditError(f"{path} is not an .npz archive (numpy's zip of arrays).")
+    check_declared_sizes(target, str(path))
     try:
         with np.load(target, allow_pickle=False) as archive:
             names = set(archive.files)
