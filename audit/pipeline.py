@@ -536,6 +536,9 @@ def infer_role(audit: EmbeddingAudit, options: AuditOptions) -> str:
     return "other"
 
 
+SINGLE_ROLES = ("released", "reproduction", "random-init")
+
+
 def check_roles(roles: Mapping[str, str], names: Sequence[str]) -> None:
     for name, role in roles.items():
         if name not in names:
@@ -543,6 +546,11 @@ def check_roles(roles: Mapping[str, str], names: Sequence[str]) -> None:
                              f"(names: {', '.join(names)}).")
         if role not in ROLES:
             raise AuditError(f"{role!r} is not a role; the roles are {', '.join(ROLES)}.")
+    for role in SINGLE_ROLES:   # the findings compare one of each: a second would be left out silently
+        given = [name for name, r in roles.items() if r == role]
+        if len(given) > 1:
+            raise AuditError(f"--roles makes both {given[0]!r} and {given[1]!r} the {role}; the findings compare "
+                             f"one {role} embedding per run.")
 
 
 def check_claims(claims: ClaimsFile, names: Sequence[str]) -> ClaimsFile:

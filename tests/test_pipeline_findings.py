@@ -169,3 +169,12 @@ def test_bad_seed_or_blank_name_is_refused_before_any_work(inputs, tmp_path, cap
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"audit: {err.strip().splitlines()[-1][7:]}"] and message in err, err
     assert not (tmp_path / "x").exists()
+
+
+def test_two_embeddings_given_one_single_role_are_refused(inputs, tmp_path, capsys):
+    """The findings compare one released embedding; a second one given the role was left out silently."""
+    code = main(["all", str(inputs / "released.txt"), str(inputs / "phonetic.txt"), "--names", "a", "b",
+                 "--roles", "a=released", "b=released", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "makes both 'a' and 'b' the released" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
