@@ -399,17 +399,9 @@ class _Parser:
         dim, path = self.dim, self.path
         if dim > FAST_MAX_DIM and line.count(b" ") >= dim:
             return self._wide(line, line_no)
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            if self.unicode_errors == "strict":
-                raise OptionError(f"{path}: line {line_no} is not valid UTF-8 (pass {{remedy}} to read such "
-                                  f"words with their bad bytes replaced or dropped).",
-                                  "unicode_errors", ("replace", "ignore")) from None
-            text = line.decode("utf-8", self.unicode_errors)
-            self.undecodable += 1
-            if text.startswith(" ") or not text:
-                raise AuditError(f"{path}: line {line_no}'s word is empty once its bad bytes are dropped.")
+        text, replaced = self._decoded(line, line_no)
+        if replaced and (text.startswith(" ") or not text):
+            raise AuditError(f"{path}: line {line_no}'s word is empty once its bad bytes are dropped.")
         tokens = text.split(" ")
         if len(tokens) < dim + 1:
             if "\t" in text:
@@ -435,6 +427,19 @@ class _Parser:
             raise AuditError(f"{path}: line {line_no} has a value that is not a number.")
         return word, np.array(values, dtype=np.float64).astype(np.float32)
 
+    def _decoded(self, raw: bytes, line_no: int) -> tuple[str, bool]:
+        """``raw`` as UTF-8 text, or refused, or with its bad bytes handled as ``unicode_errors``
+        says (counted); and whether any were."""
+        try:
+            return raw.decode("utf-8"), False
+        except UnicodeDecodeError:
+            if self.unicode_errors == "strict":
+                raise OptionError(f"{self.path}: line {line_no} is not valid UTF-8 (pass {{remedy}} to read such "
+                                  f"words with their bad bytes replaced or dropped).",
+                                  "unicode_errors", ("replace", "ignore")) from None
+            self.undecodable += 1
+            return raw.decode("utf-8", self.unicode_errors), True
+
     def _wide(self, line: bytes, line_no: int):
         """A row wider than FAST_MAX_DIM, read without a Python object per value (a 60 MB row of 15
         million values took 9.4 GB as a list of strings): the values are the bytes after the
@@ -449,16 +454,7 @@ class _Parser:
             raise AuditError(f"{path}: line {line_no} has {len(spaces)} values, expected {dim} "
                              f"(inconsistent dimensions; a word with spaces whose last part is a number, "
                              f"such as 'route 66', cannot be told from a row with a value too many).")
-        head = line[:first]
-        try:
-            word = head.decode("utf-8")
-        except UnicodeDecodeError:
-            if self.unicode_errors == "strict":
-                raise OptionError(f"{path}: line {line_no} is not valid UTF-8 (pass {{remedy}} to read such "
-                                  f"words with their bad bytes replaced or dropped).",
-                                  "unicode_errors", ("replace", "ignore")) from None
-            word = head.decode("utf-8", self.unicode_errors)
-            self.undecodable += 1
+        word, _ = self._decoded(line[:first], line_no)
         if not word:
             raise AuditError(f"{path}: line {line_no} has an empty word.")
         if " " in word:
