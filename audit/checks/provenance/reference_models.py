@@ -102,9 +102,7 @@ class Recipe:
         keys are the field names (``arch`` for architecture), the rest keep their defaults."""
         values: dict = {}
         types = {f.name: f.type for f in dataclasses.fields(cls)}
-        items = [part.strip() for part in text.split(",")]
-        if not any(items):
-            raise AuditError(f"the recipe {text!r} is empty; write key=value pairs such as 'arch=cbow,window=8'.")
+        items = [part.strip() for part in text.split(",")] if text.strip() else []   # '': every default
         for item in items:
             if not item:   # 'arch=cbow,,window=3': a typo, not an empty setting
                 raise AuditError(f"the recipe {text!r} has an empty part between commas.")
