@@ -49,7 +49,7 @@ from audit.checks.mds import instance_mds
 from audit.checks.provenance.run import ReferenceSetup   # light: no scipy or gensim until references are built
 from audit.checks.vocab import provenance as vocabulary_provenance, table6_benchmarks
 from audit.core.claims import Claim, ClaimsFile
-from audit.core.errors import AuditError, ParameterError
+from audit.core.errors import AuditError, check_seed
 from audit.core.files import read_json
 from audit.core.npzfile import read_npz
 from audit.core.results import InputInfo, Result, load_result, today
@@ -94,8 +94,7 @@ class AuditOptions:
     roles: Mapping[str, str] = field(default_factory=dict)   # name -> role for the findings (else inferred)
 
     def __post_init__(self):
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
-            raise ParameterError("seed", f"is {self.seed!r}; it must be a non-negative integer below 2**63.")
+        check_seed(self.seed)
 
     def recorded(self) -> dict[str, str]:
         """The options written into run.json and shown in the report."""

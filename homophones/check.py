@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.core.errors import AuditError, ParameterError
+from audit.core.errors import AuditError, ParameterError, check_seed
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors, word_keys
 from homophones.neighbours import TIE_TOLERANCE, scan
@@ -159,8 +159,7 @@ def check(vectors: Vectors, pairs: PairSet, *, k: int = 3, random_pairs: int | N
                                              f"drawn (time and memory grow with the number).")
     if not 1 <= bootstrap_resamples <= MAX_BOOTSTRAP_RESAMPLES:
         raise ParameterError("bootstrap_resamples", f"must be between 1 and {MAX_BOOTSTRAP_RESAMPLES:,}.")
-    if not 0 <= seed < 2 ** 63:
-        raise ParameterError("seed", "must be a non-negative integer below 2**63.")
+    check_seed(seed)
     random_stream, control_stream, boot_random, boot_control = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
     found, coverage = _filter(vectors, pairs)

@@ -56,3 +56,4 @@ def test_a_refused_write_leaves_the_folder_as_it_was(tmp_path):
         atomic_write_text(data / "keep.txt", "{}", folders=[(data, "--data-dir")])
     assert [p.name for p in data.iterdir()] == ["keep.txt"]
     assert (data / "keep.txt").read_text(encoding="utf-8") == "mine\n"
+

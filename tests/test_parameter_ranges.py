@@ -115,3 +115,14 @@ def test_many_random_pairs_stay_within_bounded_memory(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["1000000"]
+
+
+def test_check_seed_takes_exactly_the_whole_numbers_below_2_63():
+    """One check for every seed of the library (homophones, acoustic, provenance, audit all):
+    numpy refuses a negative seed and torch one past 2**64, both once internal errors."""
+    from audit.core.errors import ParameterError, check_seed
+    assert check_seed(0) == 0 and check_seed(2**63 - 1) == 2**63 - 1
+    for bad in (-1, 2**63, True, 1.0, "1"):
+        with pytest.raises(ParameterError) as caught:
+            check_seed(bad, "split_seed")
+        assert str(caught.value) == f"split_seed is {bad!r}; it must be a non-negative integer below 2**63."

@@ -227,8 +227,9 @@ def test_config_file_then_command_line_overrides(tmp_path):
     ({"lowercase": 1}, "lowercase must be true or false, not 1"),
     ({"subsets": ["dev-clean", 3]}, "subsets must be a list of names"),
     ({"corpus_root": 3}, "corpus_root must be a string or null, not 3"),
-    ({"seed": -1}, "seeds must not be negative"),                   # was: an internal error after epoch 0
-    ({"corpus_seed": -2}, "seeds must not be negative"),
+    ({"seed": -1}, "seeds must be non-negative integers below 2**63"),   # was: an internal error after epoch 0
+    ({"seed": 2**63}, "seeds must be non-negative integers below 2**63"),  # torch: overflow, an internal error
+    ({"corpus_seed": -2}, "seeds must be non-negative integers below 2**63"),
     ({"embedding_dim": 0}, "embedding_dim must be a positive even number"),
 ])
 def test_config_values_of_the_wrong_kind_or_range_are_one_sentence(settings, message):
@@ -237,17 +238,18 @@ def test_config_values_of_the_wrong_kind_or_range_are_one_sentence(settings, mes
         with pytest.raises(AuditError, match=re.escape(message)):
             config.from_dict(settings)
     assert TrainConfig.from_dict({"lr": 1}).lr == 1                   # a whole number where a number is asked
-    from reproductions.awe.config import AweConfig as Awe
-    with pytest.raises(AuditError, match="seeds must not be negative"):
-        Awe.from_dict({"split_seed": -1})
+    assert TrainConfig.from_dict({"seed": 2**63 - 1}).seed == 2**63 - 1  # the last seed taken
+    with pytest.raises(AuditError, match=re.escape("seeds must be non-negative integers below 2**63")):
+        AweConfig.from_dict({"split_seed": -1})
 
 
-def test_a_negative_seed_on_the_command_line_leaves_no_run(tmp_path, capsys):
+def test_a_seed_out_of_range_on_the_command_line_leaves_no_run(tmp_path, capsys):
     from audit.cli.main import main
     for model in ("speech2vec", "awe"):
-        assert main(["reproduce", model, "--seed", "-1", "--out", str(tmp_path / model)]) == 2
-        assert "seeds must not be negative" in capsys.readouterr().err
-        assert not (tmp_path / model).exists()
+        for seed in ("-1", str(2**64)):
+            assert main(["reproduce", model, "--seed", seed, "--out", str(tmp_path / model)]) == 2
+            assert "seeds must be non-negative integers below 2**63" in capsys.readouterr().err
+            assert not (tmp_path / model).exists()
 
 
 def test_a_run_folder_holding_the_users_files_is_refused_before_any_work(tmp_path):

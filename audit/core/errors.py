@@ -27,3 +27,14 @@ class ParameterError(AuditError):
 
     def for_option(self, option: str) -> str:
         return f"{option} {self.problem}"
+
+
+SEED_LIMIT = 2 ** 63   # numpy's and torch's generators take seeds below this
+
+
+def check_seed(seed, parameter: str = "seed") -> int:
+    """``seed`` when it is a whole number in [0, 2**63), else a :class:`ParameterError` naming it
+    (numpy refuses a negative seed, torch one of 2**64 or more: both were internal errors)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < SEED_LIMIT:
+        raise ParameterError(parameter, f"is {seed!r}; it must be a non-negative integer below 2**63.")
+    return seed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from audit.core.errors import SEED_LIMIT
 from reproductions.speech2vec.config import (CORPUS_SIZES, DEVICES, NORMALIZATIONS, Settings, add_override_arguments,
                                              add_run_arguments, settings_from_args)
 
@@ -89,7 +90,8 @@ class AweConfig(Settings):
                   (self.corpus_size in CORPUS_SIZES, f"corpus size must be one of {', '.join(CORPUS_SIZES)}"),
                   (self.embedding_dim >= 2 and self.embedding_dim % 2 == 0,
                    "embedding_dim must be a positive even number (half of it per direction)"),
-                  (self.seed >= 0 and self.corpus_seed >= 0 and self.split_seed >= 0, "seeds must not be negative"),
+                  (all(0 <= s < SEED_LIMIT for s in (self.seed, self.corpus_seed, self.split_seed)),
+                   "seeds must be non-negative integers below 2**63"),
                   (self.layers >= 1, "layers must be at least 1"),
                   (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
                   (self.margin > 0 and self.proxy_margin >= 0, "margins must be positive"),

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.core.errors import AuditError
+from audit.core.errors import SEED_LIMIT, AuditError
 
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("cpu", "cuda")
@@ -134,7 +134,8 @@ class TrainConfig(Settings):
                   (self.corpus_size in CORPUS_SIZES, f"corpus size must be one of {', '.join(CORPUS_SIZES)}"),
                   (self.embedding_dim >= 2 and self.embedding_dim % 2 == 0,
                    "embedding_dim must be a positive even number (half of it per direction)"),
-                  (self.seed >= 0 and self.corpus_seed >= 0, "seeds must not be negative"),
+                  (all(0 <= s < SEED_LIMIT for s in (self.seed, self.corpus_seed)),
+                   "seeds must be non-negative integers below 2**63"),
                   (self.window >= 1, "window must be at least 1"),
                   (self.min_count >= 1, "min_count must be at least 1"),
                   (self.batch_size >= 1, "batch_size must be at least 1"),

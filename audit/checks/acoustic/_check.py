@@ -18,7 +18,7 @@ from audit.checks.acoustic._same_different import (DEFAULT_SAMPLE_PAIRS, SameDif
                                                    cosine_of_pairs, pair_counts, samediff_cosine,
                                                    samediff_from_pairs, same_different_cosine,
                                                    same_different_from_scores)
-from audit.core.errors import AuditError, ParameterError
+from audit.core.errors import AuditError, ParameterError, check_seed
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 
@@ -114,8 +114,7 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
     for name, budget in (("sample_pairs", sample_pairs), ("dtw_pairs", dtw_pairs)):
         if budget < 2:
             raise ParameterError(name, f"is {budget:,}; a pair budget must be at least 2.")
-    if seed < 0:
-        raise ParameterError("seed", f"is {seed:,}; it must be a non-negative integer.")
+    check_seed(seed)
     instances, dropped = _handle_singletons(instances, drop_singletons)
     words, label_index = np.unique(instances.labels, return_inverse=True)
     if len(words) < 2:
