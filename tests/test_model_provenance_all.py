@@ -129,10 +129,10 @@ def test_speech_folders_are_a_family_in_audit_all_too(wiki, run_cli, tmp_path):
 def test_bad_reference_options_are_one_sentence_before_any_work(wiki, run_cli, tmp_path):
     root, base = wiki
     out = tmp_path / "out"
-    cases = [(("--provenance", "--recipes", "window=3", "window=4"), "three or more --recipes"),
+    cases = [(("--provenance", "--recipes", "window=3", "window=4"), "give 3 or more --recipes"),
              (("--provenance", "--recipes", "window=3", "arch=rnn"), "architecture must be one of"),
-             (("--provenance", "--speech", tmp_path), "three or more --speech"),
-             (("--provenance", "--speech", tmp_path / "a", tmp_path / "b"), "three or more --speech"),
+             (("--provenance", "--speech", tmp_path), "give 3 or more --speech"),
+             (("--provenance", "--speech", tmp_path / "a", tmp_path / "b"), "give 3 or more --speech"),
              (("--provenance", "--speech", tmp_path / "a", tmp_path / "b", tmp_path / "c"), "is not a folder"),
              (("--recipes", "window=3", "window=2"), "add --provenance")]
     for extra, message in cases:

@@ -233,10 +233,10 @@ def test_bad_input_is_one_sentence_and_no_json(embedded, audited_text_model, tmp
     assert code == 2 and "no such folder" in err
     (tmp_path / "run").mkdir()
     code, _, err = provenance(run_cli, audited_text_model, view, target, "--speech", tmp_path / "run")
-    assert code == 2 and "three or more --speech" in err
+    assert code == 2 and "give 3 or more --speech" in err
     code, _, err = run_cli("provenance", audited_text_model, "--corpus-root", view, "--recipes", "window=3",
                            "window=4", "--json", target)
-    assert code == 2 and "three or more --recipes" in err
+    assert code == 2 and "give 3 or more --recipes" in err
     code, _, err = provenance(run_cli, audited_text_model, view, target, "--recipes", "window=3", "arch=rnn")
     assert code == 2 and "architecture must be one of" in err
     code, _, err = provenance(run_cli, audited_text_model, view, target, "--random", 2)

@@ -41,7 +41,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from audit.core.errors import AuditError
-from audit.checks.provenance.resemblance import CorpusInfo, ReferenceInfo
+from audit.checks.provenance.resemblance import MIN_FAMILY, CorpusInfo, ReferenceInfo
 from audit.core.results import InputInfo
 from audit.core.vectors import SourceInfo, Vectors
 
@@ -175,8 +175,8 @@ class TextModelConfig:
 
 def reference_seeds(count: int, first: int = 1) -> list[int]:
     """``count`` consecutive seeds from ``first``; a model to test against them uses another."""
-    if count < 3:
-        raise AuditError("at least 3 reference seeds are needed to measure a seed-to-seed spread.")
+    if count < MIN_FAMILY:
+        raise AuditError(f"at least {MIN_FAMILY} reference seeds are needed to measure a seed-to-seed spread.")
     return list(range(first, first + count))
 
 
@@ -410,13 +410,12 @@ def build_references(sentences: Sequence[Sequence[str]], *, dim: int, min_count:
     """
     if not recipes:
         raise AuditError("at least one reference recipe is needed.")
-    # three members per family: two have one pair score between them, so no spread (a margin of 0)
-    if len(recipes) < 3:
-        raise AuditError("the text family needs at least 3 recipes to have a spread.")
-    if not (shuffled == 0 or 3 <= shuffled <= len(recipes)):
-        raise AuditError(f"the shuffled-text family takes 0 or 3..{len(recipes)} of the recipes.")
-    if not (random == 0 or random >= 3):
-        raise AuditError("the random family needs 0 or at least 3 members.")
+    if len(recipes) < MIN_FAMILY:   # each family: MIN_FAMILY members or none
+        raise AuditError(f"the text family needs at least {MIN_FAMILY} recipes to have a spread.")
+    if not (shuffled == 0 or MIN_FAMILY <= shuffled <= len(recipes)):
+        raise AuditError(f"the shuffled-text family takes 0 or {MIN_FAMILY}..{len(recipes)} of the recipes.")
+    if not (random == 0 or random >= MIN_FAMILY):
+        raise AuditError(f"the random family needs 0 or at least {MIN_FAMILY} members.")
     for recipe in recipes:
         recipe.check()
     import gensim  # heavy; its version is part of the cache key

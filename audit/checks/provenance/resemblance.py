@@ -44,7 +44,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-from audit.core.errors import AuditError, ParameterError
+from audit.core.errors import AuditError, ParameterError, check_seed
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 
@@ -102,8 +102,7 @@ class ResemblanceParams:
             raise AuditError("the RSA sample needs at least 3 words.")
         if not 0 <= self.tolerance < 1:
             raise AuditError("the band tolerance must be in [0, 1).")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
-            raise ParameterError("seed", f"is {self.seed!r}; it must be a non-negative integer below 2**63.")
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -378,8 +377,8 @@ def compare_family(audited: Vectors, family: str, references: Sequence[tuple[Ref
 
 
 def _check_family_size(family: str, references: Sequence) -> None:
-    if len(references) < 3:   # two members have one pair score: their spread would be 0
-        raise AuditError(f"the {family} family needs at least 3 reference embeddings (different seeds) "
+    if len(references) < MIN_FAMILY:
+        raise AuditError(f"the {family} family needs at least {MIN_FAMILY} reference embeddings (different seeds) "
                          "to measure a spread.")
 
 
@@ -418,6 +417,12 @@ def _spread(measure: str, audited_pairs: Sequence[PairScores], band_pairs: Seque
     return FamilySpread(measure=measure, mean=float(scores.mean()), std=std, members=len(scores),
                         best=float(scores[best]), best_member=audited_pairs[best].second,
                         spread=best_match_spread(measure, band_pairs))
+
+
+# Members a reference family needs: its spread (below) is over each member's best match among the
+# others, and two members have one pair score between them, so the same best match, a spread of 0
+# and a contest margin of 0 (Gaussian vectors were judged text-like against two-member families).
+MIN_FAMILY = 3
 
 
 def best_match_spread(measure: str, band_pairs: Sequence[PairScores]) -> float:

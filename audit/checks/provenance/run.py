@@ -35,7 +35,6 @@ if TYPE_CHECKING:     # scipy.stats and gensim behind them: imported only when r
     from audit.core.vectors import Vectors
 
 
-MIN_FAMILY = 3           # members a family needs for a spread (see ReferenceSetup.check)
 SHUFFLED_DEFAULT = 3     # token-shuffled references: the first three recipes (the default grid's cheapest)
 
 # A smaller grid for quick runs (`audit demo`): both architectures, both losses, two windows and
@@ -48,7 +47,7 @@ SHUFFLED_DEFAULT = 3     # token-shuffled references: the first three recipes (t
 QUICK_RECIPES = ("arch=skip-gram,window=5,epochs=5", "arch=cbow,window=5,epochs=5",
                  "arch=skip-gram,window=2,epochs=10,loss=hs",
                  "model=fasttext,arch=skip-gram,window=5,epochs=5,sample=1e-4")
-QUICK_SHUFFLED = 3       # a family needs three members for a spread
+QUICK_SHUFFLED = 3       # a family needs three members for a spread (resemblance.MIN_FAMILY)
 
 
 @dataclass(frozen=True)
@@ -81,19 +80,18 @@ class ReferenceSetup:
             raise AuditError("--min-count must be at least 1.")
         if self.workers < 0:
             raise AuditError("--workers must be 0 (every CPU) or a positive number.")
+        from audit.checks.provenance.resemblance import MIN_FAMILY   # why three: there
+
         recipes = self.parsed_recipes()
-        # Every family needs three members: a family's spread is the spread of each member's best
-        # match among the others, and two members have one pair score, so a spread of 0 and a
-        # margin of 0 (Gaussian vectors came out text-like against two-member families).
         if len(recipes) < MIN_FAMILY:
-            raise AuditError("give three or more --recipes so that the text family has a spread.")
+            raise AuditError(f"give {MIN_FAMILY} or more --recipes so that the text family has a spread.")
         shuffled = self.shuffled_count(len(recipes))
         if not (shuffled == 0 or MIN_FAMILY <= shuffled <= len(recipes)):
-            raise AuditError(f"--shuffled must be 0 or 3..{len(recipes)} (it reuses the first N recipes).")
+            raise AuditError(f"--shuffled must be 0 or {MIN_FAMILY}..{len(recipes)} (it reuses the first N recipes).")
         if not (self.random == 0 or self.random >= MIN_FAMILY):
-            raise AuditError("--random must be 0 or at least 3.")
+            raise AuditError(f"--random must be 0 or at least {MIN_FAMILY}.")
         if 0 < len(self.speech) < MIN_FAMILY:
-            raise AuditError("give three or more --speech folders (different seeds) so that they have a spread.")
+            raise AuditError(f"give {MIN_FAMILY} or more --speech folders (different seeds) so that they have a spread.")
 
     def shuffled_count(self, recipes: int) -> int:
         return min(SHUFFLED_DEFAULT, recipes) if self.shuffled is None else self.shuffled
