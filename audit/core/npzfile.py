@@ -15,7 +15,7 @@ import numpy as np
 
 from audit.core.errors import AuditError
 
-ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")   # a local file header; an empty archive
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")   # a local file header; an empty archive
 
 
 def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
@@ -28,14 +28,7 @@ def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
     path = Path(path)
     if not path.is_file():
         raise AuditError(f"{what} {path} is not a file.")
-    try:
-        with open(path, "rb") as handle:
-            signature = handle.read(4)
-    except OSError as exc:
-        raise AuditError(f"{what} {path} cannot be read ({exc.strerror}).") from None
-    if signature not in ZIP_SIGNATURES:
-        raise AuditError(f"{what} {path} is not an .npz archive (numpy's zip of arrays).")
-    check_declared_sizes(path, f"{what} {path}")
+    check_archive(path, f"{what} {path}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files if keys is None or key in keys}
@@ -47,11 +40,26 @@ def read_npz(path: str | os.PathLike, *, what: str = "the file", keys=None,
         raise AuditError(f"{what} {path} is not a readable .npz archive ({exc}).") from None
 
 
-def check_declared_sizes(target, name: str) -> None:
-    """Refuse an archive whose array declares more data than its member holds: ``np.load``
-    allocates the declared shape before it reads (a 648-byte file declaring (10, 10**9) float64
-    asked for 80 GB: out of memory, exit 1). ``target``: a path or a seekable binary file (left at
-    its start). Members that are not plain arrays are left to ``np.load``'s own refusals."""
+def check_archive(target, name: str) -> None:
+    """Refuse, before ``np.load`` sees it, what it would misread: a file that is not a zip archive
+    (``np.load`` tries it as a pickle and refuses in words about pickles), and an array that
+    declares more data than its member holds (``np.load`` allocates the declared shape before it
+    reads: a 648-byte file declaring (10, 10**9) float64 asked for 80 GB, out of memory, exit 1).
+    ``target``: a path or a seekable binary file (left at its start); ``name`` names it in the
+    sentence. Members that are not plain arrays are left to ``np.load``'s own refusals."""
+    try:
+        if hasattr(target, "seek"):
+            signature = target.read(4)
+        else:
+            with open(target, "rb") as handle:
+                signature = handle.read(4)
+    except OSError as exc:
+        raise AuditError(f"{name} cannot be read ({exc.strerror}).") from None
+    finally:
+        if hasattr(target, "seek"):
+            target.seek(0)
+    if signature not in _ZIP_SIGNATURES:
+        raise AuditError(f"{name} is not an .npz archive (numpy's zip of arrays).")
     try:
         with zipfile.ZipFile(target) as archive:
             for info in archive.infolist():

@@ -9,7 +9,7 @@ import numpy as np
 
 from audit.core.errors import AuditError
 from audit.core.loaders._input import Input
-from audit.core.npzfile import ZIP_SIGNATURES, check_declared_sizes
+from audit.core.npzfile import check_archive
 
 
 def parse_npz(source: Input, *, limit: int | None = None):
@@ -17,10 +17,7 @@ def parse_npz(source: Input, *, limit: int | None = None):
     # A regular uncompressed file is opened by name (the archive's members are read as needed);
     # anything else is read whole first (a zip archive needs to seek).
     target = path if source.regular and source.compression is None else io.BytesIO(source.read_all("an .npz archive"))
-    # Not a zip archive: np.load would try it as a pickle and refuse in words about pickles.
-    if _signature(target) not in ZIP_SIGNATURES:
-        raise AuditError(f"{path} is not an .npz archive (numpy's zip of arrays).")
-    check_declared_sizes(target, str(path))
+    check_archive(target, str(path))
     try:
         with np.load(target, allow_pickle=False) as archive:
             names = set(archive.files)
@@ -56,12 +53,3 @@ def parse_npz(source: Input, *, limit: int | None = None):
         words.append(word)
     return words, np.ascontiguousarray(matrix, dtype=np.float32), {}
 
-
-def _signature(target) -> bytes:
-    if isinstance(target, io.BytesIO):
-        return target.getvalue()[:4]
-    try:
-        with open(target, "rb") as handle:
-            return handle.read(4)
-    except OSError as exc:
-        raise AuditError(f"{target} cannot be read ({exc.strerror}).") from None
