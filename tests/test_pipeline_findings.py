@@ -161,7 +161,7 @@ def test_claimed_benchmark_names_are_taken_in_any_registry_spelling(inputs, tmp_
 
 @pytest.mark.parametrize("extra, message", [
     (["--seed", "-1"], "--seed is -1; it must be a non-negative integer"),
-    (["--names", " "], "--names gives a blank name"),
+    (["--names", " "], "released.txt) is blank; each needs a name to be shown by"),
 ])
 def test_bad_seed_or_blank_name_is_refused_before_any_work(inputs, tmp_path, capsys, extra, message):
     code = main(["all", str(inputs / "released.txt"), "--out", str(tmp_path / "x"), *extra])

@@ -68,8 +68,6 @@ def run(args) -> int:
     names = args.names or [Path(p).name for p in args.vectors]
     if len(set(names)) != len(names):
         raise AuditError("each embedding needs a distinct name; pass --names.")
-    if any(not name.strip() for name in names):
-        raise AuditError("--names gives a blank name; each embedding needs a name to be shown by.")
     if args.provenance and not args.corpus_root:
         raise AuditError("--provenance needs --corpus-root, the corpus to train the reference text models on.")
     if (args.recipes or args.speech) and not args.provenance:
