@@ -179,6 +179,19 @@ def test_identical_embeddings_have_silhouette_zero_as_in_sklearn(vector, copies)
         skm.silhouette_score(apart, apart_labels, metric="cosine"), abs=1e-6)
 
 
+@pytest.mark.parametrize("distance, expected", [(2e-6, 1.0), (5e-7, 0.0)])
+def test_the_silhouette_distance_floor_sits_between_rounding_and_distance(distance, expected):
+    """Two clusters of three copies each, their directions ``distance`` apart in cosine distance:
+    2e-6 is a distance (each token's own cluster is at 0, the other at 2e-6: silhouette 1, as
+    sklearn gives in float64); 5e-7 is below DISTANCE_FLOOR (1e-6), within reach of float32
+    unit-row rounding, and counts as no distance (silhouette 0)."""
+    angle = math.acos(1 - distance)
+    rows = np.array([[1.0, 0.0]] * 3 + [[math.cos(angle), math.sin(angle)]] * 3)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert acoustic.cosine_silhouette(unit(rows.astype(np.float32)), labels) == expected
+    assert skm.silhouette_score(rows, labels, metric="cosine") == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_adjusted_mutual_info_equals_sklearn(seed):
     rng = np.random.default_rng(seed)

@@ -6,15 +6,12 @@ matches the registry) and a corrupted copy of another. Nothing leaves the machin
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
-import threading
-
 import pytest
 
 from audit import AuditError
 from benchmarks import REGISTRY, benchmark_status, fetch_benchmarks
+from support.local_http import QuietHandler, serving
 
 
 @pytest.fixture
@@ -29,23 +26,13 @@ def mirror(tmp_path, word_sim_dir):
     (served / REGISTRY["YP-130"].file).write_bytes(good.replace(b"4.000", b"3.000", 1))
     requests = []
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # keep the test output clean
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self):
             requests.append(self.path)
             super().do_GET()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(served, Handler) as url:
+        yield url, requests
 
 
 def test_fetch_downloads_verifies_and_skips_what_is_there(tmp_path, mirror):
@@ -128,11 +115,8 @@ def broken_mirror(tmp_path, word_sim_dir):
     yp = (word_sim_dir / REGISTRY["YP-130"].file).read_bytes()
     requests = []
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
 
         def do_GET(self):
             requests.append(self.path)
@@ -160,15 +144,8 @@ def broken_mirror(tmp_path, word_sim_dir):
             else:
                 super().do_GET()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(served, Handler) as url:
+        yield url, requests
 
 
 def test_a_chunked_download_cut_short_is_one_sentence_and_leaves_nothing(tmp_path, broken_mirror, run_cli,

@@ -7,19 +7,17 @@ are recognised by tqdm's own drawing (the label, "%|" and carriage returns).
 from __future__ import annotations
 
 import fcntl
-import functools
-import http.server
 import os
 import pty
 import struct
 import subprocess
 import sys
 import termios
-import threading
 
 import pytest
 
 from audit.core import progress
+from support.local_http import serving
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
@@ -31,19 +29,8 @@ def mirror(tmp_path, word_sim_dir):
     served.mkdir()
     (served / "EN-MEN-TR-3k.txt").write_bytes((word_sim_dir / "EN-MEN-TR-3k.txt").read_bytes())
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(served) as url:
+        yield url
 
 
 def environment():
