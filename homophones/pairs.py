@@ -9,7 +9,6 @@ load lower-case vocabularies with ``--lowercase`` when needed.
 from __future__ import annotations
 
 import io
-
 import math
 import re
 from dataclasses import dataclass, field

@@ -37,8 +37,7 @@ def cache_key(path: Path, info: os.stat_result, *, format: str | None, limit: in
               unicode_errors: str) -> str:
     fields = {"version": CACHE_VERSION, "path": str(Path(path).resolve()), "size": info.st_size,
               "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns, "inode": info.st_ino,
-              "device": info.st_dev,
-              "format": format, "limit": limit, "unicode_errors": unicode_errors}
+              "device": info.st_dev, "format": format, "limit": limit, "unicode_errors": unicode_errors}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
