@@ -10,11 +10,11 @@ row (finite, non-zero); the others are scored under three named policies, all re
           unit-normalised rows, so that scaling the vectors cannot change it (``spearman_mean``)
 
 A benchmark with no pair found has no coefficient under any policy: null, never 0. A pair of
-identical vectors (a word with itself; two missing words under ``mean``) has cosine exactly 1,
-and every cosine is rounded to :data:`COSINE_DECIMALS` places before ranking, so rounding noise
-cannot break ties: vectors along one direction computed two ways (a word's unit row and the mean
-direction, when every row points the same way) differ by about 1e-16, and that difference
-would otherwise decide their ranks.
+identical vectors (a word with itself; two missing words under ``mean``) has cosine exactly 1:
+every cosine is rounded to :data:`COSINE_DECIMALS` places before ranking, so rounding noise
+cannot break ties (computed, a unit vector with itself is 1 +- 1 ulp, and vectors along one
+direction computed two ways, a word's unit row and the mean direction when every row points the
+same way, differ by about 1e-16: that difference would otherwise decide their ranks).
 Benchmark words are lowercased by default (recorded); the embedding's words are never changed.
 
 Duplicate pairs: by default a (word1, word2) pair listed twice is scored once, at its last
@@ -155,10 +155,9 @@ def _version(package: str) -> str:
 def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figures) -> BenchmarkScore:
     gold = bench.scores
     found = usable[left] & usable[right]
-    # A word paired with itself has cosine exactly 1; computed, it is 1 +- 1 ulp, and that noise
-    # would decide its ties (e.g. with pairs of two missing words under the mean policy).
-    same_word = left == right
-    cosine = np.where(same_word, 1.0, np.einsum("ij,ij->i", unit[left], unit[right])).round(COSINE_DECIMALS)
+    # Rounded (COSINE_DECIMALS): a word paired with itself, computed 1 +- 1 ulp, is exactly 1 and
+    # ties with every other pair of identical vectors, so rounding noise decides no rank.
+    cosine = np.einsum("ij,ij->i", unit[left], unit[right]).round(COSINE_DECIMALS)
     n_found = int(found.sum())
     drop = zero = mean = None
     if n_found:
@@ -167,9 +166,9 @@ def _score(bench: Benchmark, words, unit, usable, mean_unit, left, right, figure
         if mean_unit is not None:
             left_vec = np.where(usable[left][:, None], unit[left], mean_unit)
             right_vec = np.where(usable[right][:, None], unit[right], mean_unit)
-            both_missing = ~usable[left] & ~usable[right]
+            # two missing words are the mean direction twice: cosine 1 once rounded, like any identical pair
             substituted = np.einsum("ij,ij->i", left_vec, right_vec).round(COSINE_DECIMALS)
-            mean = _none_if_nan(spearman(gold, np.where(same_word | both_missing, 1.0, substituted)))
+            mean = _none_if_nan(spearman(gold, substituted))
         else:
             mean = drop  # nothing is missing anywhere: every policy scores the same pairs
     missing = np.unique(np.concatenate((left[~usable[left]], right[~usable[right]])))
