@@ -252,6 +252,11 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(cache, tmp_path):
         run(cache, tmp_path / "killed", 2, **changes)
     with pytest.raises(AuditError, match="'margin' differs"):
         run(cache, tmp_path / "killed", 2, resume=True, **{**changes, "margin": 0.3})
+    # the held-out pair sample and the DTW baseline of the saved epochs were measured with these
+    with pytest.raises(AuditError, match="'eval_pairs' differs"):
+        run(cache, tmp_path / "killed", 2, resume=True, **{**changes, "eval_pairs": 1000})
+    with pytest.raises(AuditError, match="'dtw_pairs' differs"):
+        run(cache, tmp_path / "killed", 2, resume=True, **{**changes, "dtw_pairs": 0})
     resumed = run(cache, tmp_path / "killed", 2, resume=True, **changes)
     for name in ("vectors.txt", "agwe.txt", "epochs/epoch_000.txt", "epochs/epoch_001.txt", "epochs/epoch_002.txt"):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "killed" / name).read_bytes(), name

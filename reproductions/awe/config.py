@@ -27,6 +27,10 @@ WEIGHT_DEFINING = ("corpus_root", "subsets", "corpus_size", "corpus_seed", "n_mf
                    "dropout", "loss", "mining", "margin", "proxy_input", "symbol_dim", "alpha", "beta",
                    "proxy_margin", "batch_size", "per_word", "optimizer", "lr", "seed", "split", "test_fraction",
                    "split_seed")
+# Settings that change what the history's earlier epochs measured (the held-out pair sample, the
+# MFCC-DTW baseline computed once at epoch 0): resuming with a different value is refused too, or
+# history.json would show one value while its first epochs used another.
+MEASUREMENT_DEFINING = ("eval_pairs", "dtw_pairs")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import torch
 from audit.core.errors import AuditError
 from audit.core.results import today, write_json_atomic
 from audit.speech.frames import CORPUS_COLUMNS, FrameStore
-from reproductions.awe.config import WEIGHT_DEFINING, AweConfig, add_awe_arguments, awe_config_from_args
+from reproductions.awe.config import MEASUREMENT_DEFINING, WEIGHT_DEFINING, AweConfig, add_awe_arguments, awe_config_from_args
 from reproductions.awe.data import SpeakerSplit, WrittenWords, epoch_groups, split_by_speaker, written_words
 from reproductions.awe.evaluate import dtw_ap, embedding_ap
 from reproductions.awe.history import AweEpochRecord, AweHistory, SplitInfo, WrittenInfo
@@ -70,7 +70,8 @@ def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig, steps: DeviceS
     """(epoch, history or None); refuses a checkpoint whose weight-defining settings differ."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     saved, current = state["config"], cfg.to_dict()
-    changed = [k for k in WEIGHT_DEFINING if _comparable(saved.get(k)) != _comparable(current[k])]
+    changed = [k for k in (*WEIGHT_DEFINING, *MEASUREMENT_DEFINING)
+               if _comparable(saved.get(k)) != _comparable(current[k])]
     if changed:
         raise AuditError(f"cannot resume from {path}: the setting {changed[0]!r} differs from the saved run "
                          f"({saved.get(changed[0])!r} there).")
