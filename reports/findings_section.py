@@ -19,6 +19,8 @@ SECTIONS = {"homophones": ("homophones", "homophone section"), "vocab": ("vocabu
 
 
 def _value(value) -> str:
+    if isinstance(value, bool):
+        return Number(value).text()   # yes / no
     if isinstance(value, float) and value.is_integer():
         return Number(int(value)).text()     # counts (JSON keeps no int/float distinction in this table)
     if isinstance(value, float):

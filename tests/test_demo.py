@@ -109,7 +109,7 @@ def test_demo_findings_are_backed_by_numbers(demo):
     assert "no scores for a reproduction" in found["benchmarks"]["sentence"]
     vocabulary = found["vocabulary"]["numbers"]
     assert vocabulary["found_min_count"] == 5 and vocabulary["found_subsets"].count(" + ") == 6
-    assert vocabulary["exact"] == "True" and found["vocabulary"]["status"] == "supported"
+    assert vocabulary["exact"] is True and found["vocabulary"]["status"] == "supported"
     assert found["homophones"]["numbers"]["released_verdict"] == "non-phonetic"
     assert found["provenance"]["numbers"]["released_verdict"] == "text-like"
     assert found["provenance"]["numbers"]["reproduction_verdict"] != "text-like"

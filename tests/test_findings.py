@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -133,6 +134,22 @@ def test_the_numbers_are_the_sentence_numbers_and_the_result_round_trips():
     result = findings(embeddings)
     again = load_result(result.to_dict())
     assert isinstance(again, FindingsResult) and again == result
+    # through JSON text, each number keeps its kind (True == 1.0 in Python: compare the types too;
+    # a count comes back as a float, the field's number type)
+    vocabulary = next(f for f in load_result(json.loads(result.to_json())).findings if f.key == "vocabulary")
+    original = next(f for f in result.findings if f.key == "vocabulary")
+    assert vocabulary.numbers["exact"] is True and vocabulary.numbers["unique"] is True
+    kinds = {k: float if type(v) is int else type(v) for k, v in original.numbers.items()}
+    assert {k: type(v) for k, v in vocabulary.numbers.items()} == kinds and bool in kinds.values()
+
+
+def test_a_union_field_reads_each_json_value_as_its_own_kind():
+    from audit.core.results import _decode
+
+    kind = float | bool | str | None
+    assert [_decode(kind, v) for v in (True, False, 2, 0.5, "x", "True", None)] == [True, False, 2.0, 0.5, "x", "True",
+                                                                                    None]
+    assert [type(_decode(kind, v)) for v in (True, 2, "x")] == [bool, float, str]
 
 
 def test_the_provenance_sentence_quotes_the_text_band():

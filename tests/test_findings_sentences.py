@@ -186,7 +186,7 @@ FOUND = "train-clean-100 + train-clean-360 + train-other-500 at minimum count 5"
 
 def vocab_numbers(claimed_subsets, claimed_count, **changes):
     numbers = {"found_subsets": "train-clean-100 + train-clean-360 + train-other-500", "found_min_count": 5,
-               "exact": "True", "unique": "True", "jaccard": 1.0, "claimed_subsets": claimed_subsets,
+               "exact": True, "unique": True, "jaccard": 1.0, "claimed_subsets": claimed_subsets,
                "claimed_min_count": claimed_count}
     numbers.update(changes)
     return numbers
@@ -229,24 +229,24 @@ def vocab_numbers(claimed_subsets, claimed_count, **changes):
      "not supported",
      f"released's vocabulary (1,234 words) is exactly {FOUND}, one of 3 equally exact candidates, contradicting "
      f"the claim of train-clean-100 at minimum count 5.",
-     vocab_numbers("train-clean-100", 5, unique="False")),
+     vocab_numbers("train-clean-100", 5, unique=False)),
     # no exact candidate
     (Claim("released", subsets=("train-clean-100",), min_count=5), {"exact": False, "jaccard": 0.876543},
      "not supported",
      f"released's vocabulary matches no candidate exactly (closest: {FOUND}, Jaccard 0.8765); the claim said "
      f"train-clean-100 at minimum count 5.",
-     vocab_numbers("train-clean-100", 5, exact="False", jaccard=0.876543)),
+     vocab_numbers("train-clean-100", 5, exact=False, jaccard=0.876543)),
     (None, {"exact": False, "jaccard": 0.5}, "not supported",
      f"released's vocabulary matches no candidate exactly (closest: {FOUND}, Jaccard 0.5000); the claim said "
      f"subsets not stated.",
-     vocab_numbers(None, None, exact="False", jaccard=0.5)),
+     vocab_numbers(None, None, exact=False, jaccard=0.5)),
     # nothing claimed about the vocabulary: not tested, with what was found
     (Claim("released", kind="speech"), {}, "not tested",
      f"released's vocabulary is exactly {FOUND}; no claimed subsets or minimum count to compare with.",
      vocab_numbers(None, None)),
     (None, {"unique": False, "tied_with_best": 1}, "not tested",
      f"released's vocabulary is exactly {FOUND} (not unique); no claimed subsets or minimum count to compare with.",
-     vocab_numbers(None, None, unique="False")),
+     vocab_numbers(None, None, unique=False)),
 ])
 def test_the_vocabulary_finding_whole(claim, best, status, sentence, numbers):
     finding = finding_of("vocabulary", {"vocab": vocab(**best)}, claim=claim)

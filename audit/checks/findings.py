@@ -64,7 +64,7 @@ class Finding:
     sentence: str
     section: str             # the result kind whose section backs it
     rule: str
-    numbers: dict[str, float | str | None] = field(default_factory=dict)
+    numbers: dict[str, float | bool | str | None] = field(default_factory=dict)
 
 
 @result_type("findings")
@@ -178,7 +178,7 @@ def _vocabulary(released) -> Finding:
     claimed = (f"{' + '.join(claimed_subsets) if claimed_subsets else 'subsets not stated'}"
                f"{f' at minimum count {claimed_count}' if claimed_count else ''}")
     numbers = {"found_subsets": " + ".join(best.subsets), "found_min_count": best.min_count,
-               "exact": str(bool(best.exact)), "unique": str(bool(result.unique)), "jaccard": float(best.jaccard),
+               "exact": bool(best.exact), "unique": bool(result.unique), "jaccard": float(best.jaccard),
                "claimed_subsets": " + ".join(claimed_subsets) if claimed_subsets else None,
                "claimed_min_count": claimed_count}
     if not best.exact:

@@ -142,6 +142,12 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+_JSON_KINDS = {bool: lambda v: isinstance(v, bool),
+               int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+               float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+               str: lambda v: isinstance(v, str)}
+
+
 def _decode(tp: Any, value: Any) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -155,6 +161,11 @@ def _decode(tp: Any, value: Any) -> Any:
         non_none = [a for a in args if a is not type(None)]
         if len(non_none) == 1:
             return _decode(non_none[0], value)
+        # The member of the JSON value's own kind first (``float | bool | str`` reads true as True,
+        # not 1.0, and "x" as "x", not True), then any member that takes it.
+        for candidate in non_none:
+            if candidate in _JSON_KINDS and _JSON_KINDS[candidate](value):
+                return _decode(candidate, value)
         for candidate in non_none:
             try:
                 return _decode(candidate, value)
