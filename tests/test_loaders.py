@@ -360,6 +360,44 @@ def test_cache_sees_an_edit_whose_modification_time_was_put_back(tmp_path):
     assert second.source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() != first.source.sha256
 
 
+def test_an_edited_file_leaves_one_cache_entry_and_others_are_kept(tmp_path):
+    """Each edit of a file made a new entry beside the stale ones (four files each, never removed):
+    writing an entry now removes its slot's older entries (same file, same options), and nothing
+    else in the folder: another file's entry, the same file read with --limit, an entry written
+    before slots were recorded, a file of the user's."""
+    import json
+    import os
+    cache = tmp_path / "cache"
+    path, other = tmp_path / "v.txt", tmp_path / "w.txt"
+    other.write_text("1 2\nz 1 2\n", encoding="utf-8")
+    audit.load(other, cache_dir=cache)
+    for version in range(3):
+        path.write_text(f"2 2\na {version} 2.5\nb 3.5 4.5\n", encoding="utf-8")
+        os.utime(path, ns=(version * 10**9, version * 10**9))
+        audit.load(path, cache_dir=cache, limit=1 if version == 0 else None)
+    folder = cache / "vectors"
+    user_file = folder / "notes.json"
+    user_file.write_text('{"slot": "mine"}')
+    path.write_text("2 2\na 7 2.5\nb 3.5 4.5\n", encoding="utf-8")
+    latest = audit.load(path, cache_dir=cache)
+    metas = [json.loads(p.read_text()) for p in folder.glob("*.json") if p != user_file]
+    # the other file's entry, the limit=1 entry and the newest full read: three entries, four files each
+    assert len(metas) == 3 and len(list(folder.iterdir())) == 3 * 4 + 1, sorted(p.name for p in folder.iterdir())
+    from audit.core.loaders.cache import cache_slot
+    slots = [cache_slot(p, format=None, limit=limit, unicode_errors="strict") for p, limit in
+             ((other, None), (path, 1), (path, None))]
+    assert sorted(m["slot"] for m in metas) == sorted(slots)
+    assert user_file.read_text() == '{"slot": "mine"}'
+    np.testing.assert_array_equal(latest.vector("a"), [7, 2.5])
+    np.testing.assert_array_equal(audit.load(path, cache_dir=cache).vector("a"), [7, 2.5])   # a hit
+    # an entry without a slot (written before slots) is never removed
+    slotless = folder / ("0" * 40 + ".json")
+    slotless.write_text(json.dumps({k: v for k, v in metas[0].items() if k != "slot"}))
+    path.write_text("2 2\na 8 2.5\nb 3.5 4.5\n", encoding="utf-8")
+    audit.load(path, cache_dir=cache)
+    assert slotless.exists()
+
+
 def test_wide_rows_are_parsed_exactly_and_checked_like_narrow_ones(tmp_path):
     """Rows wider than FAST_MAX_DIM are read without a Python object per value: the values equal
     Python's float() of each field, a word with spaces is kept, and every field float() or the

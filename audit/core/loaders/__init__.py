@@ -31,7 +31,7 @@ import numpy as np
 
 from audit.core.errors import AuditError, ParameterError
 from audit.core.loaders._input import Input
-from audit.core.loaders.cache import cache_key, cache_read, cache_write, check_cache_dir
+from audit.core.loaders.cache import cache_key, cache_read, cache_slot, cache_write, check_cache_dir
 from audit.core.loaders.detect import FORMAT_NAMES as FORMATS
 from audit.core.loaders.detect import detect_format
 from audit.core.loaders.fasttext_bin import parse_fasttext_bin
@@ -120,7 +120,8 @@ def load(path: str | os.PathLike, *, format: str | None = None, limit: int | Non
         cache_write(cache_folder, key, parsed, norms,
                     {"sha256": sha256, "format": fmt, "words": len(parsed.words), "header_words": parsed.header_words,
                      "words_with_spaces": parsed.words_with_spaces, "undecodable": parsed.undecodable,
-                     "unique": unique})
+                     "unique": unique,
+                     "slot": cache_slot(path, format=format, limit=limit, unicode_errors=unicode_errors)})
     return _finish(parsed, path=path, sha256=sha256, fmt=fmt, limit=limit, case=case, duplicates=duplicates,
                    nonfinite=nonfinite, unicode_errors=unicode_errors, norms=norms, unique=unique)
 

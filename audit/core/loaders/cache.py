@@ -9,6 +9,12 @@ the options ``format``, ``limit`` and ``unicode_errors``. The policies applied a
 (``case``, ``duplicates``, ``nonfinite``) are applied again to the cached parse. The file's
 sha256, computed when the entry was written, is stored with it. Entries are written atomically
 (``.part`` names, renamed last); one that does not read back whole is ignored and rewritten.
+
+An entry also records its *slot*: the file's path and the options, without the file's times.
+Writing an entry removes the older entries of its slot (the same file read the same way before
+it changed, which no load can hit again), so a file edited often leaves one entry, not one per
+version. Only the four files of such an entry are removed, and only in the cache's own
+``vectors`` folder; entries written before slots were recorded are left alone.
 """
 
 from __future__ import annotations
@@ -38,6 +44,13 @@ def cache_key(path: Path, info: os.stat_result, *, format: str | None, limit: in
     fields = {"version": CACHE_VERSION, "path": str(Path(path).resolve()), "size": info.st_size,
               "mtime_ns": info.st_mtime_ns, "ctime_ns": info.st_ctime_ns, "inode": info.st_ino,
               "device": info.st_dev, "format": format, "limit": limit, "unicode_errors": unicode_errors}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def cache_slot(path: Path, *, format: str | None, limit: int | None, unicode_errors: str) -> str:
+    """What two entries of one file read the same way share, whatever its times."""
+    fields = {"version": CACHE_VERSION, "path": str(Path(path).resolve()), "format": format, "limit": limit,
+              "unicode_errors": unicode_errors}
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
@@ -87,3 +100,26 @@ def cache_write(cache_dir, key: str, parsed: TextResult, norms: np.ndarray, meta
         for leftover in part.values():
             leftover.unlink(missing_ok=True)
         raise AuditError(f"{folder}: cannot write the cache there ({exc.strerror}).") from None
+    if meta.get("slot"):
+        _remove_stale(cache_dir, key, meta["slot"])
+
+
+def _remove_stale(cache_dir, key: str, slot: str) -> None:
+    """Remove the other entries of ``slot`` (earlier versions of the same file). A reader that
+    has one open keeps its data (an unlinked file lives on while mapped); one that opens it later
+    finds no entry and parses."""
+    folder = _paths(cache_dir, key)[0]
+    for meta_path in folder.glob("*.json"):
+        other = meta_path.name[:-len(".json")]
+        if other == key or len(other) != len(key) or not all(c in "0123456789abcdef" for c in other):
+            continue
+        try:
+            if json.loads(meta_path.read_text(encoding="utf-8")).get("slot") != slot:
+                continue
+        except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+            continue
+        for path in (meta_path, *_paths(cache_dir, other)[1:4]):   # the meta first: the entry is gone
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
