@@ -461,6 +461,7 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
     check_roles(options.roles, names)
     if options.claims is not None:
         options = dataclasses.replace(options, claims=check_claims(options.claims, names))
+    check_inferred_roles(paths, names, options)
     if options.provenance and not options.corpus_root:
         raise AuditError("model provenance needs a corpus root to train the reference text models on.")
     if options.references.data_dir is None and options.data_dir:   # the run's data dir keeps the reference cache
@@ -550,6 +551,19 @@ def check_roles(roles: Mapping[str, str], names: Sequence[str]) -> None:
         if len(given) > 1:
             raise AuditError(f"--roles makes both {given[0]!r} and {given[1]!r} the {role}; the findings compare "
                              f"one {role} embedding per run.")
+
+
+def check_inferred_roles(paths: Sequence[str | os.PathLike], names: Sequence[str], options: AuditOptions) -> None:
+    """Refused before any work: two embeddings that would both get a single role (two reproduction
+    runs' vectors, two epoch_000 files, two claims of kind speech), of which the findings would
+    silently compare the first."""
+    inferred = [(name, infer_role(EmbeddingAudit(name=name, path=str(path), sha256=""), options))
+                for path, name in zip(paths, names)]
+    for role in SINGLE_ROLES:
+        both = [name for name, r in inferred if r == role]
+        if len(both) > 1:
+            raise AuditError(f"both {both[0]!r} and {both[1]!r} would be the {role} of the findings, which compare one "
+                             f"{role} embedding per run; say which with --roles (e.g. --roles {both[1]}=other).")
 
 
 def check_claims(claims: ClaimsFile, names: Sequence[str]) -> ClaimsFile:

@@ -131,3 +131,22 @@ def test_roles_option_accepts_acoustic_model_and_names_it_in_its_errors(tmp_path
     code, _, err = run_cli("all", tmp_path / "a.txt", "--names", "a", "--roles", "a=acoustic", "--out", tmp_path / "bad")
     assert code == 2 and "acoustic-model" in err and "Traceback" not in err
     assert not (tmp_path / "bad").exists()
+
+
+def test_two_embeddings_inferred_to_one_single_role_are_refused_before_any_work(tmp_path):
+    """Two reproduction runs' vectors (or their two epoch_000 files) were both inferred as the
+    reproduction, and the findings silently compared the first: refused with the remedy, nothing
+    written; --roles naming one of them settles it."""
+    from audit.core.errors import AuditError
+
+    first = _run_folder(tmp_path / "a", "training-history")
+    second = _run_folder(tmp_path / "b", "training-history")
+    out = tmp_path / "report"
+    for paths, role in (([first / "vectors.txt", second / "vectors.txt"], "reproduction"),
+                        ([first / "epochs" / "epoch_000.txt", second / "epochs" / "epoch_000.txt"], "random-init")):
+        with pytest.raises(AuditError, match=f"both 'one' and 'two' would be the {role} .* --roles two=other"):
+            run_all(paths, out, names=["one", "two"], checks=CHECKS_USED, progress=lambda m: None)
+        assert not out.exists()
+    outcome = run_all([first / "vectors.txt", second / "vectors.txt"], out, AuditOptions(roles={"two": "other"}),
+                      names=["one", "two"], checks=CHECKS_USED, progress=lambda m: None)
+    assert outcome.out == out and (out / "report.md").is_file()
