@@ -99,19 +99,49 @@ def _u_statistics(first: np.ndarray, second: np.ndarray, first_counts: np.ndarra
     return (first_counts * (0.5 * (less + less_or_equal))).sum(axis=1)
 
 
-def mann_whitney_greater(first: np.ndarray, second: np.ndarray) -> tuple[float, float]:
-    """U of ``first`` and the one-sided p-value (first > second) from the normal approximation
-    with tie and continuity correction, as scipy's ``mannwhitneyu(method='asymptotic')``;
-    computed here so that a plain audit does not pay scipy.stats' import time."""
+EXACT_MAX_PAIRS = 10_000   # n1 * n2 up to which the p-value is exact (no ties): ~n1^2 n2^2 / 4 steps
+EXACT_TEST = "mann-whitney-u (exact)"
+APPROXIMATE_TEST = "mann-whitney-u (normal approximation, tie and continuity corrected)"
+
+
+def mann_whitney_greater(first: np.ndarray, second: np.ndarray) -> tuple[float, float, str]:
+    """U of ``first``, the one-sided p-value (first > second) and the test's name.
+
+    Without ties and with ``n1 * n2 <= EXACT_MAX_PAIRS`` the p-value is exact (U's null
+    distribution, as scipy's ``mannwhitneyu(method='exact')``): the normal approximation is poor
+    in the tail of small samples (3 against 3 pairs: 0.040, below the smallest attainable 0.05;
+    10 against 10: 9.1e-5 against 5.4e-6 exact). Otherwise the normal approximation with tie and
+    continuity correction, as ``method='asymptotic'``. Computed here so that a plain audit does not
+    pay scipy.stats' import time."""
     n1, n2 = len(first), len(second)
     u = float(_u_statistics(first, second, np.ones((1, n1)), np.ones((1, n2)))[0])
     n = n1 + n2
     _, ties = np.unique(np.concatenate([first, second]), return_counts=True)
+    if n1 * n2 <= EXACT_MAX_PAIRS and not (ties > 1).any():
+        return u, _exact_greater(u, n1, n2), EXACT_TEST
     variance = n1 * n2 / 12 * ((n + 1) - float((ties ** 3 - ties).sum()) / (n * (n - 1)))
     if variance <= 0:
-        return u, math.nan
+        return u, math.nan, APPROXIMATE_TEST
     z = (u - n1 * n2 / 2 - 0.5) / math.sqrt(variance)
-    return u, 0.5 * math.erfc(z / math.sqrt(2))
+    return u, 0.5 * math.erfc(z / math.sqrt(2)), APPROXIMATE_TEST
+
+
+def _exact_greater(u: float, n1: int, n2: int) -> float:
+    """P(U >= u) when no value is tied, all orderings equally likely: U's distribution for
+    samples of i and j values follows from where the largest of all i + j values lies: in the
+    first sample (probability i / (i + j)) it is above all j others, U = U(i - 1, j) + j; else
+    U = U(i, j - 1). Probabilities throughout (a convex combination at each step: no overflow,
+    no cancellation)."""
+    previous = [np.ones(1)] * (n2 + 1)             # i = 0: U = 0
+    for i in range(1, n1 + 1):
+        current = [np.ones(1)]                     # j = 0: U = 0
+        for j in range(1, n2 + 1):
+            dist = np.zeros(i * j + 1)
+            dist[j:j + len(previous[j])] += (i / (i + j)) * previous[j]
+            dist[:len(current[j - 1])] += (j / (i + j)) * current[j - 1]
+            current.append(dist)
+        previous = current
+    return float(min(1.0, previous[n2][math.ceil(u - 1e-9):].sum()))
 
 
 def _resample_counts(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -127,11 +157,10 @@ def compare(homophone, other, against: str, rng: np.random.Generator,
     second = np.asarray(other, dtype=np.float64)
     first, second = first[np.isfinite(first)], second[np.isfinite(second)]
     n1, n2 = len(first), len(second)
-    name = "mann-whitney-u (normal approximation, tie and continuity corrected)"
     if n1 < 2 or n2 < 2:
         nan = math.nan
-        return ComparisonTest(against, name, "greater", nan, nan, nan, nan, nan, resamples, n1, n2)
-    u, p_value = mann_whitney_greater(first, second)
+        return ComparisonTest(against, APPROXIMATE_TEST, "greater", nan, nan, nan, nan, nan, resamples, n1, n2)
+    u, p_value, name = mann_whitney_greater(first, second)
     # Resampling with replacement = multinomial counts over the original values, drawn in
     # blocks of resamples so the count matrices stay bounded (one block for usual sizes).
     block = max(1, BOOTSTRAP_BLOCK_VALUES // max(n1, n2))

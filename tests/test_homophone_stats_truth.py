@@ -10,21 +10,51 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from homophones.stats import BOOTSTRAP_RESAMPLES, compare, mann_whitney_greater
+from homophones.stats import (APPROXIMATE_TEST, BOOTSTRAP_RESAMPLES, EXACT_MAX_PAIRS, EXACT_TEST, compare,
+                              mann_whitney_greater)
 
 
 @pytest.mark.parametrize("first, second", [([2.0], [1.0]), ([1.0], [2.0]), ([1.0, 3.0], [2.0]),
                                            ([1.0, 2.0], [2.0, 3.0]), ([0.5, 0.5, 0.7], [0.5, 0.1]),
                                            ([3.0, 1.0, 2.0, 2.0], [2.0, 2.0, 0.0])])
 def test_u_and_p_equal_scipy_on_small_and_tied_samples(first, second):
-    u, p = mann_whitney_greater(np.array(first), np.array(second))
-    expected = mannwhitneyu(first, second, alternative="greater", method="asymptotic")
-    assert u == expected.statistic
+    u, p, name = mann_whitney_greater(np.array(first), np.array(second))
+    tied = len(set(first + second)) < len(first + second)
+    expected = mannwhitneyu(first, second, alternative="greater", method="asymptotic" if tied else "exact")
+    assert u == expected.statistic and name == (APPROXIMATE_TEST if tied else EXACT_TEST)
     assert p == pytest.approx(expected.pvalue, rel=1e-12)
 
 
+@pytest.mark.parametrize("n1, n2, shift", [(3, 3, 1.0), (3, 3, 0.0), (10, 10, 1.5), (4, 9, 0.3), (1, 7, 0.0),
+                                           (12, 30, 0.5), (25, 400, 0.2), (100, 100, 0.1)])
+def test_without_ties_the_p_value_is_exact_as_scipy_computes_it(n1, n2, shift):
+    """The normal approximation was used at every size: 3 against 3 pairs, all homophones above,
+    gave p = 0.040, below the smallest p the exact test can give (1 / C(6, 3) = 0.05)."""
+    rng = np.random.default_rng(n1 * 1000 + n2)
+    first, second = rng.normal(shift, 1, n1), rng.normal(0, 1, n2)
+    u, p, name = mann_whitney_greater(first, second)
+    expected = mannwhitneyu(first, second, alternative="greater", method="exact")
+    assert (u, name) == (expected.statistic, EXACT_TEST)
+    assert p == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+    u, p, _ = mann_whitney_greater(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.2, 0.3]))
+    assert u == 9 and p == pytest.approx(0.05)
+
+
+def test_past_the_exact_size_or_with_ties_the_normal_approximation_as_scipy():
+    rng = np.random.default_rng(5)
+    first, second = rng.normal(0.3, 1, 101), rng.normal(0, 1, 100)      # 101 * 100 > EXACT_MAX_PAIRS
+    assert len(first) * len(second) > EXACT_MAX_PAIRS
+    u, p, name = mann_whitney_greater(first, second)
+    expected = mannwhitneyu(first, second, alternative="greater", method="asymptotic")
+    assert (u, name) == (expected.statistic, APPROXIMATE_TEST) and p == pytest.approx(expected.pvalue, rel=1e-12)
+    tied = np.round(first[:10], 0), np.round(second[:10], 0)
+    u, p, name = mann_whitney_greater(*tied)
+    expected = mannwhitneyu(*tied, alternative="greater", method="asymptotic")
+    assert name == APPROXIMATE_TEST and p == pytest.approx(expected.pvalue, rel=1e-12)
+
+
 def test_all_values_tied_has_no_p_value():
-    u, p = mann_whitney_greater(np.array([0.3, 0.3]), np.array([0.3, 0.3, 0.3]))
+    u, p, _ = mann_whitney_greater(np.array([0.3, 0.3]), np.array([0.3, 0.3, 0.3]))
     assert u == 3.0 and math.isnan(p)
     test = compare([0.3, 0.3], [0.3, 0.3, 0.3], "random", np.random.default_rng(0))
     assert math.isnan(test.p_value) and test.effect_size == 0.0
@@ -66,8 +96,8 @@ def test_bootstrap_in_several_blocks_equals_scipy_block_by_block(monkeypatch, bl
 
 
 def test_names_of_the_test_and_its_direction_on_every_path():
-    name = "mann-whitney-u (normal approximation, tie and continuity corrected)"
-    for first, second in (([0.9, 0.8], [0.1, 0.2]), ([0.9], [0.1, 0.2])):
+    for first, second, name in (([0.9, 0.8], [0.1, 0.2], EXACT_TEST), ([0.9, 0.8], [0.1, 0.8], APPROXIMATE_TEST),
+                                ([0.9], [0.1, 0.2], APPROXIMATE_TEST)):
         test = compare(first, second, "random", np.random.default_rng(0), resamples=20)
         assert (test.test, test.alternative, test.against) == (name, "greater", "random")
 

@@ -106,10 +106,19 @@ def _similarity_table(result) -> str:
 
 
 def _test_table(result) -> str:
-    rows = [[f"homophone > {t.against}", f"{t.statistic:,.1f}", t.p_value, t.effect_size, f"[{t.ci_low:.3f}, {t.ci_high:.3f}]"]
+    rows = [[f"homophone > {t.against}", f"{t.statistic:,.1f}", t.p_value, _p_method(t.test), t.effect_size,
+             f"[{t.ci_low:.3f}, {t.ci_high:.3f}]"]
             for t in (result.test_vs_random, result.test_vs_control)]
-    return format_table(["Mann-Whitney U (one-sided)", "U", "p", "rank-biserial", "bootstrap 95% CI"], rows,
-                        align="lrrrr")
+    table = format_table(["Mann-Whitney U (one-sided)", "U", "p", "p from", "rank-biserial", "bootstrap 95% CI"], rows,
+                         align="lrrlrr")
+    if result.evidence.pairs < result.rule.min_pairs:
+        table += (f"\n(only {result.evidence.pairs} evidence pairs: too few for these tests and intervals to carry "
+                  f"weight; the verdict needs {result.rule.min_pairs})")
+    return table
+
+
+def _p_method(test: str) -> str:
+    return "exact" if "exact" in test else "normal approx."
 
 
 def _rank_table(result) -> str:
