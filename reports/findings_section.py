@@ -39,11 +39,19 @@ def role_text(result, name: str) -> str:
     return role if label == role else f"{label} ({role})"
 
 
+# What a status is a judgement of: the reality check's conclusion, not the release's claim (a
+# vocabulary that is exactly as claimed makes that finding "not supported").
+FINDINGS_INTRO = ("Each finding is one conclusion of the reality check (that the release is not what its paper "
+                  "says). Supported: these numbers show that conclusion; not supported: the numbers are there and "
+                  "do not show it (a vocabulary exactly as claimed, for one); not tested: what it needs is missing or "
+                  "inconclusive.")
+
+
 def findings_section(data: ReportData) -> list:
     result = data.findings
     if result is None:
         return []
-    blocks: list = [Heading("Findings", anchor="findings")]
+    blocks: list = [Heading("Findings", anchor="findings"), Paragraph(FINDINGS_INTRO)]
     for finding in result.findings:
         anchor, label = SECTIONS.get(finding.section, ("", ""))
         shown = bool(anchor) and bool(data.having(finding.section))

@@ -192,8 +192,10 @@ def test_a_genuine_acoustic_embedding_is_the_positive_control_named_with_its_num
     share = homophones.numbers["acoustic_share"]
     assert homophones.numbers["acoustic_verdict"] == "phonetic"
     assert homophones.sentence.endswith(f"reproduction is phonetic with "
-                                        f"{100 * homophones.numbers['reproduction_share']:.1f}% and awe, a genuine "
-                                        f"acoustic word embedding, is phonetic with {100 * share:.1f}%.")
+                                        f"{100 * homophones.numbers['reproduction_share']:.1f}% "
+                                        f"({homophones.numbers['reproduction_pairs']} pairs) and awe, a genuine "
+                                        f"acoustic word embedding, is phonetic with {100 * share:.1f}% "
+                                        f"({homophones.numbers['acoustic_pairs']} pairs).")
     assert "genuine acoustic word embedding" in homophones.rule
     assert found["provenance"].sentence == ("Model provenance against text models trained on the corpus calls released "
                                             "text-like, reproduction neither and awe, a genuine acoustic word "
@@ -240,11 +242,14 @@ def test_without_an_acoustic_embedding_the_sentences_and_rules_read_as_before():
     homophones = found["homophones"]
     numbers = homophones.numbers
     assert homophones.sentence == (f"released (claimed kind: speech) is {numbers['released_verdict']}: "
-                                   f"{100 * numbers['released_share']:.1f}% of its homophone ranks are within 10; "
-                                   f"reproduction is phonetic with {100 * numbers['reproduction_share']:.1f}%.")
-    assert homophones.rule == ("supported when the release (claimed speech) is not phonetic and a reproduction "
-                               "trained on speech is phonetic; the verdicts come from the homophone rank rule")
-    assert list(numbers) == ["released_verdict", "released_share", "reproduction_verdict", "reproduction_share"]
+                                   f"{100 * numbers['released_share']:.1f}% of its homophone ranks "
+                                   f"({numbers['released_pairs']} pairs) are within 10; reproduction is phonetic with "
+                                   f"{100 * numbers['reproduction_share']:.1f}% ({numbers['reproduction_pairs']} pairs).")
+    assert homophones.rule == ("supported when the release (claimed speech) is non-phonetic and a reproduction "
+                               "trained on speech is phonetic; not tested when a verdict is inconclusive (too few "
+                               "pairs, or between the patterns); the verdicts come from the homophone rank rule")
+    assert list(numbers) == ["released_verdict", "released_share", "released_pairs", "reproduction_verdict",
+                             "reproduction_share", "reproduction_pairs"]
     assert found["provenance"].sentence == ("Model provenance against text models trained on the corpus calls released "
                                             "text-like and reproduction neither.")
     assert found["provenance"].rule == ("supported when model provenance calls the release text-like and the "

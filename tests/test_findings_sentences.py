@@ -26,8 +26,9 @@ from audit.core.vectors import Vectors
 from benchmarks.evaluation import MEAN_VECTOR, POLICIES, BenchmarkScore, SimilarityResult
 from homophones import check, load_pairs
 
-HOMOPHONE_RULE = ("supported when the release (claimed speech) is not phonetic and a reproduction trained on speech "
-                  "is phonetic; the verdicts come from the homophone rank rule")
+HOMOPHONE_RULE = ("supported when the release (claimed speech) is non-phonetic and a reproduction trained on speech "
+                  "is phonetic; not tested when a verdict is inconclusive (too few pairs, or between the patterns); "
+                  "the verdicts come from the homophone rank rule")
 VOCAB_RULE = ("supported when the vocabulary search finds one exact, unique (subsets, minimum count) and it differs "
               "from the claimed subsets or minimum count")
 PROVENANCE_RULE = "supported when model provenance calls the release text-like and the reproduction not text-like"
@@ -35,10 +36,11 @@ BENCH_RULE = (f"supported when the reproduction's mean rho is within {NEAR_RANDO
               f"least {FAR_BELOW_CLAIM} below the claimed scores, and the release's mean rho is within "
               f"{LIKE_TEXT_MODELS} of the text models' range (means over the benchmarks all of them cover)")
 # with a genuine acoustic word embedding (the positive control) in the audit
-HOMOPHONE_CONTROL_RULE = ("supported when the release (claimed speech) is not phonetic, a reproduction trained on speech "
+HOMOPHONE_CONTROL_RULE = ("supported when the release (claimed speech) is non-phonetic, a reproduction trained on speech "
                           "(when audited) is phonetic and every genuine acoustic word embedding (the positive control; "
-                          "the comparison when no reproduction is audited) is phonetic; the verdicts come from the "
-                          "homophone rank rule")
+                          "the comparison when no reproduction is audited) is phonetic; not tested when a verdict is "
+                          "inconclusive (too few pairs, or between the patterns); the verdicts come from the homophone "
+                          "rank rule")
 PROVENANCE_CONTROL_RULE = ("supported when model provenance calls the release text-like, the reproduction (when audited) "
                            "not text-like and every genuine acoustic word embedding (the positive control; the "
                            "comparison when no reproduction is audited) not text-like")
@@ -114,10 +116,13 @@ SPEECH = Claim(name="released", kind="speech")
 # ------------------------------------------------------------------------------ (a) homophones
 @pytest.mark.parametrize("ours, theirs, status", [
     (("non-phonetic", 0.125), ("phonetic", 0.75), "supported"),
-    (("partly-phonetic", 0.375), ("phonetic", 0.625), "supported"),     # "not phonetic" is any other verdict
+    # partly phonetic is evidence of speech in the release, against the finding (it was "supported")
+    (("partly-phonetic", 0.375), ("phonetic", 0.625), "not supported"),
     (("phonetic", 0.875), ("phonetic", 0.75), "not supported"),
     (("non-phonetic", 0.125), ("non-phonetic", 0.0625), "not supported"),
-    (("non-phonetic", 0.125), ("inconclusive", 0.25), "not supported"),
+    # an inconclusive verdict is no evidence either way: the release's (3 pairs gave "supported") or the reproduction's
+    (("inconclusive", 1.0), ("phonetic", 0.75), "not tested"),
+    (("non-phonetic", 0.125), ("inconclusive", 0.25), "not tested"),
 ])
 def test_the_homophone_finding_whole(homophone_base, ours, theirs, status):
     finding = finding_of("homophones", {"homophones": homophones(homophone_base, *ours)},
@@ -125,18 +130,21 @@ def test_the_homophone_finding_whole(homophone_base, ours, theirs, status):
                          released_name="rel", reproduction_name="rep")
     cutoff = homophone_base.rule.rank_cutoff
     assert cutoff == 10
+    pairs = homophone_base.evidence.pairs
+    assert pairs == 12
     assert finding == Finding(
         "homophones", "Homophones", status,
-        f"rel (claimed kind: speech) is {ours[0]}: {100 * ours[1]:.1f}% of its homophone ranks are within 10; "
-        f"rep is {theirs[0]} with {100 * theirs[1]:.1f}%.", "homophones", HOMOPHONE_RULE,
-        {"released_verdict": ours[0], "released_share": ours[1], "reproduction_verdict": theirs[0],
-         "reproduction_share": theirs[1]})
+        f"rel (claimed kind: speech) is {ours[0]}: {100 * ours[1]:.1f}% of its homophone ranks (12 pairs) are within "
+        f"10; rep is {theirs[0]} with {100 * theirs[1]:.1f}% (12 pairs).", "homophones", HOMOPHONE_RULE,
+        {"released_verdict": ours[0], "released_share": ours[1], "released_pairs": 12,
+         "reproduction_verdict": theirs[0], "reproduction_share": theirs[1], "reproduction_pairs": 12})
 
 
 def test_the_homophone_sentence_percentages_are_written_out(homophone_base):
     finding = finding_of("homophones", {"homophones": homophones(homophone_base, "non-phonetic", 0.125)},
                          {"homophones": homophones(homophone_base, "phonetic", 0.75)}, claim=SPEECH)
-    assert "non-phonetic: 12.5% of its homophone ranks are within 10; reproduction is phonetic with 75.0%." \
+    assert "non-phonetic: 12.5% of its homophone ranks (12 pairs) are within 10; reproduction is phonetic with 75.0% " \
+           "(12 pairs)." \
         in finding.sentence
 
 
@@ -412,12 +420,14 @@ def test_the_homophone_finding_names_each_acoustic_control_with_its_numbers(homo
                                    ("awe2", {"homophones": homophones(homophone_base, "phonetic", 0.875)})])
     assert finding == Finding(
         "homophones", "Homophones", "supported",
-        "released (claimed kind: speech) is non-phonetic: 12.5% of its homophone ranks are within 10; reproduction "
-        "is phonetic with 75.0%, awe1, a genuine acoustic word embedding, is phonetic with 96.9% and awe2, a genuine "
-        "acoustic word embedding, is phonetic with 87.5%.", "homophones", HOMOPHONE_CONTROL_RULE,
-        {"released_verdict": "non-phonetic", "released_share": 0.125, "reproduction_verdict": "phonetic",
-         "reproduction_share": 0.75, "acoustic_verdict": "phonetic", "acoustic_share": 0.96875,
-         "acoustic_2_verdict": "phonetic", "acoustic_2_share": 0.875})
+        "released (claimed kind: speech) is non-phonetic: 12.5% of its homophone ranks (12 pairs) are within 10; "
+        "reproduction is phonetic with 75.0% (12 pairs), awe1, a genuine acoustic word embedding, is phonetic with "
+        "96.9% (12 pairs) and awe2, a genuine acoustic word embedding, is phonetic with 87.5% (12 pairs).", "homophones",
+        HOMOPHONE_CONTROL_RULE,
+        {"released_verdict": "non-phonetic", "released_share": 0.125, "released_pairs": 12,
+         "reproduction_verdict": "phonetic", "reproduction_share": 0.75, "reproduction_pairs": 12,
+         "acoustic_verdict": "phonetic", "acoustic_share": 0.96875, "acoustic_pairs": 12,
+         "acoustic_2_verdict": "phonetic", "acoustic_2_share": 0.875, "acoustic_2_pairs": 12})
 
 
 def test_the_provenance_finding_names_each_acoustic_control_when_no_reproduction_is_audited():

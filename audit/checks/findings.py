@@ -5,7 +5,9 @@ Four findings, each one sentence with its numbers and the section it rests on, e
 it) or ``not tested`` (the audit lacks the results it needs; the sentence says which):
 
 (a) homophones: the embedding claimed to be learned from speech does not place homophones
-    together (verdict not ``phonetic``), while a reproduction trained on speech does;
+    together (verdict ``non-phonetic``; ``partly-phonetic`` is evidence of speech, against it),
+    while a reproduction trained on speech does; an ``inconclusive`` verdict on either side (too
+    few pairs, or ranks between the patterns) leaves the finding not tested;
 (b) vocabulary: its vocabulary is exactly one (subsets, minimum count) of the corpus, and not the
     claimed one;
 (c) benchmarks: a reproduction stays near its random initialisation and far below the claimed
@@ -33,6 +35,9 @@ from typing import Mapping, Sequence
 
 from audit.core.claims import Claim
 from audit.core.results import Result, result_type, today
+
+# The homophone verdicts the findings read (homophones.verdict's names; that package is a sibling layer)
+PHONETIC, NON_PHONETIC, INCONCLUSIVE = "phonetic", "non-phonetic", "inconclusive"
 
 ROLES = ("released", "reproduction", "random-init", "text-model", "acoustic-model", "other")
 # what the report and the sentences call each role (the results record them beside the roles)
@@ -106,6 +111,11 @@ def _share(result) -> float:
     return float(result.evidence.homophone.share_within_cutoff)
 
 
+def _pairs(result) -> int:
+    """The evidence pairs the verdict read (found, spelling variants left out)."""
+    return int(result.evidence.pairs)
+
+
 def _controls(acoustic, kind: str) -> list:
     """The genuine acoustic word embeddings that have a ``kind`` result (the positive controls)."""
     return [e for e in acoustic if kind in e.results]
@@ -124,13 +134,15 @@ _ACOUSTIC = ROLE_LABELS["acoustic-model"]
 
 # ------------------------------------------------------------------------------ (a) homophones
 def _homophones(released, reproduction, acoustic=()) -> Finding:
-    rule = ("supported when the release (claimed speech) is not phonetic and a reproduction trained on speech is "
-            "phonetic; the verdicts come from the homophone rank rule")
+    rule = ("supported when the release (claimed speech) is non-phonetic and a reproduction trained on speech is "
+            "phonetic; not tested when a verdict is inconclusive (too few pairs, or between the patterns); the "
+            "verdicts come from the homophone rank rule")
     controls = _controls(acoustic, "homophones")
     if controls:
-        rule = ("supported when the release (claimed speech) is not phonetic, a reproduction trained on speech (when "
+        rule = ("supported when the release (claimed speech) is non-phonetic, a reproduction trained on speech (when "
                 f"audited) is phonetic and every {_ACOUSTIC} (the positive control; the comparison when no "
-                "reproduction is audited) is phonetic; the verdicts come from the homophone rank rule")
+                "reproduction is audited) is phonetic; not tested when a verdict is inconclusive (too few pairs, or "
+                "between the patterns); the verdicts come from the homophone rank rule")
     title = "Homophones"
     # with a positive control, only the release can lack a result: the control is the comparison
     missing = _without(released, controls[0] if controls else reproduction, "homophones")
@@ -139,24 +151,30 @@ def _homophones(released, reproduction, acoustic=()) -> Finding:
                        f"{' or '.join(missing)}.", "homophones", rule)
     ours = released.results["homophones"]
     claimed = released.claim.kind if released.claim and released.claim.kind else "not stated"
-    numbers = {"released_verdict": ours.verdict, "released_share": _share(ours)}
+    numbers = {"released_verdict": ours.verdict, "released_share": _share(ours), "released_pairs": _pairs(ours)}
     cutoff = ours.rule.rank_cutoff
     sentence = (f"{released.name} (claimed kind: {claimed}) is {ours.verdict}: {100 * _share(ours):.1f}% of its "
-                f"homophone ranks are within {cutoff}")
-    clauses, verdicts = [], []
+                f"homophone ranks ({_pairs(ours)} pairs) are within {cutoff}")
+    clauses, verdicts = [], [ours.verdict]
     if reproduction is not None and "homophones" in reproduction.results:
         theirs = reproduction.results["homophones"]
-        numbers.update(reproduction_verdict=theirs.verdict, reproduction_share=_share(theirs))
-        clauses.append(f"{reproduction.name} is {theirs.verdict} with {100 * _share(theirs):.1f}%")
+        numbers.update(reproduction_verdict=theirs.verdict, reproduction_share=_share(theirs),
+                       reproduction_pairs=_pairs(theirs))
+        clauses.append(f"{reproduction.name} is {theirs.verdict} with {100 * _share(theirs):.1f}% ({_pairs(theirs)} pairs)")
         verdicts.append(theirs.verdict)
     for index, control in enumerate(controls):
         result = control.results["homophones"]
         numbers.update({f"{_control_key(index)}_verdict": result.verdict,
-                        f"{_control_key(index)}_share": _share(result)})
-        clauses.append(f"{control.name}, a {_ACOUSTIC}, is {result.verdict} with {100 * _share(result):.1f}%")
+                        f"{_control_key(index)}_share": _share(result),
+                        f"{_control_key(index)}_pairs": _pairs(result)})
+        clauses.append(f"{control.name}, a {_ACOUSTIC}, is {result.verdict} with {100 * _share(result):.1f}% "
+                       f"({_pairs(result)} pairs)")
         verdicts.append(result.verdict)
     sentence += f"; {_joined(clauses)}."
-    supported = ours.verdict != "phonetic" and all(v == "phonetic" for v in verdicts)
+    if INCONCLUSIVE in verdicts:
+        # an inconclusive verdict (too few pairs, or ranks between the patterns) is no evidence either way
+        return Finding("homophones", title, "not tested", sentence, "homophones", rule, numbers)
+    supported = ours.verdict == NON_PHONETIC and all(v == PHONETIC for v in verdicts[1:])
     return Finding("homophones", title, "supported" if supported else "not supported", sentence, "homophones",
                    rule, numbers)
 
