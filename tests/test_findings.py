@@ -41,7 +41,8 @@ def vocab_result(vocabulary):
 
 
 def bench(scores: dict[str, float], claims: dict[str, float] | None = None):
-    rows = tuple(SimpleNamespace(name=n, spearman=v, paper_claim=(claims or {}).get(n)) for n, v in scores.items())
+    rows = tuple(SimpleNamespace(name=n, spearman=v, paper_claim=(claims or {}).get(n), found=50, pairs=60)
+                 for n, v in scores.items())
     return SimpleNamespace(results=rows)
 
 

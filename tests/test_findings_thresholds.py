@@ -217,8 +217,8 @@ def test_like_text_models_holds_on_either_border_and_flips_one_step_outside(text
              "one step outside": (step(border, outward), False)}
     for label, (release, expected) in cases.items():
         assert like_text(release, texts) is expected, f"the case is not what it says ({label})"
-        finding = benchmark_finding(repro=COMFORT["repro"], init=COMFORT["init"], claim=COMFORT["claim"],
-                                    release=release, texts=texts)
+        # the reproduction and its init low enough that the best text model clears TEXT_ABOVE_RANDOM_INIT
+        finding = benchmark_finding(repro=-0.25, init=-0.25, claim=COMFORT["claim"], release=release, texts=texts)
         assert finding.status == ("supported" if expected else "not supported"), (label, finding.sentence)
         assert finding.numbers["text_low"] == min(texts) and finding.numbers["text_high"] == max(texts)
         assert finding.numbers["released"] == release
