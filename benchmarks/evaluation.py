@@ -36,6 +36,7 @@ import numpy as np
 
 from audit.core.datadir import data_dir as resolve_data_dir
 from audit.core.errors import AuditError
+from audit.core.evidence import FEW_BENCHMARK_PAIRS
 from audit.core.results import InputInfo, Result, result_type, today
 from audit.core.vectors import Vectors
 from benchmarks.claims import SOURCE as COMPARISON_SOURCE
@@ -50,6 +51,8 @@ MEAN_VECTOR = "mean of the unit-normalised usable rows"
 # Cosines are ranked at this many decimals: far below what float32 vectors resolve (relative
 # precision 6e-8), far above float64 rounding (1e-16).
 COSINE_DECIMALS = 12
+# Fewer pairs found than this: a coefficient shown but flagged (audit.core.evidence).
+FEW_PAIRS = FEW_BENCHMARK_PAIRS
 # Rows are summed this many at a time (see _mean_direction).
 _MEAN_BLOCK_ROWS = 8192
 
@@ -81,6 +84,11 @@ class BenchmarkScore:
 
     def coefficient(self, policy: str) -> float | None:
         return {"drop": self.spearman, "zero": self.spearman_zero, "mean": self.spearman_mean}[policy]
+
+    @property
+    def few_pairs(self) -> bool:
+        """Found on fewer than FEW_PAIRS pairs: a coefficient too uncertain to read."""
+        return self.found < FEW_PAIRS
 
 
 @result_type("benchmarks")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from audit.core.evidence import FEW_BENCHMARK_PAIRS as FEW_PAIRS
 from reports import figures
 from reports.document import Figure, Heading, Number, Paragraph, Table
 from reports.fields import embedding_figure, number
@@ -127,16 +128,22 @@ def benchmark_section(data: ReportData) -> list:
             entry = table.get(name)
             row += [_n(_field(entry, "spearman")), _n(_field(entry, "found")), _n(_field(entry, "not_found"))]
         rows.append(row)
+    few = sorted({f"{e.name} on {name}" for e, table in zip(having, tables) for name, entry in table.items()
+                  if entry.spearman is not None and entry.few_pairs})
+    caution = (f" A ρ found on fewer than {FEW_PAIRS} pairs is too few to read (two pairs always give ±1): "
+               f"{'; '.join(few)}; left out of the figure and the findings." if few else "")
     blocks = [Heading("Word-similarity benchmarks (Table 7, Fig. 2)", anchor="benchmarks"),
               Table(headers, rows, caption="Spearman ρ (pairs with a missing word dropped) beside the Speech2Vec "
-                                           "paper's claims and the reality check's reproduction (RC).")]
+                                           "paper's claims and the reality check's reproduction (RC)." + caution)]
     blocks += _oov_table(having, names, tables)
     series = {label: [_claim(next(t[n] for t in tables if n in t), field) for n in names]
               for field, label in claims[:1] + [c for c in claims if c[0] == "rc_sgd_500_epoch"]}
     for e, table in zip(having, tables):
-        series[e.name] = [number(_field(table.get(n), "spearman")) for n in names]
+        series[e.name] = [None if table.get(n) is not None and table[n].few_pairs
+                          else number(_field(table.get(n), "spearman")) for n in names]
     blocks.append(Figure("benchmarks", figures.benchmark_bars(names, series),
-                         "Spearman ρ per benchmark: the Speech2Vec paper's claims vs measured (missing bars: no value)."))
+                         f"Spearman ρ per benchmark: the Speech2Vec paper's claims vs measured (missing bars: no value, "
+                         f"or found on fewer than {FEW_PAIRS} pairs)."))
     return blocks
 
 

@@ -363,3 +363,32 @@ def test_cli_bad_input_exits_2_without_a_json_file(word_sim_dir, tmp_path, run_c
     code, _, err = run_cli("benchmarks", path, "--data-dir", word_sim_dir, "--only", "simlex", "--json", out_json)
     assert code == 2 and "did you mean SimLex-999" in err
     assert not out_json.exists()
+
+
+def test_a_rho_found_on_few_pairs_is_flagged_and_left_out_of_the_figure(tmp_path, run_cli, word_sim_dir,
+                                                                           monkeypatch):
+    """Two pairs always give rho +-1: RG-65 from 2 of its 65 pairs printed 1.000 beside the paper's
+    0.790 and drew the tallest bar. The table flags it (CLI: '*' and a footnote; report: the caption
+    names it), the figure leaves it out, and the footnote's '-' no longer says 'no pair found' (one
+    pair found shows '-' too)."""
+    from audit.core.evidence import FEW_BENCHMARK_PAIRS
+    from reports import figures
+
+    path = tmp_path / "two.txt"
+    path.write_text("3 3\ncord 1 0 0\nstring 0.9 0.1 0\nnoon 0 1 1\n", encoding="utf-8")
+    code, out, _ = run_cli("benchmarks", path, "--data-dir", word_sim_dir.parent, "--only", "RG-65,MC-30",
+                           "--oov", "drop")
+    assert code == 0 and FEW_BENCHMARK_PAIRS == 20
+    row = next(line.split() for line in out.splitlines() if line.startswith("RG-65"))
+    assert row[:5] == ["RG-65", "65", "2", "63", "1.000*"]
+    assert "* found on fewer than 20 pairs (RG-65): too few to read" in out
+    assert "'-' = undefined (fewer than 2 pairs scored" in out and "no pair found" not in out
+    drawn = {}
+    real = figures.benchmark_bars
+    monkeypatch.setattr(figures, "benchmark_bars", lambda names, series: drawn.update(zip(names, zip(*series.values())))
+                        or real(names, series))
+    code, _, err = run_cli("--quiet", "all", path, "--data-dir", word_sim_dir.parent, "--out", tmp_path / "report")
+    assert code == 0, err
+    report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "too few to read (two pairs always give ±1): two.txt on RG-65;" in report
+    assert drawn["RG-65"][-1] is None and drawn["RG-65"][0] == pytest.approx(0.79)   # the claim stays, ours is left out

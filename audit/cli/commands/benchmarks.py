@@ -45,17 +45,24 @@ def run(args) -> int:
 
 
 def render_table(result, oov: str = "all") -> str:
+    from benchmarks.evaluation import FEW_PAIRS
+
     policies = ("drop", "zero", "mean") if oov == "all" else (oov,)
     headers = (["benchmark", "pairs", "found", "not found"] + [f"rho {p}" for p in policies]
                + ["S2V claim", "RC SGD-500", "RC Adam-500", "S2V not found", "Libri not found"])
-    rows = [[s.name, s.pairs, s.found, s.not_found] + [_rho(s.coefficient(p)) for p in policies]
+    rows = [[s.name, s.pairs, s.found, s.not_found] + [_rho(s.coefficient(p), s.few_pairs) for p in policies]
             + [_rho(s.paper_claim), _rho(s.rc_sgd_500_epoch), _rho(s.rc_adam_500_epoch), s.paper_not_found,
                s.libri_clean_not_found]
             for s in result.results]
     align = "l" + "r" * (len(headers) - 1)
     lines = [format_table(headers, rows, align=align), ""]
-    lines.append(f"rho: Spearman of cosine vs gold score; '-' = undefined (no pair found), never 0. "
-                 f"Benchmark words {'lowercased' if result.lowercase else 'kept as written'}.")
+    lines.append(f"rho: Spearman of cosine vs gold score; '-' = undefined (fewer than 2 pairs scored, or every "
+                 f"cosine or score alike), never 0. Benchmark words "
+                 f"{'lowercased' if result.lowercase else 'kept as written'}.")
+    few = [s.name for s in result.results if s.few_pairs and s.coefficient(policies[0]) is not None]
+    if few:
+        lines.append(f"* found on fewer than {FEW_PAIRS} pairs ({', '.join(few)}): too few to read (two pairs always "
+                     f"give +-1); left out of the findings.")
     lines.append("Missing words: drop = pair left out (wordvectors.org), zero = cosine 0, "
                  f"mean = word replaced by the {result.mean_vector}.")
     repeated = [f"{s.name} {s.duplicate_pairs}" for s in result.results if s.duplicate_pairs]
@@ -70,5 +77,5 @@ def render_table(result, oov: str = "all") -> str:
     return "\n".join(lines)
 
 
-def _rho(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+def _rho(value: float | None, few: bool = False) -> str:
+    return "-" if value is None else f"{value:.3f}{'*' if few else ''}"
