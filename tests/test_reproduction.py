@@ -271,7 +271,18 @@ def test_a_run_folder_holding_the_users_files_is_refused_before_any_work(tmp_pat
     (mine / "epochs" / "draft.txt").unlink()
     (mine / "epochs" / "epoch_000.txt").write_text("1 1\na 1\n", encoding="utf-8")
     (mine / ".vectors.txt.abc123.part").write_text("", encoding="utf-8")
-    check_run_folder(mine, False)                        # only what a run writes: a stopped run, rerun
+    # a vectors.txt (or history, agwe.txt ...) without a checkpoint is no stopped run: a run writes
+    # them only after its first checkpoint (the user's vectors.txt was replaced by name alone)
+    with pytest.raises(AuditError, match=r"holds 'vectors.txt' but no checkpoint, so it is not a stopped"):
+        check_run_folder(mine, False)
+    (mine / "vectors.txt").unlink()
+    (mine / "config.json").write_text("my config\n", encoding="utf-8")
+    with pytest.raises(AuditError, match=r"holds a config.json that is not a training run's"):
+        check_run_folder(mine, False)
+    (mine / "config.json").write_text(json.dumps({"seed": 0, "epochs": 3, "embedding_dim": 50,
+                                                  "corpus_size": "small"}), encoding="utf-8")
+    check_run_folder(mine, False)                        # only what a run writes before a checkpoint: rerun
+    (mine / "vectors.txt").write_text("1 1\na 1\n", encoding="utf-8")
     (mine / "checkpoints").mkdir()
     (mine / "checkpoints" / "epoch_000.pt").write_bytes(b"")
     with pytest.raises(AuditError, match="already holds a training run"):
@@ -281,6 +292,18 @@ def test_a_run_folder_holding_the_users_files_is_refused_before_any_work(tmp_pat
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     with pytest.raises(AuditError, match="is a file or a link, not a folder"):
         check_run_folder(tmp_path / "afile", False)
+
+
+def test_a_second_run_into_the_same_folder_is_refused_while_the_first_holds_it(tmp_path):
+    """Two runs into one --out both succeeded and left a folder mixing their files (config and
+    history of the second, epoch 2 of the first): the first holds the folder's lock for its run."""
+    from reproductions.speech2vec.train import claim_run_folder
+    first = claim_run_folder(tmp_path / "run", False)
+    with pytest.raises(AuditError, match="another training run is writing into"):
+        claim_run_folder(tmp_path / "run", False)
+    first.close()
+    claim_run_folder(tmp_path / "run", False).close()   # released: the folder may be claimed again
+    assert [p.name for p in (tmp_path / "run").iterdir()] == [".lock"]
 
 
 # ------------------------------------------------------------------------------------ runs

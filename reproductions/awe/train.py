@@ -39,9 +39,9 @@ from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, pos
                                      triplet_semi_hard)
 from reproductions.speech2vec.data import TrainingData, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
-from reproductions.speech2vec.train import (DeviceSteps, Progress, check_run_folder, corpus_info, instance_labels,
-                                            latest_checkpoint, load_optimizer_state, make_optimizer, prepare_frame_store,
-                                            save_instances, to_device)
+from reproductions.speech2vec.train import (DeviceSteps, Progress, check_run_folder, claim_run_folder, corpus_info,
+                                            instance_labels, latest_checkpoint, load_optimizer_state, make_optimizer,
+                                            prepare_frame_store, save_instances, to_device)
 
 EVAL_SEED = 0          # the held-out pairs are the same every epoch
 
@@ -240,7 +240,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
                    lowercase=cfg.lowercase)
     split = split_by_speaker(data, split=cfg.split, test_fraction=cfg.test_fraction, seed=cfg.split_seed)
     written = written_words(data.words, cfg.proxy_input) if cfg.loss == "proxy" else None
-    out.mkdir(parents=True, exist_ok=True)
+    lock = claim_run_folder(out, resume)   # noqa: F841 - held until train returns
     root = cfg.corpus_root or str(cache / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}")
     info = corpus_info(cfg, store, data, store_path, root)
     splitting = split_info(cfg, data, split)

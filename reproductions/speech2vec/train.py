@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -391,7 +392,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     if procs.main:
         check_run_folder(out, resume)
         store_path = prepare_frame_store(cfg, cache, log)   # a bad corpus fails before OUT is made
-        out.mkdir(parents=True, exist_ok=True)
+        lock = claim_run_folder(out, resume)   # noqa: F841 - held until train returns
     procs.barrier()
     if not procs.main:
         store_path = prepare_frame_store(cfg, cache, lambda message: None)   # built: only located
@@ -452,7 +453,11 @@ def _wrap(model, procs: Processes, device: torch.device):
 
 # What a training run writes into its --out: a folder holding anything else is the user's.
 RUN_FILES = ("config.json", "history.json", "history.csv", "vectors.txt", "agwe.txt", "instances.npz",
-             "instances_epoch_000.npz")
+             "instances_epoch_000.npz", ".lock")
+# What a run writes only after its first checkpoint: without one, these are someone else's files.
+AFTER_CHECKPOINT = ("history.json", "history.csv", "vectors.txt", "agwe.txt", "instances.npz")
+# Keys every run's config.json holds (both trainers'): a config.json without them is not a run's.
+CONFIG_KEYS = ("seed", "epochs", "embedding_dim", "corpus_size")
 RUN_FOLDERS = {"epochs": re.compile(r"epoch_\d{3,}\.txt"), "checkpoints": re.compile(r"epoch_\d{3,}\.pt")}
 _PARTIAL = re.compile(r"\..+\.part")   # the atomic writer's temporary names
 
@@ -471,10 +476,52 @@ def check_run_folder(out: Path, resume: bool) -> None:
     if foreign is not None:
         raise AuditError(f"--out {out} holds {foreign!r}, which no training run writes; choose a new or empty folder "
                          f"(nothing was written).")
-    if not resume and latest_checkpoint(out) is not None:
+    checkpoint = latest_checkpoint(out)
+    if not resume and checkpoint is not None:
         raise AuditError(f"{out} already holds a training run; pass --resume to continue it or choose another --out.")
-    if resume and latest_checkpoint(out) is None and any(out.iterdir()):
+    if checkpoint is None:
+        # A run stopped before its first checkpoint has written only its config.json (and epoch 0's
+        # files); a vectors.txt or a config.json that is not a run's is the user's, by name or not.
+        later = next((name for name in AFTER_CHECKPOINT if (out / name).exists()), None)
+        if later is not None:
+            raise AuditError(f"--out {out} holds {later!r} but no checkpoint, so it is not a stopped training run; "
+                             f"choose a new or empty folder (nothing was written).")
+        if (out / "config.json").exists() and not _is_run_config(out / "config.json"):
+            raise AuditError(f"--out {out} holds a config.json that is not a training run's; choose a new or empty "
+                             f"folder (nothing was written).")
+    if resume and checkpoint is None and any(out.iterdir()):
         raise AuditError(f"{out} has no checkpoint to resume from.")
+
+
+def _is_run_config(path: Path) -> bool:
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(config, dict) and all(key in config for key in CONFIG_KEYS)
+
+
+def claim_run_folder(out: Path, resume: bool):
+    """Make ``out`` and hold its lock for the run (an open file the caller keeps until it returns):
+    a second run into the same folder is refused instead of mixing its files with the first's. The
+    folder is checked again under the lock (another run may have filled it since the first check)."""
+    import fcntl
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / ".lock", "a")
+    except OSError as exc:
+        raise AuditError(f"--out {out}: cannot write there ({exc.strerror}).") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise AuditError(f"another training run is writing into {out}; wait for it or choose another --out.") from None
+    try:
+        check_run_folder(out, resume)
+    except AuditError:
+        handle.close()
+        raise
+    return handle
 
 
 def foreign_entry(out: Path) -> str | None:
