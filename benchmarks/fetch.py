@@ -54,14 +54,20 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
     """Download the selected benchmarks into DATA_DIR/word-sim, verifying each sha256.
 
     ``mirror`` replaces the canonical folder URL (files are fetched as MIRROR/FILE). A file
-    already there with the right checksum is kept unless ``force``. Every file is tried; if any
-    fails, one error names them all after the others are in place.
+    already there is kept unless ``force``: with the right checksum as "already present", with
+    another (the user's edited or own copy: a download never leaves a wrong one) as "kept, differs
+    from the registered file". Every file is tried; if any fails, one error names them all after
+    the others are in place.
     """
     outcomes, failures = [], []
     for spec in REGISTRY.select(only):
         destination = _destination(spec, data_dir)
-        if not force and destination.is_file() and sha256_file(destination) == spec.sha256:
+        present = not force and (destination.is_file() or os.path.islink(destination))
+        if present and destination.is_file() and sha256_file(destination) == spec.sha256:
             outcome = FetchOutcome(spec.name, str(destination), "already present")
+        elif present:
+            outcome = FetchOutcome(spec.name, str(destination), "kept, differs from the registered file "
+                                                                "(--force replaces it)")
         else:
             url = mirror.rstrip("/") + "/" + spec.file if mirror else spec.url
             try:

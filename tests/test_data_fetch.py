@@ -192,3 +192,29 @@ def test_a_redirect_loop_is_one_line(tmp_path, broken_mirror, run_cli):
     code, _, err = run_cli("data", "fetch", "benchmarks", "--data-dir", data, "--mirror", url + "loop",
                            "--only", "MC-30")
     assert code == 2 and err.count("\n") == 1 and "redirect" in err, err
+
+
+def test_a_users_file_and_a_planted_link_are_never_written_through(tmp_path, mirror):
+    """A benchmark file the user changed was replaced without --force; a link left at NAME.part made
+    the download write the user's file through it (and NAME a link to it). The user's copy is kept
+    and said so (--force replaces it); the download's temporary file is its own, made with O_EXCL."""
+    url, _ = mirror
+    data = tmp_path / "data"
+    folder = data / "word-sim"
+    folder.mkdir(parents=True)
+    target = folder / REGISTRY["MC-30"].file
+    target.write_text("car\tautomobile\t9.99\n")
+    [kept] = fetch_benchmarks(data, only="MC-30", mirror=url)
+    assert kept.action.startswith("kept, differs from the registered file") and "--force" in kept.action
+    assert target.read_text() == "car\tautomobile\t9.99\n"
+    target.unlink()
+    user_file = tmp_path / "userfile.txt"
+    user_file.write_text("USER DATA\n")
+    (folder / (target.name + ".part")).symlink_to(user_file)
+    [outcome] = fetch_benchmarks(data, only="MC-30", mirror=url)
+    assert outcome.action == "downloaded" and user_file.read_text() == "USER DATA\n"
+    assert not target.is_symlink() and hashlib.sha256(target.read_bytes()).hexdigest() == REGISTRY["MC-30"].sha256
+    assert sorted(p.name for p in folder.iterdir()) == [target.name, target.name + ".part"]   # the link stays
+    target.write_text("edited\n")
+    assert fetch_benchmarks(data, only="MC-30", mirror=url, force=True)[0].action == "downloaded"
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == REGISTRY["MC-30"].sha256

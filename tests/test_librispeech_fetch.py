@@ -177,3 +177,58 @@ def test_cli_fetch(server, tmp_path, run_cli):
                              "--root", root, "--mirror", url, "--skip-md5")
     assert code == 2 and err.count("\n") == 1 and "leaves the target folder" in err
     assert not (tmp_path / "x.trans.txt").exists()
+
+
+def test_a_transcript_of_the_users_is_never_replaced_and_an_equal_one_is_kept(server, tmp_path):
+    """The fetch replaced a user's edited transcript (and a link) with the archive's by os.replace:
+    a differing transcript refuses the fetch before anything moves; an equal one stays as it is."""
+    served, url, _ = server
+    md5 = _serve(served, "dev-clean", build_archive("dev-clean"))
+    root = tmp_path / "corpus"
+    mine = root / "LibriSpeech/dev-clean/84/121123/84-121123.trans.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("84-121123-0000 MY OWN EDITED TRANSCRIPT\n")
+    (mine.parent / "84-121123-0000.flac").write_bytes(b"AUDIO")
+    with pytest.raises(AuditError, match=r"84-121123.trans.txt is already there and differs .*nothing was changed"):
+        fetch_transcripts(root, ["dev-clean"], base_url=url, expected_md5={"dev-clean": md5})
+    assert mine.read_text() == "84-121123-0000 MY OWN EDITED TRANSCRIPT\n"
+    assert not (root / "LibriSpeech/dev-clean/174").exists() and not (root / "LibriSpeech/dev-clean" / MARKER).exists()
+    assert [p.name for p in (root / "LibriSpeech").iterdir()] == ["dev-clean"]      # no staging left
+    mine.unlink()
+    mine.symlink_to(tmp_path / "elsewhere.txt")
+    with pytest.raises(AuditError, match="already there and differs"):
+        fetch_transcripts(root, ["dev-clean"], base_url=url, expected_md5={"dev-clean": md5})
+    assert mine.is_symlink()
+    mine.unlink()
+    mine.write_text(TRANSCRIPTS["dev-clean"][("84", "121123")])                      # as the archive has it
+    inode = mine.stat().st_ino
+    [outcome] = fetch_transcripts(root, ["dev-clean"], base_url=url, expected_md5={"dev-clean": md5})
+    assert outcome.action == "fetched" and mine.stat().st_ino == inode
+    assert (root / "LibriSpeech/dev-clean/174/50561/174-50561.trans.txt").is_file()
+    assert (mine.parent / "84-121123-0000.flac").read_bytes() == b"AUDIO"
+
+
+def test_each_fetch_stages_in_a_folder_of_its_own(server, tmp_path, monkeypatch):
+    """The staging folder had a fixed name that a second fetch removed at its start and end, so a
+    fetch could mark a subset complete with transcripts missing: a second fetch running while the
+    first streams leaves the first's staging alone, and both complete the subset."""
+    import audit.corpora.fetch as fetch
+    served, url, _ = server
+    md5 = _serve(served, "dev-clean", build_archive("dev-clean"))
+    root = tmp_path / "corpus"
+    real = fetch._stream_transcripts
+    inner = []
+
+    def streaming(url_, subset, staging, timeout):
+        result = real(url_, subset, staging, timeout)
+        if not inner:          # the first fetch has staged its files: a second one runs to its end now
+            inner.append(None)
+            inner[0] = fetch_transcripts(root, ["dev-clean"], base_url=url, expected_md5={"dev-clean": md5},
+                                         force=True)
+            assert staging.is_dir() and len(list(staging.rglob("*.trans.txt"))) == 2
+        return result
+    monkeypatch.setattr(fetch, "_stream_transcripts", streaming)
+    [outcome] = fetch_transcripts(root, ["dev-clean"], base_url=url, expected_md5={"dev-clean": md5}, force=True)
+    assert outcome.action == "fetched" and inner[0][0].action == "fetched"
+    assert len(list((root / "LibriSpeech/dev-clean").rglob("*.trans.txt"))) == 2
+    assert [p.name for p in (root / "LibriSpeech").iterdir()] == ["dev-clean"]

@@ -4,9 +4,10 @@ Lookup order for the data directory: an explicit argument (``--data-dir``), else
 ``AUDIT_DATA_DIR`` environment variable, else the platform user cache directory
 (``platformdirs.user_cache_dir('embedding-audit')``).
 
-Downloads are written to ``NAME.part``, hashed while streaming, and renamed to ``NAME`` only
-when complete and (when a checksum is known) verified; a failed or mismatching download leaves
-nothing behind.
+Downloads are written to a hidden temporary file beside ``NAME`` (``.NAME.XXXXXXXX.part``, made
+with O_EXCL: never through a link someone left there, never shared by two downloads), hashed
+while streaming, and renamed to ``NAME`` only when complete and (when a checksum is known)
+verified; a failed or mismatching download leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -56,12 +57,17 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
     """Fetch ``url`` to ``dest`` atomically, verifying ``sha256`` when given; a bytes bar on a
     terminal (:mod:`audit.core.progress`), labelled ``desc`` (default: the file name)."""
     from audit.core.progress import bar
+    import tempfile
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise AuditError(f"cannot write into {dest.parent} ({exc.strerror}).") from None
+    part = Path(name)
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
             done = 0
@@ -80,6 +86,9 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
     except (urllib.error.URLError, OSError, ValueError) as exc:
         part.unlink(missing_ok=True)
         raise AuditError(f"could not download {url} ({_reason(exc)}).") from None
+    except BaseException:      # an interrupt (SIGINT): nothing is kept either
+        part.unlink(missing_ok=True)
+        raise
     if total is not None and done != total:   # a close before Content-Length bytes: urllib reads it as the end
         part.unlink(missing_ok=True)
         raise AuditError(f"could not download {url} (the connection closed after {done} of {total} bytes); "
@@ -89,7 +98,11 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
         part.unlink(missing_ok=True)
         raise AuditError(f"the download of {url} has sha256 {got[:12]}..., expected {sha256[:12]}...; "
                          f"nothing was kept.")
-    os.replace(part, dest)
+    try:
+        os.replace(part, dest)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise AuditError(f"could not put the download in place at {dest} ({exc.strerror}).") from None
     return dest
 
 

@@ -128,10 +128,15 @@ class _CountingReader:
 
 
 def _fetch_subset(base: Path, subset: str, url: str, expected_md5: str | None, timeout: float) -> SubsetFetch:
-    staging = base / f".{subset}.partial"
-    shutil.rmtree(staging, ignore_errors=True)   # left by an interrupted run: start again
+    import tempfile
     try:
-        staging.mkdir(parents=True)
+        base.mkdir(parents=True, exist_ok=True)
+        # a staging folder of this fetch's own (a fixed name was removed by a second fetch at its start and
+        # end, and the first then marked the subset complete with files missing)
+        staging = Path(tempfile.mkdtemp(prefix=f".{subset}.partial-", dir=base))
+    except OSError as exc:
+        raise AuditError(f"could not write the transcripts of {subset} under {base} ({exc.strerror}).") from None
+    try:
         written, reader, total = _stream_transcripts(url, subset, staging, timeout)
         _verify(url, subset, reader, total, written, expected_md5)
         _move_into_place(staging, base / subset)
@@ -226,8 +231,25 @@ def _verify(url: str, subset: str, reader: _CountingReader, total: int | None, w
 
 
 def _move_into_place(staging: Path, destination: Path) -> None:
-    """Move each staged transcript to its place (existing audio or other files stay)."""
-    for path in sorted(staging.rglob(f"*{TRANSCRIPT_SUFFIX}")):
+    """Move each staged transcript to its place (existing audio or other files stay). A transcript
+    already there that differs from the archive's (the user's edit; a link) is the user's: the
+    fetch is refused before anything moves. One equal to the archive's is left as it is."""
+    staged = sorted(staging.rglob(f"*{TRANSCRIPT_SUFFIX}"))
+    for path in staged:
         target = destination / path.relative_to(staging)
+        if os.path.islink(target) or (os.path.lexists(target) and not _same_bytes(target, path)):
+            raise AuditError(f"{target} is already there and differs from the archive's transcript (an edit or a "
+                             f"link of yours?); move it away or fetch into another --root (nothing was changed).")
+    for path in staged:
+        target = destination / path.relative_to(staging)
+        if os.path.lexists(target):
+            continue    # equal to the archive's
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
+
+
+def _same_bytes(first: Path, second: Path) -> bool:
+    try:
+        return first.is_file() and first.read_bytes() == second.read_bytes()
+    except OSError:
+        return False
