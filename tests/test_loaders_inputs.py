@@ -358,3 +358,25 @@ def test_binary_blocks_equal_gensim_and_name_a_damaged_entry(tmp_path, monkeypat
     damaged.write_bytes(b"400 7\n" + b"".join(entries))
     with pytest.raises(AuditError, match="entry 301 has an empty word"):
         audit.load(damaged, unicode_errors="replace")
+
+
+def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, monkeypatch):
+    """A file rewritten during the load gave exit 0, its first part's vectors and the sha256 of a file
+    that never existed (the old head, the new tail): the open file's size and times are compared
+    before and after the read."""
+    from audit.core.loaders import _input
+
+    path = tmp_path / "v.txt"
+    path.write_text("2 2\na 1 2\nb 3 4\n", encoding="utf-8")
+    real = _input.Input.sha256
+
+    def rewritten_first(self):
+        with open(self.path, "ab") as handle:      # another process appends while the parse runs
+            handle.write(b"c 5 6\n")
+        return real(self)
+    monkeypatch.setattr(_input.Input, "sha256", rewritten_first)
+    with pytest.raises(AuditError, match=r"v.txt changed while it was read; run again once it is written"):
+        audit.load(path)
+    monkeypatch.setattr(_input.Input, "sha256", real)
+    path.write_text("3 2\na 1 2\nb 3 4\nc 5 6\n", encoding="utf-8")
+    assert len(audit.load(path)) == 3                # once it is still, it loads

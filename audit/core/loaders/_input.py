@@ -52,6 +52,7 @@ class Input:
             self._file = open(path, "rb", buffering=0)
         except OSError as exc:
             raise AuditError(f"{path}: cannot be read ({exc.strerror}).") from None
+        self._opened = os.fstat(self._file.fileno())   # what was opened (a regular file must not change)
         self._hash = hashlib.sha256()
         self._hasher = ThreadPoolExecutor(1)   # sha256 releases the GIL on large blocks
         self._pending = None
@@ -142,6 +143,12 @@ class Input:
         if self._pending is not None:
             self._pending.result()
             self._pending = None
+        if self.regular:
+            now, then = os.fstat(self._file.fileno()), self._opened
+            if ((now.st_size, now.st_mtime_ns, now.st_ctime_ns) != (then.st_size, then.st_mtime_ns, then.st_ctime_ns)
+                    or self._stored_read != now.st_size):
+                # its vectors and its hash would describe a file that never existed (the old head, a new tail)
+                raise AuditError(f"{self.path} changed while it was read; run again once it is written.")
         return self._hash.hexdigest()
 
     def close(self) -> None:
