@@ -36,6 +36,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -471,6 +472,11 @@ def run_all(paths: Sequence[str | os.PathLike], out: str | os.PathLike, options:
     out = Path(out)
     inputs = [*paths, *(options.references.speech if options.provenance else ())]
     check_output_folder(out, inputs=inputs)
+    cache = options.load.get("cache_dir")
+    if cache and (Path(cache).absolute().is_relative_to(out.absolute())
+                  or Path(cache).resolve().is_relative_to(out.resolve())):
+        raise AuditError(f"the cache folder {cache} is inside the output folder {out}, which the report replaces; "
+                         f"give a cache folder outside it.")
     context = RunContext(options, progress)
     if options.provenance:
         options.references.check()      # the user's recipes and speech folders: refused before any work
@@ -648,14 +654,20 @@ def write_run(out: str | os.PathLike, audits: Sequence[EmbeddingAudit], options:
                       claims=dict(manifest.claims))
     files.update(render_files(data))
     earlier = check_output_folder(out, inputs=inputs)     # again: the folder may have changed meanwhile
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name[:64]}.", dir=out.parent))
+    except OSError as exc:
+        raise AuditError(f"cannot write the report next to {out} ({exc.strerror}); nothing was written.") from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; a report folder is not
     try:
         write_files(staging, files)
         _swap_into_place(staging, out, earlier)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise AuditError(f"cannot write the report into {out} ({exc.strerror}); nothing was changed there.") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -694,9 +706,13 @@ def check_output_folder(out: Path, inputs: Sequence[str | os.PathLike] = ()) -> 
         raise AuditError(f"the output folder {out} is the current folder or one of its parents; "
                          f"give a new folder for the report.")
     if not os.path.lexists(out):
+        _check_parent(out)
         return set()
     if not out.is_dir():
         raise AuditError(f"the output folder {out} is a file, not a folder.")
+    if os.path.ismount(out):
+        raise AuditError(f"the output folder {out} is a mount point; the report is put in place by renaming "
+                         f"folders, which a mount point cannot be: give a folder inside it.")
     present = _folder_entries(out)
     if not present:
         return set()
@@ -722,6 +738,16 @@ def check_output_folder(out: Path, inputs: Sequence[str | os.PathLike] = ()) -> 
     return {p for p, kind in present.items() if kind == "file"}
 
 
+def _check_parent(out: Path) -> None:
+    """The nearest existing folder above a new output folder must be a folder (a file there failed
+    only after all the work)."""
+    for parent in out.absolute().parents:
+        if os.path.lexists(parent):
+            if not parent.is_dir():
+                raise AuditError(f"the output folder {out} cannot be made: {parent} is a file, not a folder.")
+            return
+
+
 def _folder_entries(folder: Path) -> dict[str, str]:
     """Every entry under ``folder`` (relative path -> 'dir', 'file' or 'other'), links not followed."""
     entries = {}
@@ -739,11 +765,32 @@ def _folder_entries(folder: Path) -> dict[str, str]:
 
 
 def _swap_into_place(staging: Path, out: Path, earlier: set[str]) -> None:
+    """The earlier report aside, the new one in its place: two renames, with SIGINT and SIGTERM held
+    back between them (a signal there left no report at all, the earlier one hidden aside), and the
+    earlier report put back when the second fails."""
+    import signal
     aside = None
-    if os.path.lexists(out):
-        aside = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, aside / "report")
-    os.replace(staging, out)
+    held = {signal.SIGINT, signal.SIGTERM}
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if main_thread else None
+    try:
+        if os.path.lexists(out):
+            aside = Path(tempfile.mkdtemp(prefix=f".{out.name[:64]}.old-", dir=out.parent))
+            try:
+                os.replace(out, aside / "report")
+            except OSError:
+                aside.rmdir()
+                raise
+        try:
+            os.replace(staging, out)
+        except OSError:
+            if aside is not None:
+                os.replace(aside / "report", out)
+                aside.rmdir()
+            raise
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     if aside is not None:
         _remove_files(aside / "report", earlier)
         for folder in (aside / "report" / "results", aside / "report" / "figures", aside / "report", aside):

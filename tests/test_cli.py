@@ -111,3 +111,25 @@ def test_quiet_is_a_global_option(run_cli, capsys):
         assert code == 2
     finally:
         progress.set_quiet(False)
+
+
+def test_sigterm_runs_the_clean_ups_of_an_interrupt_and_exits_143(tmp_path):
+    """Python's default SIGTERM ends the process on the spot, leaving temporary files and staging
+    folders behind (a cache write's part, a report's staging folder); the console script turns it
+    into an interrupt: one line, exit 143, and the clean-ups that run on Ctrl-C run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    fifo = tmp_path / "never-written"
+    os.mkfifo(fifo)
+    audit = Path(sys.executable).parent / "audit"
+    process = subprocess.Popen([str(audit), "info", str(fifo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    time.sleep(1.5)                          # blocked opening the FIFO, which no one writes
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143 and err.strip() == "audit: terminated.", err

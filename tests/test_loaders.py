@@ -417,3 +417,40 @@ def test_wide_rows_are_parsed_exactly_and_checked_like_narrow_ones(tmp_path):
         path.write_text(f"2 {dim}\na {base} 1\nb {base} {bad}\n", encoding="utf-8")
         with pytest.raises(AuditError, match="line 3 has a value that is not a number"):
             audit.load(path)
+
+
+def test_a_cache_that_cannot_be_written_only_warns_and_leaves_nothing(tmp_path, caplog, monkeypatch):
+    """A full or read-only cache folder made the whole audit fail (exit 2) and an interrupted write
+    left a visible KEY.npy.part; two processes writing one entry crashed on the shared .part names.
+    Now each write has hidden temporary names of its own, a failure warns and leaves nothing, and the
+    parse is returned all the same."""
+    import errno
+    import logging
+    from audit.core.loaders import cache as cache_module
+
+    path = tmp_path / "v.txt"
+    path.write_text("2 2\na 1.5 2.5\nb 3.5 4.5\n", encoding="utf-8")
+    folder = tmp_path / "cache"
+    real_save = np.save
+    calls = []
+
+    def full_disk(handle, array, *a, **k):
+        calls.append(1)
+        if len(calls) == 2:      # the norms: the matrix's temporary file is already written
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(handle, array, *a, **k)
+    monkeypatch.setattr(cache_module.np, "save", full_disk)
+    with caplog.at_level(logging.WARNING):
+        vectors = audit.load(path, cache_dir=folder)
+    np.testing.assert_array_equal(vectors.vector("b"), [3.5, 4.5])
+    assert "could not write the cache in" in caplog.text and "No space left on device" in caplog.text
+    assert list((folder / "vectors").iterdir()) == []
+    monkeypatch.setattr(cache_module.np, "save", real_save)
+    # another process's temporary files of the same entry are not this write's: left alone
+    other = folder / "vectors" / ".someone.npy.abcd1234.part"
+    other.write_bytes(b"theirs")
+    audit.load(path, cache_dir=folder)
+    names = sorted(p.name for p in (folder / "vectors").iterdir())
+    assert other.read_bytes() == b"theirs" and len(names) == 5 and not any(n.endswith(".part") and n != other.name
+                                                                             for n in names)
+    assert audit.load(path, cache_dir=folder).source.sha256 == vectors.source.sha256   # a hit

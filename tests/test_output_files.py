@@ -57,3 +57,40 @@ def test_a_refused_write_leaves_the_folder_as_it_was(tmp_path):
     assert [p.name for p in data.iterdir()] == ["keep.txt"]
     assert (data / "keep.txt").read_text(encoding="utf-8") == "mine\n"
 
+
+
+def test_output_folders_that_failed_only_after_all_the_work_are_refused_first_or_named(tmp_path, run_cli, caplog):
+    """From a filesystem review: `--out` below a file, `--out` a mount point, `--cache-dir` inside
+    `--out` failed after every check had run (exit 1, or exit 2 with the cache left inside), and a
+    read-only place gave an internal error: each is now one sentence, exit 2, nothing written."""
+    import os
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+    (tmp_path / "k.txt").write_text("mine\n", encoding="utf-8")
+    code, _, err = run_cli("--quiet", "all", vectors, "--out", tmp_path / "k.txt" / "rep")
+    assert code == 2 and "cannot be made:" in err and "k.txt is a file, not a folder" in err
+    code, _, err = run_cli("--quiet", "all", vectors, "--out", tmp_path / "rep5", "--cache-dir", tmp_path / "rep5" / "c")
+    assert code == 2 and "is inside the output folder" in err and not (tmp_path / "rep5").exists()
+    code, out, err = run_cli("--quiet", "info", vectors, "--cache-dir", tmp_path / "k.txt" / "c")
+    assert code == 0 and "could not write the cache in" in caplog.text   # the cache only warns
+    assert (tmp_path / "k.txt").read_text() == "mine\n"
+
+
+def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(tmp_path, run_cli):
+    """A mount point (a Docker volume) cannot be renamed: the swap failed with EBUSY after all the
+    work and left an empty .NAME.old-XXXX folder beside it."""
+    import os
+    import subprocess
+    mount = tmp_path / "mp"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and tmpfs to make a mount point")
+    try:
+        vectors = tmp_path / "v.txt"
+        vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+        code, _, err = run_cli("--quiet", "all", vectors, "--out", mount)
+        assert code == 2 and "is a mount point" in err, err
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["mp", "v.txt"] and list(mount.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print("audit: interrupted.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("audit: terminated." if isinstance(exc, Terminated) else "audit: interrupted.", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except MemoryError:
         print("audit: out of memory; try --limit to read fewer words.", file=sys.stderr)
         return 1
@@ -104,6 +104,16 @@ def in_cli_terms(exc: AuditError, parser: argparse.ArgumentParser, argv: list[st
     return str(exc)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, like Ctrl-C: every clean-up that runs on an interrupt
+    (temporary files, staging folders, half-written outputs) runs on it too; Python's default
+    SIGTERM ends the process on the spot and left them behind."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def entry() -> None:
     """The console script: :func:`main`, then leave without tearing the interpreter down.
 
@@ -112,6 +122,8 @@ def entry() -> None:
     command writes is closed by then (results are written atomically), so flush the standard
     streams and exit directly.
     """
+    import signal
+    signal.signal(signal.SIGTERM, _terminate)
     code = main()
     try:
         sys.stdout.flush()

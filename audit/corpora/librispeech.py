@@ -391,4 +391,5 @@ def _cache_write(path: Path, counts: SubsetCounts) -> None:
                                 "meta": np.array(json.dumps(meta))}, what="word-count cache")
     except (OSError, AuditError) as exc:
         # The counts are right either way; a read-only cache only costs a recount next time.
-        logging.getLogger(__name__).warning("could not write the word-count cache %s (%s)", path, exc.strerror)
+        logging.getLogger(__name__).warning("warning: could not write the word-count cache %s (%s); the results are "
+                                            "right without it.", path, getattr(exc, "strerror", None) or exc)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -80,26 +81,40 @@ def cache_read(cache_dir, key: str):
 
 def cache_write(cache_dir, key: str, parsed: TextResult, norms: np.ndarray, meta: dict) -> None:
     """Store a parse (skipped, silently, when a word holds a newline: the word list could not
-    be read back)."""
+    be read back). Each file goes to a hidden temporary name of this write's own (two processes
+    writing one entry at once each rename complete files into place) and is renamed last; a write
+    that fails (a full disk, a read-only folder) or is interrupted leaves nothing, and only warns:
+    the parse is right without its copy."""
+    import tempfile
     if any("\n" in w for w in parsed.words):
         return
     folder, matrix_path, norms_path, words_path, meta_path = _paths(cache_dir, key)
-    part = {p: p.with_name(p.name + ".part") for p in (matrix_path, norms_path, words_path, meta_path)}
+    parts: dict[Path, Path] = {}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with open(part[matrix_path], "wb") as handle:
+        for target in (matrix_path, norms_path, words_path, meta_path):
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+            os.close(handle)
+            parts[target] = Path(name)
+        with open(parts[matrix_path], "wb") as handle:
             np.save(handle, np.ascontiguousarray(parsed.matrix, dtype=np.float32))
-        with open(part[norms_path], "wb") as handle:
+        with open(parts[norms_path], "wb") as handle:
             np.save(handle, np.asarray(norms, dtype=np.float64))
-        part[words_path].write_bytes("\n".join(parsed.words).encode("utf-8"))
-        part[meta_path].write_text(json.dumps(meta), encoding="utf-8")
+        parts[words_path].write_bytes("\n".join(parsed.words).encode("utf-8"))
+        parts[meta_path].write_text(json.dumps(meta), encoding="utf-8")
         meta_path.unlink(missing_ok=True)   # the entry is incomplete until its meta comes back last
         for target in (matrix_path, norms_path, words_path, meta_path):
-            os.replace(part[target], target)
+            os.replace(parts.pop(target), target)
     except OSError as exc:
-        for leftover in part.values():
-            leftover.unlink(missing_ok=True)
-        raise AuditError(f"{folder}: cannot write the cache there ({exc.strerror}).") from None
+        logging.getLogger(__name__).warning("warning: could not write the cache in %s (%s); the results are right "
+                                            "without it.", folder, exc.strerror or exc)
+        return
+    finally:
+        for leftover in parts.values():   # after a failure or an interrupt: this write's own files only
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
     if meta.get("slot"):
         _remove_stale(cache_dir, key, meta["slot"])
 
