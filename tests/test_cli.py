@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -133,3 +134,24 @@ def test_sigterm_runs_the_clean_ups_of_an_interrupt_and_exits_143(tmp_path):
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 143 and err.strip() == "audit: terminated.", err
+
+
+def test_a_full_disk_or_read_only_place_is_one_sentence_and_exit_2(monkeypatch, run_cli, tmp_path):
+    """A full disk deep in a command (a checkpoint, a figure) was an internal error (exit 1): an
+    OSError of the place (no space, read-only, quota) is one sentence naming the file, exit 2; any
+    other OSError is still an internal error."""
+    import errno
+    from audit.cli.commands import info
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+    for number, expected in ((errno.ENOSPC, 2), (errno.EROFS, 2), (errno.EDQUOT, 2), (errno.EBADF, 1)):
+        def full(args, number=number):
+            raise OSError(number, os.strerror(number), "/place/file.part")
+        monkeypatch.setattr(info, "run", full)
+        code, _, err = run_cli("info", vectors)
+        assert code == expected, err
+        if expected == 2:
+            assert err.strip() == f"audit: cannot write /place/file.part ({os.strerror(number)})."
+        else:
+            assert err.startswith("audit: internal error (OSError")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -207,3 +209,26 @@ def test_an_espeak_library_that_cannot_be_seeded_is_named(monkeypatch):
     monkeypatch.setattr(espeak.ctypes, "CDLL", Unseedable)
     with pytest.raises(AuditError, match="cannot seed its random generator"):
         espeak.fresh_synthesiser()
+
+
+def test_a_corpus_that_cannot_be_written_is_one_sentence_and_leaves_no_half_subset(tmp_path, monkeypatch):
+    """A full disk while synthesising (libsndfile: "System error") was an internal error and left a
+    half-built subset with a truncated flac; now one sentence, and the subset folder is gone."""
+    import errno
+    import soundfile
+    from audit.corpora.spoken import build_corpus
+    from audit.core.errors import AuditError
+
+    calls = []
+
+    def full(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        Path(path).write_bytes(b"fLaC")
+    monkeypatch.setattr(soundfile, "write", full)
+    root = tmp_path / "corpus"
+    with pytest.raises(AuditError, match=r"cannot build the spoken corpus under .*No space left on device.*nothing "
+                                         r"of it was kept"):
+        build_corpus(root, size="tiny", seed=0)
+    assert not (root / "LibriSpeech").exists() or not any((root / "LibriSpeech").iterdir())

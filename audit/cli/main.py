@@ -8,6 +8,7 @@ Exit codes: 0 done, 2 bad input or usage (one sentence on stderr), 1 internal er
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -77,6 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print("audit: terminated." if isinstance(exc, Terminated) else "audit: interrupted.", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
+    except OSError as exc:
+        # the machine, not the input or a bug: a full disk, a read-only folder, a quota
+        if exc.errno not in _PLACE_ERRORS or debug:
+            if debug:
+                raise
+            print(f"audit: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
+                  file=sys.stderr)
+            return 1
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"audit: cannot write{where} ({exc.strerror}).", file=sys.stderr)
+        return 2
     except MemoryError:
         print("audit: out of memory; try --limit to read fewer words.", file=sys.stderr)
         return 1
@@ -102,6 +114,9 @@ def in_cli_terms(exc: AuditError, parser: argparse.ArgumentParser, argv: list[st
             if action.dest == exc.parameter and action.option_strings:
                 return exc.for_option(max(action.option_strings, key=len))
     return str(exc)
+
+
+_PLACE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT}
 
 
 class Terminated(KeyboardInterrupt):

@@ -85,12 +85,21 @@ def build_corpus(root: str | os.PathLike, *, size: str = "small", seed: int = 0,
             pass
         manifest_path.unlink()
     subset_dir = root / "LibriSpeech" / SUBSET
-    if subset_dir.exists():
-        shutil.rmtree(subset_dir)   # an incomplete or different build of our own subset
-    subset_dir.mkdir(parents=True)
     sentences = corpus_sentences(SIZES[size], seed)
     speakers = _speakers(SIZES[size].speakers, seed)
-    counts = _write_utterances(subset_dir, sentences, speakers, seed, progress)
+    try:
+        if subset_dir.exists():
+            shutil.rmtree(subset_dir)   # an incomplete or different build of our own subset
+        subset_dir.mkdir(parents=True)
+        counts = _write_utterances(subset_dir, sentences, speakers, seed, progress)
+    except Exception as exc:
+        # a full disk or a read-only folder (libsndfile reports it as its own "System error"): one
+        # sentence, and no half-built subset left to be read as a corpus
+        if not isinstance(exc, OSError) and type(exc).__module__.split(".")[0] != "soundfile":
+            raise
+        shutil.rmtree(subset_dir, ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+        raise AuditError(f"cannot build the spoken corpus under {root} ({reason}); nothing of it was kept.") from None
     manifest = {"parameters": parameters, "speakers": {str(k): v for k, v in speakers.items()}, **counts}
     atomic_write_json(manifest_path, manifest, what="corpus manifest")
     return root
