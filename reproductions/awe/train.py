@@ -240,7 +240,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
                    lowercase=cfg.lowercase)
     split = split_by_speaker(data, split=cfg.split, test_fraction=cfg.test_fraction, seed=cfg.split_seed)
     written = written_words(data.words, cfg.proxy_input) if cfg.loss == "proxy" else None
-    lock = claim_run_folder(out, resume)   # noqa: F841 - held until train returns
+    lock = claim_run_folder(out, resume)   # held until the run is written (closed below; on an error, at exit)
     root = cfg.corpus_root or str(cache / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}")
     info = corpus_info(cfg, store, data, store_path, root)
     splitting = split_info(cfg, data, split)
@@ -281,6 +281,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
         _write_history(out, history(), model, optimizer, epoch, cfg, log, steps)
     result = history()
     _finish(out, model, data, frames, cfg, records, tensors)
+    lock.close()
     return result
 
 

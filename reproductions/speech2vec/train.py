@@ -392,7 +392,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     if procs.main:
         check_run_folder(out, resume)
         store_path = prepare_frame_store(cfg, cache, log)   # a bad corpus fails before OUT is made
-        lock = claim_run_folder(out, resume)   # noqa: F841 - held until train returns
+        lock = claim_run_folder(out, resume)   # held until the run is written (closed below; on an error, at exit)
     procs.barrier()
     if not procs.main:
         store_path = prepare_frame_store(cfg, cache, lambda message: None)   # built: only located
@@ -433,6 +433,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
         if history is None:
             history = _history(cfg, info, procs, records)
         _finish(out, model, data, frames, cfg, records)
+        lock.close()
     return history
 
 
