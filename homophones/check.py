@@ -117,7 +117,7 @@ class HomophoneResult(Result):
     - ``homophone_similarity``, ``random_similarity``, ``control_similarity``: ``{mean, std,
       median, n}`` of cosines (Table 1). Homophones: all found pairs; random: ``random_pairs``
       pairs of distinct vocabulary words drawn with ``seed``; control: each found pair's first
-      word with the second word of another found pair (same list, comparable frequency).
+      word with the second word of another found pair (same list; not matched for frequency).
     - ``test_vs_random``, ``test_vs_control``: one-sided Mann-Whitney U, rank-biserial effect
       size and bootstrap 95% interval.
     - ``homophone_rank``, ``control_rank``: ``{n, median, mean, cutoff, share_within_cutoff,

@@ -8,7 +8,7 @@ cosine 0.77). A text model keeps them apart (official vectors: ranks in the tens
 Mean similarity is not evidence either way: a badly spread speech space makes every pair
 similar, and text models put spelling variants and related homophones close. So the rule uses
 ranks only, against a control: the same words paired with other words of the list (the same
-kind and frequency of words), whose ranks show how often "within 10" happens by chance in
+kind of words, not matched for frequency), whose ranks show how often "within 10" happens by chance in
 this vocabulary. Spelling variants are left out of the evidence.
 
 Rule, applied in order (``share`` = share of homophone ranks <= 10, both directions;

@@ -21,6 +21,7 @@ class Number:
 
     value: float | int | None
     digits: int = 3
+    small: bool = False     # a value below 10**-digits (a p-value) in scientific notation, not as 0.000
 
     def text(self) -> str:
         value = self.value
@@ -30,6 +31,8 @@ class Number:
             return "yes" if value else "no"
         if isinstance(value, int):
             return f"{value:,}"
+        if self.small and value != 0 and abs(value) < 0.5 * 10 ** -self.digits:
+            return f"{value:.2e}"
         return f"{value:.{self.digits}f}"
 
 

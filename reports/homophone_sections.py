@@ -39,8 +39,9 @@ def summary_section(data: ReportData) -> list:
     blocks = [Heading("Homophones: pair similarity (Table 1)", anchor="homophones"),
               Table(["embedding", "pairs", "found", "missing", "homophone mean", "homophone std", "random mean",
                      "random std", "control mean", "control std", "verdict"], rows,
-                    caption="Cosine similarity of homophone pairs vs random and frequency-matched control pairs "
-                            "(the paper's Table 1 layout).")]
+                    caption="Cosine similarity of homophone pairs vs random pairs and control pairs (each pair's first "
+                            "word with another pair's second word: the same list's words) (the paper's Table 1 "
+                            "layout).")]
     blocks += _test_rows(having)
     blocks += _rule_paragraphs(having)
     blocks += _distribution_figure(having)
@@ -53,7 +54,7 @@ def _test_rows(having) -> list:
         r = e.results["homophones"]
         for test in (r.test_vs_random, r.test_vs_control):
             rows.append([e.name, f"homophone vs {test.against}", f"{test.test} ({test.alternative})",
-                         _n(test.statistic, 1), Number(number(test.p_value), 4), _n(test.effect_size),
+                         _n(test.statistic, 1), Number(number(test.p_value), 4, small=True), _n(test.effect_size),
                          _n(test.ci_low), _n(test.ci_high)])
     if not rows:
         return []

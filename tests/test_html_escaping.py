@@ -322,3 +322,11 @@ def test_a_long_or_cjk_embedding_name_keeps_the_rank_figure_readable():
         warnings.simplefilter("error")       # any warning fails the test
         svg = figures.rank_histograms(names, {name: 1000 for name in names})
     assert "L" * (figures.LABEL_CHARACTERS - 1) + "\u2026" in svg and "L" * figures.LABEL_CHARACTERS not in svg
+
+
+def test_a_small_p_value_is_shown_in_scientific_notation_not_as_zero():
+    """The report printed p = 8.25e-06 as 0.0000 (the CLI said 9.314e-05): a number marked small
+    below half the last shown digit is written as x.xxe-yy; others as before."""
+    assert [Number(v, 4, small=True).text() for v in (8.25e-06, 0.0123, 0.0, 4.9e-05, 5e-05, None)] == \
+        ["8.25e-06", "0.0123", "0.0000", "4.90e-05", "0.0001", "-"]
+    assert Number(8.25e-06, 4).text() == "0.0000"     # unmarked numbers keep their fixed decimals

@@ -72,6 +72,9 @@ def shows(text: str, value) -> bool:
         return text == "-"
     if isinstance(value, str):
         return text == value
+    if re.fullmatch(r"-?\d\.\d+e[+-]\d+", text):      # a small p-value in scientific notation
+        digits = len(text.split("e")[0].split(".")[1])
+        return isinstance(value, float) and f"{value:.{digits}e}" == text
     if not NUMBER.fullmatch(text):
         return False
     plain = text.replace(",", "")
