@@ -155,6 +155,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2re
 padding:0 1rem;color:#1b1b1b;background:#fff;line-height:1.45}
 h1{font-size:1.7rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.88rem}
+.wide{overflow-x:auto;max-width:100%}
 th,td{border:1px solid #d4d4d4;padding:.25rem .55rem;text-align:left;vertical-align:top}
 th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 caption{caption-side:bottom;text-align:left;color:#555;font-size:.82rem;padding-top:.3rem}
@@ -165,7 +166,7 @@ figcaption{color:#555;font-size:.85rem}
 .card h3{margin:.1rem 0 .4rem 0;font-size:1.05rem;word-break:break-all}
 .verdict{display:inline-block;font-weight:600;padding:.1rem .5rem;border-radius:.3rem;background:#e5e7eb}
 .verdict.phonetic{background:#d1fae5}.verdict.non-phonetic{background:#fee2e2}
-.verdict.inconclusive{background:#fef3c7}
+.verdict.inconclusive{background:#fef3c7}.verdict.partly-phonetic{background:#e0e7ff}
 .card ul{margin:.5rem 0 0 0;padding-left:1.1rem;font-size:.88rem}
 .note{color:#555;font-style:italic}
 ul.findings{padding-left:1.1rem}ul.findings li{margin:.35rem 0}
@@ -231,7 +232,10 @@ def _html_table(table: Table) -> str:
             cells.append(f"<td{cls}>{esc(cell_text(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
-    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    # in a scrolling box: a table wider than the page (five embeddings' columns) scrolls by itself
+    # instead of widening the whole page
+    return (f'<div class="wide"><table>{caption}<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            f"</table></div>")
 
 
 def _html_finding(line: FindingLine) -> str:

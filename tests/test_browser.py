@@ -130,3 +130,22 @@ def test_findings_block_renders_first_with_statuses_and_working_links(findings_r
     pixels = imread(shot)[..., :3] * 255.0
     for status, colour in STATUS_COLOURS.items():
         assert (np.abs(pixels - np.array(colour)).max(axis=2) < 3).sum() > 100, f"no {status} badge drawn"
+
+
+def test_a_wide_table_scrolls_in_its_box_and_the_page_keeps_the_window_width(tmp_path):
+    """A benchmark table of five embeddings (three columns each) made the whole page 2,116 px wide in
+    a 1,200 px window: each table sits in a box that scrolls by itself. Measured in Chromium on a copy
+    of a report page whose policy lets one probe script write the page's scroll width."""
+    from reports.document import Table, to_html
+
+    headers = ["benchmark"] + [f"embedding number {i} {what}" for i in range(5) for what in ("rho", "found", "not found")]
+    page = to_html("T", [Table(headers, [["MEN"] + ["0.123456789"] * 15] * 3)])
+    probe = page.replace('<meta http-equiv="Content-Security-Policy"', '<meta name="x"').replace(
+        "</body>", "<script>document.title = 'W' + document.documentElement.scrollWidth + ' T' + "
+                   "document.querySelector('table').scrollWidth;</script></body>")
+    (tmp_path / "page.html").write_text(probe, encoding="utf-8")
+    done = _chromium(tmp_path, "--window-size=800,600", "--dump-dom", (tmp_path / "page.html").as_uri())
+    found = re.search(r"<title>W(\d+) T(\d+)</title>", done.stdout)
+    assert found, done.stderr[-2000:]
+    page_width, table_width = map(int, found.groups())
+    assert table_width > 800 >= page_width, (page_width, table_width)    # the table is wide, the page is not

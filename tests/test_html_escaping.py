@@ -208,8 +208,9 @@ def test_html_blocks_of_a_small_document_by_hand():
     svg = base64.b64encode(b"<svg/>").decode()
     assert body == (
         "<h1>T</h1>\n<h3 id=\"a\">H</h3>\n<p>p</p>\n<p class=\"note\">e</p>\n"
-        "<table><caption>c</caption><thead><tr><th>a</th><th>b</th></tr></thead><tbody>"
-        "<tr><td class=\"num\">1,234</td><td class=\"num\">2.500</td></tr><tr><td>x</td><td>-</td></tr></tbody></table>\n"
+        "<div class=\"wide\"><table><caption>c</caption><thead><tr><th>a</th><th>b</th></tr></thead><tbody>"
+        "<tr><td class=\"num\">1,234</td><td class=\"num\">2.500</td></tr><tr><td>x</td><td>-</td></tr></tbody>"
+        "</table></div>\n"
         f"<figure><img alt=\"cap\" src=\"data:image/svg+xml;base64,{svg}\"><figcaption>cap</figcaption></figure>\n"
         "<div class=\"cards\"><section class=\"card\"><h3>t</h3><span class=\"verdict partly-phonetic-\">"
         "Partly Phonetic!</span><p>r</p><ul><li>k: <b>3</b></li><li>n: <b>0.2</b></li></ul></section></div>\n"
@@ -250,8 +251,8 @@ def test_html_edges_by_hand():
     assert body == ("<h1>T</h1>\n<div class=\"cards\">" + card.format("a") + card.format("b") + "</div>\n"
                     "</body>\n</html>\n")
     table = to_html("T", [Table(["h"], [["x"]])]).split("<body>\n", 1)[1]
-    assert table.startswith("<h1>T</h1>\n<table><thead><tr><th>h</th></tr></thead><tbody><tr><td>x</td></tr>"
-                            "</tbody></table>\n")
+    assert table.startswith("<h1>T</h1>\n<div class=\"wide\"><table><thead><tr><th>h</th></tr></thead><tbody>"
+                            "<tr><td>x</td></tr></tbody></table></div>\n")
     with pytest.raises(TypeError, match=r"^unknown block object$"):
         to_html("T", [object()])
 
