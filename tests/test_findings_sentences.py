@@ -491,3 +491,33 @@ def test_the_provenance_finding_names_each_acoustic_control_when_no_reproduction
         {"released_verdict": "text-like", "acoustic_verdict": "speech-like", "acoustic_2_verdict": "neither",
          "released_knn_overlap": 0.3125, "acoustic_knn_overlap": 0.0625, "released_text_band_low": 0.25,
          "released_text_band_high": 0.35, "acoustic_text_band_low": 0.25, "acoustic_text_band_high": 0.35})
+
+
+def test_the_provenance_sentence_quotes_the_contests_that_decided_each_verdict():
+    """The demo's sentence quoted only the kNN overlap beside the text band: the release (0.016, above
+    the band's top 0.015) was called text-like and the reproduction (0.008, inside its band) neither,
+    numbers that read the other way round. With rival families, the text family's contests decide:
+    the sentence gives how many it won and its tightest win (text-like) or the contest it fell short in."""
+    def contest(rival, measure, gap, margin):
+        return SimpleNamespace(family="text", rival=rival, measure=measure, gap=gap, margin=margin,
+                               beats=gap > margin)
+
+    def result(verdict, contests):
+        return SimpleNamespace(verdict=verdict, families=judged(verdict, 0.016).families,
+                               contests=contests + [SimpleNamespace(family="speech", rival="text", measure="rsa",
+                                                                    gap=0.0, margin=0.0, beats=False)])
+    release = result("text-like", [contest("shuffled", "knn_overlap", 0.012, 0.004),
+                                   contest("random", "knn_overlap", 0.015, 0.001),
+                                   contest("shuffled", "rsa_spearman", 0.30, 0.02)])
+    reproduction = result("neither", [contest("shuffled", "knn_overlap", -0.001, 0.136),
+                                      contest("random", "knn_overlap", 0.005, 0.001),
+                                      contest("shuffled", "rsa_spearman", 0.05, 0.2)])
+    finding = finding_of("provenance", {"provenance": release}, {"provenance": reproduction})
+    assert finding.status == "supported"
+    assert finding.sentence == (
+        "Model provenance against text models trained on the corpus calls released text-like (text models beat the "
+        "shuffled and random models on 3 of 3 comparisons; tightest: knn overlap vs shuffled, gap 0.012 > margin "
+        "0.004) and reproduction neither (text models beat the shuffled and random models on 1 of 3 comparisons; "
+        "short: rsa spearman vs shuffled, gap 0.050 <= margin 0.200).")
+    assert (finding.numbers["released_text_contests_won"], finding.numbers["reproduction_text_contests_won"],
+            finding.numbers["reproduction_decisive_gap"]) == (3, 1, 0.05)

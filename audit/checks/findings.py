@@ -317,6 +317,11 @@ def _text_measure(result, name: str):
     return None
 
 
+def _text_contests(result) -> list:
+    """The text family's contests against its rivals (empty without rivals)."""
+    return [c for c in getattr(result, "contests", None) or () if getattr(c, "family", None) == "text"]
+
+
 def _provenance(released, reproduction, acoustic=()) -> Finding:
     rule = "supported when model provenance calls the release text-like and the reproduction not text-like"
     controls = _controls(acoustic, "provenance")
@@ -339,14 +344,34 @@ def _provenance(released, reproduction, acoustic=()) -> Finding:
     for index, control in enumerate(controls):
         numbers[f"{_control_key(index)}_verdict"] = control.results["provenance"].verdict
         compared.append((_control_key(index), control, control.results["provenance"], f", a {_ACOUSTIC},"))
-    # Each embedding is compared over the words it shares with the references, so each has its own
-    # text band: the sentence quotes one band only when they all agree, else each beside its overlap.
+    # What decided each verdict: the text family's contests against the rival families (token-shuffled,
+    # random), when there are rivals. The kNN overlap beside the text band alone can point the other way
+    # (a release above the band's top called text-like, a reproduction inside it called neither).
+    # Without rivals the band rule decided, and the band is quoted. Each embedding is compared over the
+    # words it shares with the references, so each has its own band: one is quoted only when all agree.
     measured = [(label, evidence, result, called, _text_measure(result, "knn_overlap"))
                 for label, evidence, result, called in compared]
-    bands = {(float(m.band_low), float(m.band_high)) for *_, m in measured if m is not None}
+    bands = {(float(m.band_low), float(m.band_high)) for *_, result, _, m in measured
+             if m is not None and not _text_contests(result)}
     clauses = []
     for label, evidence, result, called, measure in measured:
-        if measure is not None:
+        contests = _text_contests(result)
+        if contests:
+            won = [c for c in contests if c.beats]
+            # a text-like verdict's weakest win, or the contest that kept another verdict from text-like
+            decisive = min(won if len(won) == len(contests) else [c for c in contests if not c.beats],
+                           key=lambda c: c.gap - c.margin)
+            numbers[f"{label}_text_contests_won"] = len(won)
+            numbers[f"{label}_text_contests"] = len(contests)
+            numbers[f"{label}_decisive_gap"] = float(decisive.gap)
+            numbers[f"{label}_decisive_margin"] = float(decisive.margin)
+            relation = ">" if decisive.beats else "<="
+            clauses.append(f"{evidence.name}{called} {result.verdict} (text models beat the "
+                           f"{_joined(list(dict.fromkeys(c.rival for c in contests)))} models on {len(won)} of "
+                           f"{len(contests)} comparisons; {'tightest' if decisive.beats else 'short'}: "
+                           f"{decisive.measure.replace('_', ' ')} vs {decisive.rival}, gap {decisive.gap:.3f} "
+                           f"{relation} margin {decisive.margin:.3f})")
+        elif measure is not None:
             numbers[f"{label}_knn_overlap"] = float(measure.audited)
             numbers[f"{label}_text_band_low"] = float(measure.band_low)
             numbers[f"{label}_text_band_high"] = float(measure.band_high)
