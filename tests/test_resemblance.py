@@ -183,6 +183,10 @@ def test_a_new_seed_of_a_family_is_judged_into_that_family(two_families):
     assert result.verdict == "neither"
     assert result.reason.startswith("neither: the text family beats its rivals on ")
     assert not all(c.beats for c in result.contests if c.family == "text")
+    # no family won: the nearest reference is not named (its scores may all sit at chance), but it
+    # is kept in the result with its numbers
+    assert "closest" not in result.reason and result.closest is not None
+    assert "closest reference: " in judge(text_like, families, params=PARAMS).reason
 
 
 def test_the_band_is_the_range_over_member_pairs(two_families):

@@ -580,6 +580,10 @@ def _reason(verdict: str, comparisons: Sequence[FamilyComparison], contest_list:
             parts.append(f"the {family} family beats its rivals on {len(won)} of {len(own)} "
                          f"comparisons, not {MEASURES_TO_WIN} measures against each (short: {worst.measure} vs "
                          f"{worst.rival}, gap {worst.gap:.3f} <= margin {worst.margin:.3f})")
+    # The nearest reference is named only when a family won: under "neither" every score may sit at
+    # chance (Gaussian vectors: kNN 0.003, RSA 0.001), and a named nearest would read as a resemblance.
+    if verdict == "neither":
+        closest = closest_text = None
     if closest is not None:
         parts.append(f"closest reference: {closest.name} ({closest.family}"
                      + (f", {closest.recipe}" if closest.recipe else "") + ")")
