@@ -141,9 +141,28 @@ def learning_curves(epochs: Sequence[int], loss: Sequence[float | None],
             ax.set_xlabel("epoch", fontsize=7)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # epochs are whole numbers
             ax.set_xlim(*span)   # the same epochs on every panel (the loss has none at epoch 0)
+            _least_span(ax, y)
         for ax in axes[panels:]:
             ax.set_visible(False)
         return _svg(figure)
+
+
+LEAST_SPAN = 0.1   # a learning-curve panel's y-axis spans at least this share of its largest |value|
+
+
+def _least_span(ax, y: np.ndarray) -> None:
+    """Widen a panel whose values barely move: matplotlib stretches any range to the full height, so
+    a same-different AP going 0.3629058 -> 0.3629123 was drawn as a steep rise (a reproduction that
+    does not learn looked as if it did). At least LEAST_SPAN of the largest |value|, centred."""
+    finite = y[np.isfinite(y)]
+    if not len(finite):
+        return
+    low, high = float(finite.min()), float(finite.max())
+    least = LEAST_SPAN * max(abs(low), abs(high))
+    if least > 0 and high - low < least:
+        middle = (low + high) / 2
+        ax.set_ylim(middle - least / 2, middle + least / 2)
+        ax.ticklabel_format(axis="y", useOffset=False)
 
 
 def mds_scatter(panels: Sequence[tuple[str, Sequence[tuple[str, Sequence[float], Sequence[float]]]]]) -> str:

@@ -181,7 +181,8 @@ def training_section(data: ReportData) -> list:
         blocks.append(Table(["epoch", "loss", "pairs/s", *metrics], rows,
                             caption=f"{e.name}: per-epoch loss, speed and evaluation (epoch 0 = random init)."))
         blocks.append(Figure(embedding_figure("learning-curves", e.name), figures.learning_curves(numbers, loss, metrics),
-                             f"{e.name}: learning curves (x: epoch; y: loss or the metric)."))
+                             f"{e.name}: learning curves (x: epoch; y: loss or the metric; each y-axis spans at "
+                             f"least {figures.LEAST_SPAN:.0%} of its largest value, so smaller changes look flat)."))
     return blocks
 
 
@@ -215,7 +216,8 @@ def awe_training_section(data: ReportData) -> list:
                                     f"(epoch 0 = random init{dtw})."))
         blocks.append(Figure(embedding_figure("learning-curves", e.name),
                              figures.learning_curves(numbers, loss, metrics),
-                             f"{e.name}: learning curves (x: epoch; y: loss or the held-out AP)."))
+                             f"{e.name}: learning curves (x: epoch; y: loss or the held-out AP; each y-axis spans "
+                             f"at least {figures.LEAST_SPAN:.0%} of its largest value, so smaller changes look flat)."))
     return blocks
 
 

@@ -152,3 +152,27 @@ def test_provenance_without_corpus_is_a_clear_error(tmp_path, run_cli):
     code, stdout, err = run_cli("all", tmp_path / "v.txt", "--provenance", "--out", tmp_path / "out")
     assert code == 2 and "--provenance needs --corpus-root" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_learning_curve_that_barely_moves_is_drawn_flat():
+    """The demo's reproduction (AP 0.3629058 -> 0.3629123) was drawn as a full-height rise: a panel's
+    y-axis spans at least 10% of its largest value, centred on the values; a real change keeps
+    matplotlib's own range."""
+    import numpy as np
+    from matplotlib.figure import Figure as MplFigure
+    from reports.figures import LEAST_SPAN, _least_span
+
+    assert LEAST_SPAN == 0.1
+    ax = MplFigure().subplots()
+    flat = np.array([0.3629058, 0.3629100, 0.3629123])
+    ax.plot([0, 1, 2], flat)
+    _least_span(ax, flat)
+    low, high = ax.get_ylim()
+    assert high - low == pytest.approx(0.1 * 0.3629123) and (low + high) / 2 == pytest.approx(flat.mean(), abs=1e-6)
+    ax = MplFigure().subplots()
+    moving = np.array([0.711, 0.9, 0.968])
+    ax.plot([0, 1, 2], moving)
+    before = ax.get_ylim()
+    _least_span(ax, moving)
+    assert ax.get_ylim() == before
+    _least_span(ax, np.array([np.nan, np.nan]))          # no value: nothing to do
