@@ -194,7 +194,10 @@ def score_bands(rows: Sequence[tuple[str, float | None, float | None, float | No
                 ax.plot([low, high], [y, y], linewidth=6, alpha=0.35, color="tab:gray")
             if score is not None and math.isfinite(score):
                 ax.plot([score], [y], marker="o", color="tab:blue")
-        ax.set_yticks(range(len(rows)), [_plain(r[0]) for r in rows])
+        # labels in full (callers cut the free-text part: a cut at the end made rows of one embedding
+        # identical, the family and measure lost), first row on top, as the tables list them
+        ax.set_yticks(range(len(rows)), [_plain(r[0], shorten=False) for r in rows])
+        ax.invert_yaxis()
         ax.set_xlabel(xlabel)
         return _svg(figure)
 
@@ -221,9 +224,12 @@ LABEL_CHARACTERS = 40   # longer names are cut in figures (tables give them whol
                         # legend entry took all the width and left the plot 3 points wide
 
 
-def _plain(text: str) -> str:
+def _plain(text: str, shorten: bool = True) -> str:
     """A label drawn as typed ('$' would start matplotlib mathtext), cut to LABEL_CHARACTERS."""
-    text = str(text)
-    if len(text) > LABEL_CHARACTERS:
-        text = text[:LABEL_CHARACTERS - 1] + "\u2026"
+    text = cut(str(text), LABEL_CHARACTERS) if shorten else str(text)
     return text.replace("$", r"\$")
+
+
+def cut(text: str, characters: int) -> str:
+    """``text`` cut to ``characters`` (the last one an ellipsis) when longer."""
+    return text if len(text) <= characters else text[:characters - 1] + "\u2026"

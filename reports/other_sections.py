@@ -392,28 +392,32 @@ def provenance_section(data: ReportData) -> list:
         r = e.results["provenance"]
         blocks.append(Paragraph(f"{e.name}: {r.verdict}. {r.reason}".strip()))
         if getattr(r, "contests", None):      # issue 17: the families' contest and the closest recipe
-            blocks.append(Table(["family", "rival", "measure", "gap", "margin", ""],
+            blocks.append(Table(["family", "rival", "measure", "gap", "margin", "gap > margin"],
                                 [[c.family, c.rival, c.measure, _n(c.gap), _n(c.margin),
                                   "beats" if c.beats else "does not beat"] for c in r.contests],
                                 caption=f"{e.name}: each verdict family against each rival; gap = difference of "
                                         f"the audited embedding's best scores over their members, margin = the "
                                         f"standard error of that difference from the families' spreads of best "
-                                        f"matches and member counts."))
+                                        f"matches and member counts; a family beats a rival on a measure when "
+                                        f"gap > margin (about one standard error: a weak criterion alone, "
+                                        f"hence two of three measures against every rival)."))
         if getattr(r, "closest_text", None) is not None and r.closest_text.recipe:
             blocks.append(Paragraph(f"{e.name}: closest text recipe {r.closest_text.recipe} "
                                     f"({r.closest_text.name})."))
         for family in r.families:
             references = ", ".join(ref.name for ref in family.references)
             rows = [[m.measure, _n(m.audited), _n(m.audited_min), _n(m.audited_max), _n(m.band_low), _n(m.band_high),
-                     _n(m.lower_edge), "inside" if m.inside else "below"] for m in family.measures]
+                     _n(m.lower_edge), "not below" if m.inside else "below"] for m in family.measures]
             blocks.append(Table(["measure", "audited (mean)", "audited min", "audited max", "band low", "band high",
-                                 "lower edge", ""], rows,
+                                 "lower edge", "mean vs lower edge"], rows,
                                 caption=f"{e.name} vs the {family.family} family ({references}; "
                                         f"{_n(family.shared_words).text()} shared words): the audited "
                                         f"embedding's scores against each member beside the members' own "
-                                        f"band (range over pairs of members)."))
-            band_rows += [(f"{e.name} / {family.family} / {m.measure}", number(m.audited), number(m.band_low),
-                           number(m.band_high)) for m in family.measures]
+                                        f"band (range over pairs of members); the lower edge is the band's low "
+                                        f"end less its width and a tolerance. With rival families the contests "
+                                        f"above decide the verdict, not this band."))
+            band_rows += [(f"{figures.cut(e.name, 18)} / {family.family} / {m.measure}", number(m.audited),
+                           number(m.band_low), number(m.band_high)) for m in family.measures]
     rules = {e.results["provenance"].decision_rule for e in having}
     blocks += [Paragraph(f"Decision rule: {rule}", emphasis=True) for rule in sorted(rules) if rule]
     if band_rows:

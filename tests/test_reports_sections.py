@@ -176,3 +176,17 @@ def test_a_learning_curve_that_barely_moves_is_drawn_flat():
     _least_span(ax, moving)
     assert ax.get_ylim() == before
     _least_span(ax, np.array([np.nan, np.nan]))          # no value: nothing to do
+
+
+def test_provenance_band_rows_keep_their_family_and_measure_and_read_top_down():
+    """Labels were cut at their end, so an embedding's nine rows showed three identical labels, the
+    family or measure lost; the name part is cut instead."""
+    from reports import figures
+
+    name = "Speech2Vec reproduction at random initialisation"
+    rows = [(f"{figures.cut(name, 18)} / {family} / {measure}", 0.5, 0.1, 0.9)
+            for family in ("text", "shuffled", "random") for measure in ("knn_overlap", "procrustes_cosine")]
+    svg = figures.score_bands(rows, "score")
+    labels = [label for label, *_ in rows]
+    assert len(set(labels)) == 6 and all(label in svg for label in labels)
+    assert labels[0].startswith("Speech2Vec reprod\u2026 / text")
