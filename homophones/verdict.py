@@ -77,7 +77,8 @@ def decide(evidence: VerdictEvidence, rule: VerdictRule) -> tuple[str, str]:
     share, control_share, lift = evidence.homophone.share_within_cutoff, evidence.control.share_within_cutoff, evidence.lift
     cutoff = rule.rank_cutoff
     facts = (f"{_pct(share)} of homophone ranks are <= {cutoff} (control {_pct(control_share)}), "
-             f"median homophone rank {_num(evidence.homophone.median)} of {evidence.homophone.candidates:,} words")
+             f"median homophone rank {_num(evidence.homophone.median)} of {evidence.homophone.candidates:,} words "
+             f"({evidence.pairs} pairs, spelling variants excluded)")
     if evidence.pairs < rule.min_pairs:
         return INCONCLUSIVE, (f"only {evidence.pairs} homophone pairs (spelling variants excluded) are in the "
                               f"vocabulary; at least {rule.min_pairs} are needed.")

@@ -279,15 +279,15 @@ def check_cards(markdown: str, results: Results) -> tuple[list[str], int]:
     paths = {"words": ("info", "input.words"), "dimension": ("info", "input.dim"),
              "homophone cosine (mean)": ("homophones", "homophone_similarity.mean"),
              "random-pair cosine (mean)": ("homophones", "random_similarity.mean"),
-             "homophone rank (median)": ("homophones", "homophone_rank.median")}
+             "homophone rank (median, all found pairs)": ("homophones", "homophone_rank.median")}
     problems, checked = [], 0
     for embedding, label, text in card_facts(markdown):
         if label == "file":
             continue
         if label == "sha256":
             value = results.of(embedding, "info")["input"]["sha256"][:12]
-        elif label == "benchmarks evaluated":
-            value = len(results.of(embedding, "benchmarks")["results"])
+        elif label == "benchmarks with a coefficient":
+            value = sum(row["spearman"] is not None for row in results.of(embedding, "benchmarks")["results"])
         elif label in paths:
             kind, path = paths[label]
             value = field(results.of(embedding, kind), path)

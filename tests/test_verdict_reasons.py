@@ -19,7 +19,8 @@ def evidence(pairs, share, control_share, median=3.0, candidates=30787):
     return VerdictEvidence(pairs, ranks(share), ranks(control_share), share - control_share)
 
 
-FACTS = "80.0% of homophone ranks are <= 10 (control 2.5%), median homophone rank 3.5 of 30,787 words"
+FACTS = ("80.0% of homophone ranks are <= 10 (control 2.5%), median homophone rank 3.5 of 30,787 words (40 pairs, "
+         "spelling variants excluded)")
 
 
 def test_phonetic_reason():
@@ -31,7 +32,8 @@ def test_non_phonetic_reason():
     verdict, reason = decide(evidence(300, 0.0, 0.0, median=25626.0, candidates=37621), VerdictRule())
     assert verdict == NON_PHONETIC
     assert reason == ("homophones are not each other's near neighbours, unlike speech: 0.0% of homophone ranks are "
-                      "<= 10 (control 0.0%), median homophone rank 25,626 of 37,621 words.")
+                      "<= 10 (control 0.0%), median homophone rank 25,626 of 37,621 words (300 pairs, spelling variants "
+                      "excluded).")
 
 
 def test_partly_phonetic_reason():
@@ -39,7 +41,7 @@ def test_partly_phonetic_reason():
     assert verdict == PARTLY_PHONETIC
     assert reason == ("many more homophones are each other's near neighbours than control pairs (lift 39.0 points), "
                       "but fewer than the 50.0% of a speech space: 40.0% of homophone ranks are <= 10 (control 1.0%), "
-                      "median homophone rank 40 of 30,787 words.")
+                      "median homophone rank 40 of 30,787 words (50 pairs, spelling variants excluded).")
 
 
 def test_inconclusive_reasons():
@@ -49,7 +51,8 @@ def test_inconclusive_reasons():
     verdict, reason = decide(evidence(20, 0.45, 0.3, median=12.25), VerdictRule())
     assert verdict == INCONCLUSIVE
     assert reason == ("the ranks are between the phonetic and the non-phonetic pattern: 45.0% of homophone ranks are "
-                      "<= 10 (control 30.0%), median homophone rank 12.2 of 30,787 words.")
+                      "<= 10 (control 30.0%), median homophone rank 12.2 of 30,787 words (20 pairs, spelling variants "
+                      "excluded).")
 
 
 def test_missing_figures_read_n_a():

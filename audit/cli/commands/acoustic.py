@@ -23,9 +23,9 @@ def register(sub) -> None:
                              "embeddings, any format the loaders read): adds cross-view AP, pooled over "
                              "(token, written word) pairs and in both directions")
     parser.add_argument("--sample-pairs", type=int, default=2_000_000, metavar="N",
-                        help="score all token pairs up to N, else all same-word pairs plus a seeded weighted "
-                             "sample of different-word pairs, N in all; the same budget for cross-view pairs "
-                             "(default: 2,000,000)")
+                        help="score all token pairs up to N, else all same-word pairs (a uniform sample of N/2 "
+                             "when they alone are more) plus a seeded weighted sample of different-word pairs, N in "
+                             "all; the same budget for cross-view pairs (default: 2,000,000)")
     parser.add_argument("--dtw-pairs", type=int, default=50_000, metavar="N",
                         help="pairs aligned by DTW for the baseline, sampled the same way (default: 50,000)")
     parser.add_argument("--drop-singletons", action="store_true",
@@ -65,8 +65,8 @@ def describe(result) -> str:
              f"same-different: {pairs}"]
     if result.samediff is not None and result.samediff.swdp is not None:
         swsp, swdp = result.samediff.swsp, result.samediff.swdp
-        lines.append(f"of the same-word pairs, {swsp.positive_pairs_total:,} same speaker (SWSP) and "
-                     f"{swdp.positive_pairs_total:,} different speakers (SWDP)")
+        lines.append(f"of all same-word pairs (not only those scored), {swsp.positive_pairs_total:,} same speaker "
+                     f"(SWSP) and {swdp.positive_pairs_total:,} different speakers (SWDP)")
     if result.cross_view is not None:
         cv = result.cross_view
         lines.append(f"cross-view: {cv.tokens:,} tokens x {cv.words:,} written words of {cv.written.name} "

@@ -15,8 +15,8 @@ def register(sub) -> None:
         "homophones", help="homophone audit: pair similarity, kNN homophone rank and a verdict",
         description="Compare homophone pairs with random and control pairs (cosine, Mann-Whitney U, effect size), "
                     "rank each homophone among its partner's neighbours, and decide from the ranks whether the "
-                    "embedding places homophones as a model of spoken words must (phonetic / non-phonetic / "
-                    "inconclusive).")
+                    "embedding places homophones as a model of spoken words must (phonetic / partly-phonetic / "
+                    "non-phonetic / inconclusive).")
     parser.add_argument("vectors", metavar="VECTORS", help="embedding file")
     parser.add_argument("--pairs", default="paper-307", metavar="SOURCE",
                         help="paper-307 (default: the reality-check paper's list), cmudict, or a TSV file of "

@@ -28,8 +28,10 @@ def register(sub) -> None:
                              "commas, e.g. 'arch=cbow,window=8' 'model=fasttext,loss=hs' (keys: model, arch, "
                              "window, epochs, loss, negative, sample, alpha, min_n, max_n)")
     corpus.add_argument("--shuffled", type=int, default=3, metavar="N",
-                        help="token-shuffled-corpus references: the first N recipes (0 = none, else at least 3: "
-                             "a family needs three members for a spread; default: 3)")
+                        help="token-shuffled-corpus references: the first N recipes, plus the grid's first "
+                             "recipe of each model (word2vec, fastText) they lack, so every kind of text model has "
+                             "a no-context counterpart (0 = none, else at least 3: a family needs three members "
+                             "for a spread; default: 3, which with the default grid makes 4)")
     corpus.add_argument("--random", type=int, default=3, metavar="N",
                         help="random Gaussian references (0 = none, else at least 3; default: 3)")
     corpus.add_argument("--speech", nargs="+", action="extend", metavar="DIR",
