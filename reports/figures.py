@@ -15,6 +15,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from audit.core.results import text_of
+
 _RC = {"svg.hashsalt": "embedding-audit", "svg.fonttype": "none", "font.size": 9, "axes.formatter.useoffset": False,
        "axes.spines.top": False, "axes.spines.right": False}
 _METADATA = {"Date": None, "Creator": "embedding-audit"}
@@ -226,7 +228,7 @@ LABEL_CHARACTERS = 40   # longer names are cut in figures (tables give them whol
 
 def _plain(text: str, shorten: bool = True) -> str:
     """A label drawn as typed ('$' would start matplotlib mathtext), cut to LABEL_CHARACTERS."""
-    text = cut(str(text), LABEL_CHARACTERS) if shorten else str(text)
+    text = cut(text_of(str(text)), LABEL_CHARACTERS) if shorten else text_of(str(text))
     return text.replace("$", r"\$")
 
 

@@ -94,3 +94,22 @@ def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(tmp_p
         assert sorted(p.name for p in tmp_path.iterdir()) == ["mp", "v.txt"] and list(mount.iterdir()) == []
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_file_name_with_undecodable_bytes_is_audited_and_shown_escaped(tmp_path, run_cli):
+    """A file named with bytes that are not UTF-8 (b'\\xff\\xfe.txt') made every JSON write fail
+    (UnicodeEncodeError: surrogates not allowed) and the figures crash: exit 1. The name's bytes are
+    written as \\xff in results, tables and figures."""
+    import json
+    import os
+    name = os.fsdecode(b"\xff\xfe.txt")
+    vectors = tmp_path / name
+    rows = [f"w{i} {i % 3} {i % 5} {i % 7}" for i in range(20)]
+    vectors.write_text("20 3\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, _, err = run_cli("info", vectors, "--json", tmp_path / "info.json")
+    assert code == 0, err
+    recorded = json.loads((tmp_path / "info.json").read_text(encoding="utf-8"))["input"]["path"]
+    assert recorded.endswith("\\xff\\xfe.txt")
+    code, _, err = run_cli("--quiet", "all", vectors, "--out", tmp_path / "report")
+    assert code == 0, err
+    assert "\\\\xff\\\\xfe.txt" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")

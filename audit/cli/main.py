@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # a file name's undecodable bytes (kept by Python as lone surrogates) printed as \xff, not a
+        # UnicodeEncodeError on a terminal whose encoding is strict
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     parser = build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

@@ -118,12 +118,25 @@ def write_json_atomic(path: str | os.PathLike, data: Result | Mapping[str, Any],
 
 
 # ------------------------------------------------------------------------------- encoding
+def text_of(value: str) -> str:
+    """``value`` as text that can be written as UTF-8: a file name's undecodable bytes (Python keeps
+    them as lone surrogates, '\udcff') become '\\xff' (they made every JSON write and figure fail)."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        try:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:     # a surrogate no file name's byte maps to
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)
                 if not f.name.startswith("_")}
     if isinstance(value, Mapping):
-        return {str(k): _encode(v) for k, v in value.items()}
+        return {text_of(str(k)): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
     if isinstance(value, np.ndarray):
@@ -135,10 +148,12 @@ def _encode(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return value if math.isfinite(value) else None
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return text_of(value)
     if isinstance(value, Path):
-        return str(value)
+        return text_of(str(value))
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
