@@ -113,3 +113,15 @@ def test_a_file_name_with_undecodable_bytes_is_audited_and_shown_escaped(tmp_pat
     code, _, err = run_cli("--quiet", "all", vectors, "--out", tmp_path / "report")
     assert code == 0, err
     assert "\\\\xff\\\\xfe.txt" in (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_long_output_name_the_filesystem_takes_is_written(tmp_path, run_cli):
+    """A --json name of 245-255 bytes was refused as too long: its temporary name ('.NAME.XXXXXXXX.part')
+    was longer than the target's; the temporary name now cuts NAME to 200 bytes."""
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+    for name in ("j" * 250 + ".json", "\u00e9" * 125 + ".json"):     # 255 bytes, ASCII and two-byte letters
+        target = tmp_path / name
+        code, _, err = run_cli("info", vectors, "--json", target)
+        assert code == 0 and target.is_file(), err
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

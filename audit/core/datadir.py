@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from audit.core.errors import AuditError
+from audit.core.files import temporary_stem
 
 ENV_VAR = "AUDIT_DATA_DIR"
 APP_NAME = "embedding-audit"
@@ -61,7 +62,7 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        handle, name = tempfile.mkstemp(prefix=f".{temporary_stem(dest.name)}.", suffix=".part", dir=dest.parent)
     except OSError as exc:
         raise AuditError(f"cannot write into {dest.parent} ({exc.strerror}).") from None
     part = Path(name)

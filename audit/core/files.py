@@ -77,13 +77,20 @@ def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return False
 
 
+def temporary_stem(name: str) -> str:
+    """``name`` cut to 200 bytes, for a temporary file beside it: '.NAME.XXXXXXXX.part' must fit
+    where NAME does (255 bytes; a 250-byte --json name was refused as too long)."""
+    return os.fsdecode(os.fsencode(name)[:200])
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binary: bool = True,
                  inputs: Iterable[str | os.PathLike] = (), folders: Iterable[tuple[str | os.PathLike, str]] = (),
                  what: str = "output") -> Path:
     """Call ``write(handle)`` on a temporary file beside ``path``, then rename it into place."""
     path = check_output_file(path, inputs=inputs, folders=folders, what=what)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        # the name cut so the temporary one fits where the target's does (255 bytes)
+        fd, tmp = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=".part", dir=path.parent)
     except OSError as exc:
         raise AuditError(f"cannot write {what} {path} ({exc.strerror}).") from None
     try:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from audit.core.errors import AuditError
+from audit.core.files import temporary_stem
 from audit.core.loaders.text import TextResult
 
 CACHE_VERSION = 3   # 3: the change time joined the key
@@ -93,7 +94,7 @@ def cache_write(cache_dir, key: str, parsed: TextResult, norms: np.ndarray, meta
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for target in (matrix_path, norms_path, words_path, meta_path):
-            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+            handle, name = tempfile.mkstemp(prefix=f".{temporary_stem(target.name)}.", suffix=".part", dir=folder)
             os.close(handle)
             parts[target] = Path(name)
         with open(parts[matrix_path], "wb") as handle:
