@@ -60,6 +60,8 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
     the others are in place.
     """
     outcomes, failures = [], []
+    base = resolve_data_dir(data_dir)
+    made = [folder for folder in (base / SUBFOLDER, base) if not os.path.lexists(folder)]
     for spec in REGISTRY.select(only):
         destination = _destination(spec, data_dir)
         present = not force and (destination.is_file() or os.path.islink(destination))
@@ -80,6 +82,11 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
         if on_file:
             on_file(outcome)
     if failures:
+        for folder in made:     # folders this fetch made and left empty (every download failed)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
         raise AuditError(f"{len(failures)} of {len(failures) + len(outcomes)} benchmark files could not be "
                          f"fetched: {'; '.join(failures)}.")
     return outcomes

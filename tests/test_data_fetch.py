@@ -55,7 +55,11 @@ def test_a_corrupted_or_missing_file_leaves_nothing_behind(tmp_path, mirror):
     data = tmp_path / "data"
     with pytest.raises(AuditError, match="EN-YP-130.txt .*sha256"):
         fetch_benchmarks(data, only="YP-130", mirror=url)
-    assert list((data / "word-sim").iterdir()) == []  # neither the file nor a .part
+    assert not data.exists()   # neither the file nor a .part, nor the folders the fetch made for them
+    (data / "word-sim").mkdir(parents=True)
+    with pytest.raises(AuditError, match="EN-YP-130.txt .*sha256"):
+        fetch_benchmarks(data, only="YP-130", mirror=url)
+    assert list((data / "word-sim").iterdir()) == []  # a folder that was there stays
     # one failure among good files: the good ones are kept, the error names the bad ones
     with pytest.raises(AuditError, match=r"(?i)2 of 3 benchmark files could not be fetched: "
                                          r"EN-MEN-TR-3k.txt .*not found.*EN-YP-130.txt"):
