@@ -151,3 +151,24 @@ def test_cli_notes_words_the_corpus_normalisation_cannot_produce(corpus_and_vect
     assert code == 0 and "note: 3 embedding words are not lowercase" in out and "missing 3:" in out
     code, out, _ = run_cli(*base, "--lowercase")
     assert code == 0 and "note:" not in out and "EXACT match, unique" in out
+
+
+def test_subsets_are_taken_by_spaces_or_commas_as_every_command_takes_them(corpus_and_vectors, run_cli, tmp_path):
+    """`vocab --subsets a b` was refused (it took only 'a,b') while provenance and reproduce took only
+    'a b': every command takes both forms, with the same result."""
+    root, _, _ = corpus_and_vectors
+    results = []
+    for form in (("train-clean-100", "train-clean-360"), ("train-clean-100,train-clean-360",)):
+        out_json = tmp_path / f"vocab{len(results)}.json"
+        code, _, err = run_cli(*_args(root, "--no-benchmarks", "--subsets", *form, "--json", out_json))
+        assert code == 0, err
+        data = json.loads(out_json.read_text())
+        results.append((data["best"]["subsets"], data["best"]["min_count"], data["best"]["jaccard"]))
+    assert results[0] == results[1] and set(results[0][0]) <= {"train-clean-100", "train-clean-360"}
+    from argparse import ArgumentParser
+    from reproductions.speech2vec.config import add_training_arguments, config_from_args
+    parser = ArgumentParser()
+    add_training_arguments(parser)
+    for form in (["train-clean-100", "dev-clean"], ["train-clean-100,dev-clean"]):
+        config = config_from_args(parser.parse_args(["--subsets", *form, "--corpus-root", str(root / "corpus")]))
+        assert tuple(config.subsets) == ("train-clean-100", "dev-clean")

@@ -188,7 +188,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, default_out: str, exam
                         help="data dir holding the benchmark files (DIR or DIR/word-sim); also the default cache dir")
     parser.add_argument("--cache-dir", metavar="DIR",
                         help="where the embedded corpus and the frame stores are kept (default: the data dir)")
-    parser.add_argument("--subsets", nargs="+", metavar="NAME", help="LibriSpeech subsets to use (default: all found)")
+    parser.add_argument("--subsets", nargs="+", metavar="NAME",
+                        help="LibriSpeech subsets to use, by spaces or commas (default: all found)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -215,7 +216,7 @@ def settings_from_args(args: argparse.Namespace, defaults: dict, overrides: dict
         if value is not None:
             settings[field] = value
     if getattr(args, "subsets", None):
-        settings["subsets"] = args.subsets
+        settings["subsets"] = [name for item in args.subsets for name in item.split(",") if name]
     if settings.get("corpus_root"):
         root = Path(settings["corpus_root"]).expanduser()
         if not root.is_dir():

@@ -44,8 +44,8 @@ def _fetch_benchmarks(args) -> int:
 
 # ------------------------------------------------------------------------------ librispeech
 def _librispeech_options(parser) -> None:
-    parser.add_argument("--subsets", required=True, metavar="NAME,...|all",
-                        help="subsets to fetch, e.g. train-clean-100,train-clean-360, or all")
+    parser.add_argument("--subsets", required=True, nargs="+", metavar="NAME",
+                        help="subsets to fetch, by spaces or commas, e.g. train-clean-100 train-clean-360, or all")
     parser.add_argument("--transcripts-only", action="store_true",
                         help="stream the archives and keep only *.trans.txt (the only mode offered)")
     parser.add_argument("--root", metavar="DIR", help="corpus root (default: DATA_DIR/librispeech)")
@@ -65,7 +65,7 @@ def _fetch_librispeech(args) -> int:
         raise AuditError("only transcripts can be fetched: pass --transcripts-only (the audio archives, "
                          "about 60 GB, are at https://www.openslr.org/12).")
     root = args.root or data_dir(args.data_dir) / "librispeech"
-    outcomes = fetch_transcripts(root, parse_subsets(args.subsets), base_url=args.mirror or OFFICIAL_BASE_URL,
+    outcomes = fetch_transcripts(root, parse_subsets(",".join(args.subsets)), base_url=args.mirror or OFFICIAL_BASE_URL,
                                  expected_md5=None if args.skip_md5 else OFFICIAL_MD5, force=args.force,
                                  on_start=lambda subset, url: print(f"{subset}: streaming {url}", flush=True))
     for o in outcomes:

@@ -20,7 +20,8 @@ def register(sub) -> None:
     corpus.add_argument("--corpus", default="librispeech", choices=("librispeech",),
                         help="corpus layout (default: librispeech)")
     corpus.add_argument("--corpus-root", metavar="DIR", required=True, help="corpus folder in LibriSpeech layout")
-    corpus.add_argument("--subsets", nargs="+", metavar="SUBSET", help="subsets to train on (default: all present)")
+    corpus.add_argument("--subsets", nargs="+", metavar="SUBSET",
+                        help="subsets to train on, by spaces or commas (default: all present)")
     corpus.add_argument("--min-count", type=int, default=5, metavar="N",
                         help="vocabulary filter of the reference models, as for the audited embedding (default: 5)")
     corpus.add_argument("--recipes", nargs="+", metavar="RECIPE",
@@ -66,7 +67,7 @@ def run(args) -> int:
     params.check()
     setup = ReferenceSetup(recipes=tuple(args.recipes or ()), min_count=args.min_count, shuffled=args.shuffled,
                            random=args.random, speech=tuple(args.speech or ()),
-                           subsets=tuple(args.subsets) if args.subsets else None, cache=not args.no_cache,
+                           subsets=tuple(name for item in args.subsets for name in item.split(",") if name) if args.subsets else None, cache=not args.no_cache,
                            data_dir=args.data_dir, workers=args.workers)
     setup.check()
     audited = load_vectors(args, args.vectors)

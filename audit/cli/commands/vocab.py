@@ -21,7 +21,8 @@ def register(sub) -> None:
     parser.add_argument("--corpus-root", metavar="DIR",
                         help="folder holding LibriSpeech/<subset>/... (default: DATA_DIR/librispeech, where "
                              "`audit data fetch librispeech` puts it)")
-    parser.add_argument("--subsets", metavar="NAME,...", help="count only these subsets (default: all present)")
+    parser.add_argument("--subsets", nargs="+", metavar="NAME",
+                        help="count only these subsets, by spaces or commas (default: all present)")
     parser.add_argument("--max-min-count", type=int, default=20, metavar="N",
                         help="search min counts 1..N (default: 20)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="candidates to list (default: 10)")
@@ -51,7 +52,7 @@ def run(args) -> int:
         raise AuditError(f"no corpus at {root}: pass --corpus-root DIR, or run "
                          f"`audit data fetch librispeech --subsets all --transcripts-only` first.")
     corpus = LibriSpeechCorpus(root)
-    subsets = parse_subsets(args.subsets) if args.subsets else None
+    subsets = parse_subsets(",".join(args.subsets)) if args.subsets else None
     cache = None if args.no_counts_cache else (args.counts_cache or data_dir(args.data_dir) / "corpus-counts")
     counts = corpus.count(subsets, cache_dir=cache)
     vectors = load_vectors(args, args.vectors)
