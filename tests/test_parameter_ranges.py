@@ -126,3 +126,16 @@ def test_check_seed_takes_exactly_the_whole_numbers_below_2_63():
         with pytest.raises(ParameterError) as caught:
             check_seed(bad, "split_seed")
         assert str(caught.value) == f"split_seed is {bad!r}; it must be a non-negative integer below 2**63."
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("--k", "0"), "audit: --k is 0; the kNN overlap needs at least 1 neighbour."),
+    (("--rsa-words", "1"), "audit: --rsa-words is 1; the RSA sample needs at least 3 words."),
+    (("--tolerance", "-1"), "audit: --tolerance is -1.0; the band tolerance must be in [0, 1)."),
+])
+def test_provenance_measure_settings_are_refused_by_the_option_that_sets_them(tmp_path, run_cli, argv, message):
+    """They were refused in the library's words ('k for the kNN overlap must be at least 1')."""
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+    code, _, err = run_cli("provenance", vectors, "--corpus-root", tmp_path / "none", *argv)
+    assert code == 2 and err.strip() == message

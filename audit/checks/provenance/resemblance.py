@@ -94,14 +94,15 @@ class ResemblanceParams:
     tolerance: float = 0.05           # relative slack below a band's lower end
 
     def check(self) -> None:
+        # ParameterError: the CLI names the option that sets each (--k, --knn-queries, --rsa-words, --tolerance)
         if self.k < 1:
-            raise AuditError("k for the kNN overlap must be at least 1.")
+            raise ParameterError("k", f"is {self.k}; the kNN overlap needs at least 1 neighbour.")
         if self.knn_queries is not None and self.knn_queries < 1:
-            raise AuditError("the number of kNN query words must be at least 1.")
+            raise ParameterError("knn_queries", f"is {self.knn_queries}; at least 1 kNN query word is needed.")
         if self.rsa_words < 3:
-            raise AuditError("the RSA sample needs at least 3 words.")
+            raise ParameterError("rsa_words", f"is {self.rsa_words}; the RSA sample needs at least 3 words.")
         if not 0 <= self.tolerance < 1:
-            raise AuditError("the band tolerance must be in [0, 1).")
+            raise ParameterError("tolerance", f"is {self.tolerance}; the band tolerance must be in [0, 1).")
         check_seed(self.seed)
 
 
