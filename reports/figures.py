@@ -85,17 +85,21 @@ def rank_histograms(ranks: Mapping[str, Sequence[float]], vocabulary: Mapping[st
         ax = figure.subplots()
         largest = max([vocabulary.get(name, 10) for name in ranks] + [10])
         bins = np.logspace(0, math.log10(largest) + 0.01, 30)
-        for embedding, values in ranks.items():
+        # each embedding its own line style: identical rank distributions (a reproduction still at its
+        # random init) drew over each other and one series vanished
+        styles = ("-", "--", ":", "-.")
+        for index, (embedding, values) in enumerate(ranks.items()):
             finite = _finite(values)
             if len(finite):
-                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4, label=_plain(embedding))
+                ax.hist(finite, bins=bins, histtype="step", linewidth=1.4 + 0.6 * (index // len(styles)),
+                        linestyle=styles[index % len(styles)], label=_plain(embedding))
         ax.set_xscale("log")
         # plain tick labels: the default log labels are mathtext, whose parser costs seconds
         from matplotlib.ticker import FuncFormatter, NullFormatter
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("rank of the homophone partner among all words (log scale, 1 = nearest)")
-        ax.set_ylabel("pairs")
+        ax.set_ylabel("directed ranks (two per pair)")
         ax.legend(fontsize=7, frameon=False)
         return _svg(figure)
 

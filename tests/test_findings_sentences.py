@@ -521,3 +521,18 @@ def test_the_provenance_sentence_quotes_the_contests_that_decided_each_verdict()
         "short: rsa spearman vs shuffled, gap 0.050 <= margin 0.200).")
     assert (finding.numbers["released_text_contests_won"], finding.numbers["reproduction_text_contests_won"],
             finding.numbers["reproduction_decisive_gap"]) == (3, 1, 0.05)
+
+
+def test_an_audited_embedding_without_usable_benchmarks_is_named_not_called_missing():
+    """'no scores for a reproduction' read as if no reproduction had been audited, when its benchmarks
+    had found too few pairs: the sentence names it and says why."""
+    few = bench({"MEN": 0.9})
+    few = dataclasses.replace(few, results=tuple(dataclasses.replace(r, found=3) for r in few.results))
+    finding = finding_of("benchmarks", {"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": few},
+                         {"benchmarks": bench({"MEN": 0.0})}, texts=({"benchmarks": bench({"MEN": 0.5})},),
+                         claim=Claim("released", benchmark_scores={"MEN": 0.75}), reproduction_name="s2v")
+    assert finding.sentence == ("Benchmarks not compared: no scores for s2v (no benchmark with 20 pairs found).")
+    assert finding_of("benchmarks", {"benchmarks": bench({"MEN": 0.5})}, None, {"benchmarks": bench({"MEN": 0.0})},
+                      texts=({"benchmarks": bench({"MEN": 0.5})},),
+                      claim=Claim("released", benchmark_scores={"MEN": 0.75})).sentence == \
+        "Benchmarks not compared: no scores for a reproduction."
