@@ -53,7 +53,7 @@ from audit.core.claims import Claim, ClaimsFile
 from audit.core.errors import AuditError, check_seed
 from audit.core.files import read_json
 from audit.core.npzfile import read_npz
-from audit.core.results import InputInfo, Result, load_result, text_of, today
+from audit.core.results import InputInfo, Result, load_result, shown, today
 from audit.core.sources import load_embedding   # a path, or gensim-data:/hf: names
 from audit.core.vectors import Vectors
 from audit.corpora.librispeech import SUBSETS, LibriSpeechCorpus
@@ -445,8 +445,9 @@ def stderr_progress(message: str) -> None:
 def embedding_names(paths: Sequence[str | os.PathLike], names: Sequence[str] | None) -> list[str]:
     if names is not None and len(names) != len(paths):
         raise AuditError(f"{len(names)} names were given for {len(paths)} embedding files.")
-    # a file name's undecodable bytes shown as \xff: the name is written into JSON, tables and figures
-    names = list(names) if names is not None else [text_of(Path(p).name) for p in paths]
+    # a file name's undecodable bytes shown as \xff, its control characters as escapes: the name is
+    # written into JSON, tables and figures
+    names = list(names) if names is not None else [shown(Path(p).name) for p in paths]
     if len(set(names)) != len(names):
         raise AuditError("each embedding needs a distinct name.")
     blank = next((i for i, name in enumerate(names) if not name.strip()), None)

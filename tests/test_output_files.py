@@ -125,3 +125,20 @@ def test_a_long_output_name_the_filesystem_takes_is_written(tmp_path, run_cli):
         code, _, err = run_cli("info", vectors, "--json", target)
         assert code == 0 and target.is_file(), err
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_a_file_name_with_a_newline_is_shown_escaped_and_told_apart(tmp_path, run_cli):
+    """A name with a newline broke `audit info`'s table and read in the report as a space, like
+    another file whose name has a space there: tables and names write it as \\n."""
+    newline, space = tmp_path / "new\nline.txt", tmp_path / "new line.txt"
+    rows = [f"w{i} {i % 3} {i % 5} {i % 7}" for i in range(20)]
+    for path in (newline, space):
+        path.write_text("20 3\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, err = run_cli("info", newline)
+    assert code == 0, err
+    file_row = next(line for line in out.splitlines() if line.startswith("file"))
+    assert file_row.endswith("new\\nline.txt")
+    code, _, err = run_cli("--quiet", "all", newline, space, "--out", tmp_path / "report")
+    assert code == 0, err
+    report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "new\\\\nline.txt" in report and "new line.txt" in report

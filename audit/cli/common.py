@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from audit.core.results import shown
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -141,4 +142,4 @@ def _cell(value) -> str:
         return f"{value:.4g}" if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3) else f"{value:.3f}"
     if isinstance(value, int):
         return f"{value:,}"
-    return str(value)
+    return shown(str(value))     # a newline in a name or word would break the table

@@ -131,6 +131,21 @@ def text_of(value: str) -> str:
             return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(value: str) -> str:
+    """``value`` as one line a reader can tell apart from others: control characters (C0, DEL, C1)
+    written as escapes ('\\n', '\\x07'), a file name's undecodable bytes as '\\xff' (a name with
+    a newline broke the terminal table and read as a space in the report, like another name with a
+    space). Other characters stay: a joiner inside a word of another script is part of the word."""
+    value = text_of(value)
+    if not any(ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0 for ch in value):
+        return value
+    return "".join(_CONTROL_ESCAPES.get(ch, f"\\x{ord(ch):02x}") if ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0
+                   else ch for ch in value)
+
+
 def _encode(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)

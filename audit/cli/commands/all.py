@@ -10,7 +10,7 @@ from pathlib import Path
 
 from audit.cli.common import add_json_option, add_vector_options, format_table, write_json
 from audit.core.errors import AuditError
-from audit.core.results import text_of
+from audit.core.results import shown
 
 
 def register(sub) -> None:
@@ -66,7 +66,7 @@ def run(args) -> int:
 
     if args.names is not None and len(args.names) != len(args.vectors):
         raise AuditError(f"--names gives {len(args.names)} names for {len(args.vectors)} embedding files.")
-    names = args.names or [text_of(Path(p).name) for p in args.vectors]   # undecodable bytes shown as \xff
+    names = args.names or [shown(Path(p).name) for p in args.vectors]   # undecodable bytes as \xff, \n as \\n
     if len(set(names)) != len(names):
         raise AuditError("each embedding needs a distinct name; pass --names.")
     if args.provenance and not args.corpus_root:
