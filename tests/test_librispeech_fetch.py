@@ -232,3 +232,25 @@ def test_each_fetch_stages_in_a_folder_of_its_own(server, tmp_path, monkeypatch)
     assert outcome.action == "fetched" and inner[0][0].action == "fetched"
     assert len(list((root / "LibriSpeech/dev-clean").rglob("*.trans.txt"))) == 2
     assert [p.name for p in (root / "LibriSpeech").iterdir()] == ["dev-clean"]
+
+
+def test_data_list_shows_the_fetched_librispeech_subsets(server, tmp_path, run_cli):
+    """`audit data list` ("what is in the data dir and verified") listed benchmark files only: it now
+    lists each LibriSpeech subset under DATA_DIR/librispeech with its completion marker's status."""
+    import json
+    served, url, _ = server
+    _serve(served, "test-clean", build_archive("test-clean"))
+    data = tmp_path / "data"
+    code, _, err = run_cli("data", "fetch", "librispeech", "--subsets", "test-clean", "--transcripts-only",
+                           "--data-dir", data, "--mirror", url, "--skip-md5")
+    assert code == 0, err
+    (data / "librispeech" / "LibriSpeech" / "dev-other" / "1" / "2").mkdir(parents=True)   # unfinished, by hand
+    (data / "librispeech" / "LibriSpeech" / "dev-other" / "1" / "2" / "1-2.trans.txt").write_text("1-2-0 A\n")
+    code, out, err = run_cli("data", "list", "--data-dir", data, "--json", tmp_path / "list.json")
+    assert code == 0, err
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("librispeech")}
+    assert "1 transcripts" in rows["test-clean"] and "complete, md5 recorded" in rows["test-clean"]
+    assert "no completion marker" in rows["dev-other"]
+    listed = json.loads((tmp_path / "list.json").read_text())["librispeech"]
+    assert [(s["subset"], s["status"], s["transcripts"]) for s in listed] == [
+        ("test-clean", "complete, md5 recorded", 1), ("dev-other", "no completion marker", 1)]

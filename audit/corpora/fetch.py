@@ -98,6 +98,25 @@ def fetch_transcripts(root: str | os.PathLike, subsets: Sequence[str], *, base_u
     return outcomes
 
 
+def fetched_subsets(root: str | os.PathLike) -> list[tuple[str, str, int | None]]:
+    """(subset, status, transcripts) of each subset folder under ``ROOT/LibriSpeech``: "complete,
+    md5 verified" / "complete, md5 recorded" from a fetch's completion marker, else "no completion
+    marker" (a fetch that did not finish, or a corpus put there by hand), with its transcripts counted."""
+    base = Path(root).expanduser() / "LibriSpeech"
+    found = []
+    for subset in SUBSETS:
+        folder = base / subset
+        if not folder.is_dir():
+            continue
+        marker = _read_marker(folder / MARKER, subset)
+        if marker is not None:
+            found.append((subset, f"complete, md5 {'verified' if marker['md5_verified'] else 'recorded'}",
+                          int(marker["transcripts"])))
+        else:
+            found.append((subset, "no completion marker", sum(1 for _ in folder.rglob(f"*{TRANSCRIPT_SUFFIX}"))))
+    return found
+
+
 def _read_marker(path: Path, subset: str) -> dict | None:
     try:
         marker = json.loads(path.read_text(encoding="utf-8"))

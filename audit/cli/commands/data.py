@@ -126,15 +126,23 @@ def _missing(sentence: str):
 
 def run_list(args) -> int:
     from audit.core.datadir import data_dir
+    from audit.corpora.fetch import fetched_subsets
     from benchmarks import benchmark_status
 
     statuses = benchmark_status(args.data_dir)
     print(f"data dir: {data_dir(args.data_dir)}")
     rows = [["benchmarks", s.name, s.file, s.status, s.path] for s in statuses]
+    root = data_dir(args.data_dir) / "librispeech"       # where `audit data fetch librispeech` puts it
+    subsets = fetched_subsets(root)
+    rows += [["librispeech", subset, f"{transcripts:,} transcripts", status, root / "LibriSpeech" / subset]
+             for subset, status, transcripts in subsets]
     print(format_table(["dataset", "name", "file", "status", "path"], rows, align="lllll"))
     write_json(args, {"kind": "data-list", "data_dir": str(data_dir(args.data_dir)),
                       "benchmarks": [{"name": s.name, "file": s.file, "status": s.status, "path": str(s.path)}
-                                     for s in statuses]})
+                                     for s in statuses],
+                      "librispeech": [{"subset": subset, "status": status, "transcripts": transcripts,
+                                       "path": str(root / "LibriSpeech" / subset)} for subset, status, transcripts
+                                      in subsets]})
     missing = sum(s.status != "verified" for s in statuses)
     if missing:
         print(f"{missing} benchmark file(s) missing or not verified: run `audit data fetch benchmarks`.")
