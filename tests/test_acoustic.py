@@ -408,3 +408,18 @@ def test_cli_names_the_options(tmp_path, run_cli, argv, labels_last, message):
     path = write_instances(tmp_path / "inst.npz", embeddings, labels)
     code, stdout, stderr = run_cli("acoustic", path, *argv)
     assert code == 2 and stderr.startswith(message) and stderr.count("\n") == 1 and stdout == ""
+
+
+def test_recall_at_k_is_shown_beside_the_most_it_can_be():
+    """A perfect embedding showed recall@1 0.200 (5 other tokens per word: the right definition, but
+    it read as poor): each recall@k comes with its ceiling, mean over queries of min(k, relevant) /
+    relevant, computed by hand here."""
+    labels = np.repeat(np.arange(4), [6, 6, 3, 2])
+    vectors = np.eye(4)[labels] + 0.01 * np.random.default_rng(0).normal(size=(len(labels), 4))
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)   # a word's tokens nearest each other
+    result = acoustic.retrieval(unit, labels)
+    relevant = np.array([5] * 12 + [2] * 3 + [1] * 2)
+    for k in (1, 5, 10):
+        assert result.recall_ceiling[str(k)] == pytest.approx(np.mean(np.minimum(k, relevant) / relevant))
+        assert result.recall_at[str(k)] == pytest.approx(result.recall_ceiling[str(k)])
+    assert result.recall_ceiling["1"] < 1 and result.recall_ceiling["10"] == 1.0

@@ -64,7 +64,8 @@ class AcousticResult(Result):
             rows.append(("same-different AP (MFCC DTW)", self.dtw.same_different.average_precision,
                          self.dtw.same_different.chance))
         rows += [("QbE mAP", rt.mean_average_precision, None), ("QbE MRR", rt.mean_reciprocal_rank, None)]
-        rows += [(f"QbE recall@{k}", v, None) for k, v in rt.recall_at.items()]
+        rows += [(f"QbE recall@{k}" + (f" (at most {rt.recall_ceiling[k]:.3f})" if k in rt.recall_ceiling else ""),
+                  v, None) for k, v in rt.recall_at.items()]
         rows += [("k-means silhouette (cosine)", cl.silhouette_kmeans, None),
                  ("word silhouette (cosine)", cl.silhouette_words, None),
                  ("k-means ARI", cl.adjusted_rand, 0.0), ("k-means AMI", cl.adjusted_mutual_info, 0.0)]
