@@ -31,7 +31,9 @@ class Number:
             return "yes" if value else "no"
         if isinstance(value, int):
             return f"{value:,}"
-        if self.small and value != 0 and abs(value) < 0.5 * 10 ** -self.digits:
+        if self.small and value == 0:
+            return "< 1e-300"        # a p-value that underflowed double precision (none is exactly 0)
+        if self.small and abs(value) < 0.5 * 10 ** -self.digits:
             return f"{value:.2e}"
         return f"{value:.{self.digits}f}"
 

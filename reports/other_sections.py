@@ -401,7 +401,7 @@ def provenance_section(data: ReportData) -> list:
                                         f"matches and member counts; a family beats a rival on a measure when "
                                         f"gap > margin (about one standard error: a weak criterion alone, "
                                         f"hence two of three measures against every rival)."))
-        if getattr(r, "closest_text", None) is not None and r.closest_text.recipe:
+        if getattr(r, "closest_text", None) is not None and r.closest_text.recipe and r.verdict != "neither":
             blocks.append(Paragraph(f"{e.name}: closest text recipe {r.closest_text.recipe} "
                                     f"({r.closest_text.name})."))
         for family in r.families:

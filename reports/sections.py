@@ -7,6 +7,7 @@ check that did not run simply leaves its section out. Numbers are shown exactly 
 
 from __future__ import annotations
 
+from audit.core.evidence import FEW_BENCHMARK_PAIRS
 from reports import homophone_sections, other_sections
 from reports.findings_section import findings_section, role_text
 from reports.document import Card, Heading, Number, Table
@@ -48,8 +49,9 @@ def _card(embedding: EmbeddingResults, role: str = "") -> Card:
                   ("homophone rank (median, all found pairs)", _n(homophones.homophone_rank.median, 1))]
     benchmarks = embedding.results.get("benchmarks")
     if benchmarks is not None:
-        # a benchmark with no pair found was counted as evaluated
-        facts.append(("benchmarks with a coefficient", _n(sum(row.spearman is not None for row in benchmarks.results))))
+        # a benchmark with no pair found was counted as evaluated, and one with 2 pairs (rho +-1) as scored
+        facts.append((f"benchmarks scored on {FEW_BENCHMARK_PAIRS}+ pairs",
+                      _n(sum(row.spearman is not None and not row.few_pairs for row in benchmarks.results))))
     vocab = embedding.results.get("vocab")
     if vocab is not None:
         facts.append(("closest corpus vocabulary", _vocab_candidate_label(vocab.best)))

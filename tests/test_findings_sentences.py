@@ -287,7 +287,8 @@ def test_the_benchmark_finding_whole_over_the_benchmarks_all_cover():
     assert finding.status == "supported"
     assert finding.sentence == ("Over 2 benchmarks (MEN, WS-353; rep found 40 of their 40 pairs) the mean Spearman "
                                 "rho of rep is 0.125 against 0.125 at random initialisation and 0.625 claimed (the "
-                                "claims file); rel scores 0.500, text models 0.450 to 0.562.")
+                                "claims file); rel scores 0.500, text models 0.450 to 0.562; left out: text 1 (not "
+                                "scored).")
     assert finding.numbers == {"benchmarks": 2, "reproduction": 0.125, "random_init": 0.125, "claimed": 0.625,
                                "released": 0.5, "text_low": pytest.approx(0.45), "text_high": 0.5625,
                                "reproduction_pairs_found": 40, "pairs": 40}
@@ -536,3 +537,28 @@ def test_an_audited_embedding_without_usable_benchmarks_is_named_not_called_miss
                       texts=({"benchmarks": bench({"MEN": 0.5})},),
                       claim=Claim("released", benchmark_scores={"MEN": 0.75})).sentence == \
         "Benchmarks not compared: no scores for a reproduction."
+
+
+def test_the_homophone_finding_concerns_a_release_claimed_to_be_speech(homophone_base):
+    """The finding was 'supported' whatever the release claimed: a release that says it is a text model
+    and places homophones apart is what it claims. Not stated: compared, the sentence says so."""
+    ours = {"homophones": homophones(homophone_base, "non-phonetic", 0.125)}
+    theirs = {"homophones": homophones(homophone_base, "phonetic", 0.75)}
+    text = finding_of("homophones", ours, theirs, claim=Claim(name="released", kind="text"))
+    assert (text.status, text.sentence) == ("not tested", "Homophones not compared: released claims kind text, and "
+                                                           "the finding concerns a release claimed to be learned "
+                                                           "from speech.")
+    assert finding_of("homophones", ours, theirs, claim=SPEECH).status == "supported"
+    unstated = finding_of("homophones", ours, theirs, claim=None)
+    assert unstated.status == "supported" and "(claimed kind: not stated)" in unstated.sentence
+
+
+def test_a_text_model_without_usable_benchmarks_is_named_as_left_out():
+    few = bench({"MEN": 0.9})
+    few = dataclasses.replace(few, results=tuple(dataclasses.replace(r, found=3) for r in few.results))
+    finding = finding_of("benchmarks", {"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": bench({"MEN": 0.0})},
+                         {"benchmarks": bench({"MEN": 0.0})},
+                         texts=({"benchmarks": bench({"MEN": 0.5})}, {"benchmarks": few}),
+                         claim=Claim("released", benchmark_scores={"MEN": 0.75}))
+    assert finding.status == "supported"
+    assert finding.sentence.endswith("text model 0.500; left out: text 1 (no benchmark with 20 pairs found).")

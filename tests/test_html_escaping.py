@@ -329,5 +329,5 @@ def test_a_small_p_value_is_shown_in_scientific_notation_not_as_zero():
     """The report printed p = 8.25e-06 as 0.0000 (the CLI said 9.314e-05): a number marked small
     below half the last shown digit is written as x.xxe-yy; others as before."""
     assert [Number(v, 4, small=True).text() for v in (8.25e-06, 0.0123, 0.0, 4.9e-05, 5e-05, None)] == \
-        ["8.25e-06", "0.0123", "0.0000", "4.90e-05", "0.0001", "-"]
+        ["8.25e-06", "0.0123", "< 1e-300", "4.90e-05", "0.0001", "-"]     # 0.0: an underflowed p-value
     assert Number(8.25e-06, 4).text() == "0.0000"     # unmarked numbers keep their fixed decimals

@@ -209,11 +209,15 @@ def load_vectors_plain(path: Path) -> Vectors:
 def test_speech_reproductions_are_not_text_like(embedded, reproductions, run_cli):
     _, view, base = embedded
     audited, speech_band = reproductions[0], reproductions[1:]
-    code, _, err = provenance(run_cli, audited / "vectors.txt", view, base / "speech.json")
+    code, out, err = provenance(run_cli, audited / "vectors.txt", view, base / "speech.json")
     assert code == 0, err
     result = load_result(base / "speech.json")
     assert result.verdict == "neither"
     assert not all(c.beats for c in result.contests)
+    # no family won: no nearest text recipe is named (it read as a resemblance); the band table says
+    # where the mean lies against the lower edge, under a header
+    assert "closest text recipe" not in out and result.closest_text is not None
+    assert "mean vs lower edge" in out and " inside" not in out
 
     code, out, err = provenance(run_cli, audited / "vectors.txt", view, base / "speech-both.json",
                                 "--speech", *speech_band)

@@ -72,6 +72,8 @@ def shows(text: str, value) -> bool:
         return text == "-"
     if isinstance(value, str):
         return text == value
+    if text == "< 1e-300":                              # a p-value that underflowed
+        return value == 0.0
     if re.fullmatch(r"-?\d\.\d+e[+-]\d+", text):      # a small p-value in scientific notation
         digits = len(text.split("e")[0].split(".")[1])
         return isinstance(value, float) and f"{value:.{digits}e}" == text
@@ -286,8 +288,9 @@ def check_cards(markdown: str, results: Results) -> tuple[list[str], int]:
             continue
         if label == "sha256":
             value = results.of(embedding, "info")["input"]["sha256"][:12]
-        elif label == "benchmarks with a coefficient":
-            value = sum(row["spearman"] is not None for row in results.of(embedding, "benchmarks")["results"])
+        elif label == "benchmarks scored on 20+ pairs":
+            value = sum(row["spearman"] is not None and row["found"] >= 20
+                        for row in results.of(embedding, "benchmarks")["results"])
         elif label in paths:
             kind, path = paths[label]
             value = field(results.of(embedding, kind), path)

@@ -159,6 +159,11 @@ def _homophones(released, reproduction, acoustic=()) -> Finding:
                        f"{' or '.join(missing)}.", "homophones", rule)
     ours = released.results["homophones"]
     claimed = released.claim.kind if released.claim and released.claim.kind else "not stated"
+    if claimed not in ("speech", "not stated"):
+        # a release that claims to be a text model and places homophones apart is what it claims
+        return Finding("homophones", title, "not tested", f"Homophones not compared: {released.name} claims kind "
+                       f"{claimed}, and the finding concerns a release claimed to be learned from speech.",
+                       "homophones", rule)
     numbers = {"released_verdict": ours.verdict, "released_share": _share(ours), "released_pairs": _pairs(ours)}
     cutoff = ours.rule.rank_cutoff
     sentence = (f"{released.name} (claimed kind: {claimed}) is {ours.verdict}: {100 * _share(ours):.1f}% of its "
@@ -283,6 +288,8 @@ def _benchmarks(released, reproduction, random_init, text_models) -> Finding:
     if lacking:
         return Finding("benchmarks", title, "not tested", f"Benchmarks not compared: no scores for "
                        f"{', '.join(lacking)}.", "benchmarks", rule)
+    left_out = [f"{e.name} ({'no benchmark with ' + str(MIN_FOUND_PAIRS) + ' pairs found' if _rows(e) else 'not scored'})"
+                for e, t in zip(text_models, texts) if not t]
     texts = [t for t in texts if t]
     common = sorted(set(ours) & set(repro) & set(init) & set(claimed) & set.intersection(*(set(t) for t in texts)))
     if not common:
@@ -303,7 +310,8 @@ def _benchmarks(released, reproduction, random_init, text_models) -> Finding:
                 f"{reproduction.name} found {found:,} of their {total:,} pairs) the mean Spearman rho of "
                 f"{reproduction.name} is {mean_repro:.3f} against {mean_init:.3f} at random initialisation and "
                 f"{mean_claim:.3f} claimed ({claimed_from}); {released.name} scores {mean_ours:.3f}, text model"
-                f"{'s' if len(texts) != 1 else ''} {text_range}.")
+                f"{'s' if len(texts) != 1 else ''} {text_range}"
+                f"{f'; left out: {_joined(left_out)}' if left_out else ''}.")
     if high - mean_init < TEXT_ABOVE_RANDOM_INIT:
         return Finding("benchmarks", title, "not tested", sentence[:-1] + f": no text model scores "
                        f"{TEXT_ABOVE_RANDOM_INIT} above the random initialisation, so these benchmarks cannot tell a "

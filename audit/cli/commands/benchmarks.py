@@ -59,7 +59,7 @@ def render_table(result, oov: str = "all") -> str:
     lines.append(f"rho: Spearman of cosine vs gold score; '-' = undefined (fewer than 2 pairs scored, or every "
                  f"cosine or score alike), never 0. Benchmark words "
                  f"{'lowercased' if result.lowercase else 'kept as written'}.")
-    few = [s.name for s in result.results if s.few_pairs and s.coefficient(policies[0]) is not None]
+    few = [s.name for s in result.results if s.few_pairs and any(s.coefficient(p) is not None for p in policies)]
     if few:
         lines.append(f"* found on fewer than {FEW_PAIRS} pairs ({', '.join(few)}): too few to read (two pairs always "
                      f"give +-1); left out of the findings.")

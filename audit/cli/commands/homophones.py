@@ -106,7 +106,8 @@ def _similarity_table(result) -> str:
 
 
 def _test_table(result) -> str:
-    rows = [[f"homophone > {t.against}", f"{t.statistic:,.1f}", t.p_value, _p_method(t.test), t.effect_size,
+    rows = [[f"homophone > {t.against}", f"{t.statistic:,.1f}", "< 1e-300" if t.p_value == 0 else t.p_value,
+             _p_method(t.test), t.effect_size,
              f"[{t.ci_low:.3f}, {t.ci_high:.3f}]"]
             for t in (result.test_vs_random, result.test_vs_control)]
     table = format_table(["Mann-Whitney U (one-sided)", "U", "p", "p from", "rank-biserial", "bootstrap 95% CI"], rows,

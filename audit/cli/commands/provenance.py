@@ -93,7 +93,8 @@ def render_table(result) -> str:
         rows = [[c.family, c.rival, c.measure, c.gap, c.margin, "beats" if c.beats else "does not beat"]
                 for c in result.contests]
         blocks.append("contests (gap = difference of best scores; beats when gap > margin = sqrt(spread^2/n + rival spread^2/n_rival))\n"
-                      + format_table(["family", "rival", "measure", "gap", "margin", ""], rows, align="lllrrl"))
+                      + format_table(["family", "rival", "measure", "gap", "margin", "gap > margin"], rows,
+                                     align="lllrrl"))
     text = next((f for f in result.families if f.family == "text"), None)
     if text is not None:
         recipes = {r.name: r.recipe for r in text.references}
@@ -102,11 +103,15 @@ def render_table(result) -> str:
         blocks.append("audited vs each text reference\n"
                       + format_table(["reference", "recipe", "kNN", "RSA", "Procrustes"], rows, align="llrrr"))
     for family in result.families:
-        rows = [[MEASURE_TITLES[m.measure], m.audited, f"{m.band_low:.3f}-{m.band_high:.3f}",
-                 "inside" if m.inside else "below"] for m in family.measures]
-        blocks.append(f"{family.family} family band (range over pairs of its {len(family.references)} members)\n"
-                      + format_table(["measure", "audited", "band", ""], rows, align="lrrl"))
-    if result.closest_text is not None:
+        rows = [[MEASURE_TITLES[m.measure], m.audited, f"{m.band_low:.3f}-{m.band_high:.3f}", m.lower_edge,
+                 "not below" if m.inside else "below"] for m in family.measures]
+        blocks.append(f"{family.family} family band (range over pairs of its {len(family.references)} members; the "
+                      f"lower edge is its low end less its width and a tolerance)\n"
+                      + format_table(["measure", "audited (mean)", "band", "lower edge", "mean vs lower edge"], rows,
+                                     align="lrrrl"))
+    # named only when a family won: under "neither" every score may sit at chance, and a named nearest
+    # recipe reads as a resemblance (the report does the same)
+    if result.closest_text is not None and result.verdict != "neither":
         c = result.closest_text
         blocks.append(f"closest text recipe: {c.recipe} ({c.name}; kNN {c.knn_overlap:.3f}, RSA {c.rsa_spearman:.3f}, "
                       f"Procrustes {c.procrustes_cosine:.3f})")
