@@ -712,7 +712,7 @@ def check_output_folder(out: Path, inputs: Sequence[str | os.PathLike] = ()) -> 
         return set()
     if not out.is_dir():
         raise AuditError(f"the output folder {out} is a file, not a folder.")
-    if os.path.ismount(out):
+    if _is_mount_point(out):
         raise AuditError(f"the output folder {out} is a mount point; the report is put in place by renaming "
                          f"folders, which a mount point cannot be: give a folder inside it.")
     present = _folder_entries(out)
@@ -738,6 +738,20 @@ def check_output_folder(out: Path, inputs: Sequence[str | os.PathLike] = ()) -> 
                 raise AuditError(f"the input {source} is inside the output folder {out}, which the report "
                                  f"replaces; choose another output folder.")
     return {p for p, kind in present.items() if kind == "file"}
+
+
+def _is_mount_point(folder: Path) -> bool:
+    """A mount point, a bind mount on the same filesystem included (os.path.ismount compares device
+    numbers and misses those; Linux lists every mount point in /proc/self/mountinfo)."""
+    if os.path.ismount(folder):
+        return True
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as handle:
+            points = {line.split(" ")[4].encode("latin-1", "backslashreplace").decode("unicode_escape")
+                      for line in handle if line.count(" ") >= 4}
+    except OSError:
+        return False
+    return os.path.realpath(folder) in points
 
 
 def _check_parent(out: Path) -> None:

@@ -59,9 +59,31 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
     from the registered file". Every file is tried; if any fails, one error names them all after
     the others are in place.
     """
-    outcomes, failures = [], []
     base = resolve_data_dir(data_dir)
-    made = [folder for folder in (base / SUBFOLDER, base) if not os.path.lexists(folder)]
+    made = [folder for folder in (base / SUBFOLDER, *(base / SUBFOLDER).parents) if not os.path.lexists(folder)]
+    try:
+        outcomes, failures = _fetch_each(data_dir, only, mirror, force, on_file)
+    except BaseException:           # an interrupt: the folders made for nothing go too
+        _remove_empty(made)
+        raise
+    if failures:
+        _remove_empty(made)
+        raise AuditError(f"{len(failures)} of {len(failures) + len(outcomes)} benchmark files could not be "
+                         f"fetched: {'; '.join(failures)}.")
+    return outcomes
+
+
+def _remove_empty(folders) -> None:
+    """The folders a fetch made, deepest first, where they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _fetch_each(data_dir, only, mirror, force, on_file):
+    outcomes, failures = [], []
     for spec in REGISTRY.select(only):
         destination = _destination(spec, data_dir)
         present = not force and (destination.is_file() or os.path.islink(destination))
@@ -81,15 +103,7 @@ def fetch_benchmarks(data_dir: str | os.PathLike | None = None, *, only: str | I
         outcomes.append(outcome)
         if on_file:
             on_file(outcome)
-    if failures:
-        for folder in made:     # folders this fetch made and left empty (every download failed)
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        raise AuditError(f"{len(failures)} of {len(failures) + len(outcomes)} benchmark files could not be "
-                         f"fetched: {'; '.join(failures)}.")
-    return outcomes
+    return outcomes, failures
 
 
 def _destination(spec: BenchmarkSpec, data_dir) -> Path:

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from audit import __version__
 from audit.cli.main import COMMAND_MODULES, build_parser
 
@@ -155,3 +157,29 @@ def test_a_full_disk_or_read_only_place_is_one_sentence_and_exit_2(monkeypatch, 
             assert err.strip() == f"audit: cannot write /place/file.part ({os.strerror(number)})."
         else:
             assert err.startswith("audit: internal error (OSError")
+
+
+def test_a_sigterm_whose_exception_was_dropped_still_ends_the_command_with_143(monkeypatch, run_cli, tmp_path):
+    """An exception raised by the SIGTERM handler while Python finalises an object is printed and
+    dropped: a training run then went on to its end and exited 0. The request is recorded: loops
+    stop at their next check and the CLI exits 143 whatever became of the exception."""
+    from audit.cli.commands import info
+    from audit.core import interrupts
+
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+
+    def dropped(args):
+        try:
+            interrupts.on_sigterm(15, None)
+        except interrupts.Terminated:
+            pass                      # as a finaliser would drop it
+        with pytest.raises(interrupts.Terminated):
+            interrupts.check()        # a trainer's next epoch stops here
+        return 0
+    monkeypatch.setattr(info, "run", dropped)
+    try:
+        code, _, err = run_cli("info", vectors)
+        assert code == 143 and err.strip() == "audit: terminated.", err
+    finally:
+        interrupts._REQUESTED.clear()

@@ -56,6 +56,9 @@ def test_a_corrupted_or_missing_file_leaves_nothing_behind(tmp_path, mirror):
     with pytest.raises(AuditError, match="EN-YP-130.txt .*sha256"):
         fetch_benchmarks(data, only="YP-130", mirror=url)
     assert not data.exists()   # neither the file nor a .part, nor the folders the fetch made for them
+    with pytest.raises(AuditError, match="EN-YP-130.txt .*sha256"):
+        fetch_benchmarks(tmp_path / "nd" / "x" / "y", only="YP-130", mirror=url)
+    assert not (tmp_path / "nd").exists()    # every folder it made, however deep
     (data / "word-sim").mkdir(parents=True)
     with pytest.raises(AuditError, match="EN-YP-130.txt .*sha256"):
         fetch_benchmarks(data, only="YP-130", mirror=url)

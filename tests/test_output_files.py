@@ -94,6 +94,15 @@ def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(tmp_p
         assert sorted(p.name for p in tmp_path.iterdir()) == ["mp", "v.txt"] and list(mount.iterdir()) == []
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+    # a bind mount on the same filesystem (os.path.ismount misses it: same device) is refused too
+    source = tmp_path / "src"
+    source.mkdir()
+    subprocess.run(["mount", "--bind", str(source), str(mount)], check=True)
+    try:
+        code, _, err = run_cli("--quiet", "all", vectors, "--out", mount)
+        assert code == 2 and "is a mount point" in err, err
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
 
 
 def test_a_file_name_with_undecodable_bytes_is_audited_and_shown_escaped(tmp_path, run_cli):

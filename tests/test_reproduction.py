@@ -288,10 +288,40 @@ def test_a_run_folder_holding_the_users_files_is_refused_before_any_work(tmp_pat
     with pytest.raises(AuditError, match="already holds a training run"):
         check_run_folder(mine, False)
     check_run_folder(mine, True)
+    # what a kill or a full disk mid-write leaves (the writers' temporary names): --resume takes the folder
+    for leftover in ("epochs/epoch_003.txt.part", "epochs/.epoch_004.txt.k2j4x9ab.part",
+                     ".instances_epoch_000.part.npz", ".instances.part.npz", ".agwe.part.txt",
+                     "checkpoints/.epoch_001.pt.part", ".history.csv.part", ".vectors.txt.part"):
+        (mine / leftover).write_bytes(b"half")
+    check_run_folder(mine, True)
     check_run_folder(tmp_path / "new", True)              # a new folder: the run starts
     (tmp_path / "afile").write_text("x", encoding="utf-8")
     with pytest.raises(AuditError, match="is a file or a link, not a folder"):
         check_run_folder(tmp_path / "afile", False)
+
+
+def test_a_failed_checkpoint_or_vectors_write_leaves_nothing_and_says_so(tmp_path, monkeypatch):
+    """torch's zip writer reports a full disk as a RuntimeError ('unexpected pos'): an internal error
+    that left '.epoch_000.pt.part'; the vectors writer left 'NAME.part' when interrupted or out of space."""
+    import torch as torch_module
+    from audit import Vectors
+    from audit.core.loaders import save_word2vec_text
+    from reproductions.speech2vec.train import write_checkpoint
+
+    def full(state, target):
+        Path(target).write_bytes(b"half")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 100416 vs 100320")
+    monkeypatch.setattr(torch_module, "save", full)
+    with pytest.raises(AuditError, match=r"cannot write the checkpoint .*epoch_000.pt \(.*\); nothing of it was kept"):
+        write_checkpoint(tmp_path / "checkpoints" / "epoch_000.pt", {"epoch": 0})
+    assert list((tmp_path / "checkpoints").iterdir()) == []
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(np.char, "mod", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_word2vec_text(Vectors(["a", "b"], np.eye(2)), tmp_path / "v.txt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoints"]
 
 
 def test_a_second_run_into_the_same_folder_is_refused_while_the_first_holds_it(tmp_path):

@@ -15,6 +15,7 @@ import os
 import sys
 
 from audit import __version__
+from audit.core import interrupts
 from audit.core.errors import AuditError, ParameterError
 
 # Order here is the order in `audit --help`.
@@ -59,9 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    parser = build_parser()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    parser = None
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if not getattr(args, "run", None):
             parser.print_help()
@@ -70,9 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         set_quiet(args.global_quiet or bool(getattr(args, "quiet", False)))
         from audit.cli.common import check_json_targets
         check_json_targets(args)
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        interrupts.check()          # a SIGTERM whose exception was dropped along the way
+        return code
     except AuditError as exc:
-        print(f"audit: {in_cli_terms(exc, parser, argv if argv is not None else sys.argv[1:])}", file=sys.stderr)
+        shown = in_cli_terms(exc, parser, argv if argv is not None else sys.argv[1:]) if parser else str(exc)
+        print(f"audit: {shown}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`audit ... | head`): not an error of ours; silence the flush at exit.
@@ -81,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt as exc:
-        print("audit: terminated." if isinstance(exc, Terminated) else "audit: interrupted.", file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        terminated = isinstance(exc, interrupts.Terminated) or interrupts.requested()
+        print("audit: terminated." if terminated else "audit: interrupted.", file=sys.stderr)
+        return 143 if terminated else 130
     except OSError as exc:
         # the machine, not the input or a bug: a full disk, a read-only folder, a quota
         if exc.errno not in _PLACE_ERRORS or debug:
@@ -124,16 +130,6 @@ def in_cli_terms(exc: AuditError, parser: argparse.ArgumentParser, argv: list[st
 _PLACE_ERRORS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT}
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, like Ctrl-C: every clean-up that runs on an interrupt
-    (temporary files, staging folders, half-written outputs) runs on it too; Python's default
-    SIGTERM ends the process on the spot and left them behind."""
-
-
-def _terminate(signum, frame):
-    raise Terminated()
-
-
 def entry() -> None:
     """The console script: :func:`main`, then leave without tearing the interpreter down.
 
@@ -143,7 +139,9 @@ def entry() -> None:
     streams and exit directly.
     """
     import signal
-    signal.signal(signal.SIGTERM, _terminate)
+    # Python's default SIGTERM ends the process on the spot, leaving temporary files and staging
+    # folders: it is raised as an interrupt instead (audit.core.interrupts)
+    signal.signal(signal.SIGTERM, interrupts.on_sigterm)
     code = main()
     try:
         sys.stdout.flush()

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from audit.core import interrupts
 from audit.core.errors import AuditError
 from audit.core.results import today, write_json_atomic
 from audit.speech.frames import CORPUS_COLUMNS, FrameStore
@@ -41,7 +42,7 @@ from reproductions.speech2vec.data import TrainingData, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
 from reproductions.speech2vec.train import (DeviceSteps, Progress, check_run_folder, claim_run_folder, corpus_info,
                                             instance_labels, latest_checkpoint, load_optimizer_state, make_optimizer,
-                                            prepare_frame_store, save_instances, to_device)
+                                            prepare_frame_store, save_instances, to_device, write_checkpoint)
 
 EVAL_SEED = 0          # the held-out pairs are the same every epoch
 
@@ -58,12 +59,9 @@ def make_model(cfg: AweConfig, device: torch.device, symbols: int = 0):
 def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: AweConfig, history: AweHistory | None,
                     scaler_state=None) -> None:
     """Written beside the final name and renamed: a kill never leaves a half checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "config": cfg.to_dict(), "history": history.to_json() if history else None,
-                "scaler": scaler_state}, tmp)
-    os.replace(tmp, path)
+    write_checkpoint(path, {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "config": cfg.to_dict(), "history": history.to_json() if history else None,
+                            "scaler": scaler_state})
 
 
 def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig, steps: DeviceSteps | None = None):
@@ -276,6 +274,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
         _write_history(out, history(), model, optimizer, 0, cfg, log, steps)
         done = 0
     for epoch in range(done + 1, cfg.epochs + 1):
+        interrupts.check()     # a SIGTERM whose exception was dropped stops the run here
         loss, tokens, seconds = train_epoch(model, optimizer, cfg, tensors, data, split, epoch, steps)
         records.append(evaluate_epoch(model, data, frames, split, out, epoch, cfg, loss, tokens, seconds))
         _write_history(out, history(), model, optimizer, epoch, cfg, log, steps)

@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from audit.core import interrupts
 from audit.core.errors import AuditError
 from audit.core.results import today, write_json_atomic
 from reproductions.speech2vec.config import WEIGHT_DEFINING, TrainConfig, add_training_arguments, config_from_args
@@ -168,12 +169,25 @@ def to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Tens
 def save_checkpoint(path: Path, model, optimizer, epoch: int, cfg: TrainConfig,
                     history: TrainingHistory | None, scaler_state=None) -> None:
     """Write next to the final name and rename: a kill never leaves a half checkpoint."""
+    write_checkpoint(path, {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "config": cfg.to_dict(), "history": history.to_json() if history else None,
+                            "scaler": scaler_state})
+
+
+def write_checkpoint(path: Path, state: dict) -> None:
+    """``torch.save`` beside the final name, then renamed; nothing is left when it fails: torch's zip
+    writer reports a full disk as a RuntimeError ('unexpected pos'), named here in one sentence."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
-    torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "config": cfg.to_dict(), "history": history.to_json() if history else None,
-                "scaler": scaler_state}, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except RuntimeError as exc:
+        free = shutil.disk_usage(path.parent).free
+        reason = "the disk is full" if free < (1 << 20) else str(exc).strip().splitlines()[0][:120]
+        raise AuditError(f"cannot write the checkpoint {path} ({reason}); nothing of it was kept.") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def latest_checkpoint(out: Path) -> Path | None:
@@ -292,9 +306,12 @@ def instance_labels(data: TrainingData) -> np.ndarray:
 
 def save_instances(path: Path, embeddings: np.ndarray, data: TrainingData) -> None:
     tmp = path.with_name(f".{path.stem}.part.npz")
-    np.savez(tmp, embeddings=embeddings.astype(np.float32), labels=instance_labels(data),
-             speakers=data.speakers.astype(str))
-    os.replace(tmp, path)
+    try:
+        np.savez(tmp, embeddings=embeddings.astype(np.float32), labels=instance_labels(data),
+                 speakers=data.speakers.astype(str))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)     # a full disk or an interrupt leaves no half file
 
 
 def _same_different(embeddings: np.ndarray, data: TrainingData):
@@ -424,6 +441,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
         done = 0
         procs.barrier()
     for epoch in range(done + 1, cfg.epochs + 1):
+        interrupts.check()     # a SIGTERM whose exception was dropped stops the run here
         loss, pairs, seconds = train_epoch(trained, optimizer, data, frames, cfg, epoch, procs, progress, steps)
         if procs.main:
             records.append(evaluate_epoch(model, data, frames, out, epoch, cfg, benchmark_dir, loss, pairs, seconds))
@@ -460,7 +478,10 @@ AFTER_CHECKPOINT = ("history.json", "history.csv", "vectors.txt", "agwe.txt", "i
 # Keys every run's config.json holds (both trainers'): a config.json without them is not a run's.
 CONFIG_KEYS = ("seed", "epochs", "embedding_dim", "corpus_size")
 RUN_FOLDERS = {"epochs": re.compile(r"epoch_\d{3,}\.txt"), "checkpoints": re.compile(r"epoch_\d{3,}\.pt")}
-_PARTIAL = re.compile(r"\..+\.part")   # the atomic writer's temporary names
+# The writers' temporary names (a run killed or out of disk space mid-write leaves one, and --resume
+# must still take the folder): '.NAME.part', '.NAME.XXXXXXXX.part', '.instances.part.npz',
+# '.agwe.part.txt', and the 'NAME.part' of versions before the writers' names were hidden.
+_PARTIAL = re.compile(r"\..+\.part(\.npz|\.txt)?|.+\.txt\.part")
 
 
 def check_run_folder(out: Path, resume: bool) -> None:

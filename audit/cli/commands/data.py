@@ -36,7 +36,9 @@ def _fetch_benchmarks(args) -> int:
 
     outcomes = fetch_benchmarks(args.data_dir, only=args.only, mirror=args.mirror, force=args.force,
                                 on_file=report)
-    print(f"{len(outcomes)} benchmark file(s) present and verified.")
+    kept = sum(o.action.startswith("kept") for o in outcomes)
+    print(f"{len(outcomes) - kept} benchmark file(s) present and verified"
+          + (f"; {kept} kept that differ from the registered files (--force replaces them)." if kept else "."))
     write_json(args, {"kind": "data-fetch", "target": "benchmarks",
                       "files": [{"name": o.name, "action": o.action, "path": str(o.path)} for o in outcomes]})
     return 0

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from audit.core.files import temporary_stem
 from audit.core.vectors import Vectors
 
 
 def save_word2vec_text(vectors: Vectors, path: str | os.PathLike, *, header: bool = True) -> None:
-    """Write word2vec text (or GloVe text with ``header=False``), atomically."""
+    """Write word2vec text (or GloVe text with ``header=False``), atomically: to a hidden temporary
+    file of its own beside ``path`` (``.NAME.XXXXXXXX.part``), renamed into place; removed when the
+    write fails or is interrupted (a full disk or a kill left ``NAME.part`` behind)."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-        if header:
-            handle.write(f"{len(vectors)} {vectors.dim}\n")
-        body = np.char.mod("%.6g", vectors.matrix)
-        for word, row in zip(vectors.words, body):
-            handle.write(word + " " + " ".join(row) + "\n")
-    os.replace(tmp, path)
+    with _temporary(path, ".part") as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
+            if header:
+                handle.write(f"{len(vectors)} {vectors.dim}\n")
+            body = np.char.mod("%.6g", vectors.matrix)
+            for word, row in zip(vectors.words, body):
+                handle.write(word + " " + " ".join(row) + "\n")
+        os.replace(tmp, path)
 
 
 def save_npz(vectors: Vectors, path: str | os.PathLike) -> None:
     """Write ``words`` (unicode array) and ``matrix`` (float32) to an .npz, atomically."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part.npz")
-    np.savez(tmp, words=np.array(vectors.words, dtype=str), matrix=vectors.matrix)
-    os.replace(tmp, path)
+    with _temporary(path, ".part.npz") as tmp:
+        np.savez(tmp, words=np.array(vectors.words, dtype=str), matrix=vectors.matrix)
+        os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _temporary(path: Path, suffix: str):
+    """A new hidden file's name beside ``path``, removed unless it was renamed away."""
+    handle, name = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
