@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from audit.core.errors import AuditError
-from audit.core.files import temporary_stem
+from audit.core.files import temporary_file
 
 ENV_VAR = "AUDIT_DATA_DIR"
 APP_NAME = "embedding-audit"
@@ -58,14 +58,12 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None, ti
     """Fetch ``url`` to ``dest`` atomically, verifying ``sha256`` when given; a bytes bar on a
     terminal (:mod:`audit.core.progress`), labelled ``desc`` (default: the file name)."""
     from audit.core.progress import bar
-    import tempfile
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{temporary_stem(dest.name)}.", suffix=".part", dir=dest.parent)
+        handle, part = temporary_file(dest)
     except OSError as exc:
         raise AuditError(f"cannot write into {dest.parent} ({exc.strerror}).") from None
-    part = Path(name)
     digest = hashlib.sha256()
     try:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:

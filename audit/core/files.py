@@ -77,10 +77,15 @@ def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return False
 
 
-def temporary_stem(name: str) -> str:
-    """``name`` cut to 200 bytes, for a temporary file beside it: '.NAME.XXXXXXXX.part' must fit
-    where NAME does (255 bytes; a 250-byte --json name was refused as too long)."""
-    return os.fsdecode(os.fsencode(name)[:200])
+def temporary_file(path: Path, suffix: str = ".part") -> tuple[int, Path]:
+    """A new hidden file beside ``path``, ``.NAME.XXXXXXXX<suffix>``, open (its descriptor) and ours
+    alone: made with O_EXCL, so never through a link someone left there, and never shared by two
+    writers. NAME is cut to 200 bytes so that the name fits where the target's does (255 bytes; a
+    250-byte --json name was refused as too long). Every writer of the project makes its temporary
+    files here."""
+    stem = os.fsdecode(os.fsencode(path.name)[:200])
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
+    return fd, Path(name)
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binary: bool = True,
@@ -89,8 +94,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binar
     """Call ``write(handle)`` on a temporary file beside ``path``, then rename it into place."""
     path = check_output_file(path, inputs=inputs, folders=folders, what=what)
     try:
-        # the name cut so the temporary one fits where the target's does (255 bytes)
-        fd, tmp = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=".part", dir=path.parent)
+        fd, tmp = temporary_file(path)
     except OSError as exc:
         raise AuditError(f"cannot write {what} {path} ({exc.strerror}).") from None
     try:
@@ -101,10 +105,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binar
             write(handle)
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise AuditError(f"cannot write {what} {path} ({exc.strerror or exc}).") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

@@ -30,6 +30,7 @@ import json
 import os
 import shutil
 import tarfile
+import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -147,7 +148,6 @@ class _CountingReader:
 
 
 def _fetch_subset(base: Path, subset: str, url: str, expected_md5: str | None, timeout: float) -> SubsetFetch:
-    import tempfile
     try:
         base.mkdir(parents=True, exist_ok=True)
         # a staging folder of this fetch's own (a fixed name was removed by a second fetch at its start and

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from audit.core.errors import AuditError
-from audit.core.files import temporary_stem
+from audit.core.files import temporary_file
 from audit.core.loaders.text import TextResult
 
 CACHE_VERSION = 3   # 3: the change time joined the key
@@ -86,7 +86,6 @@ def cache_write(cache_dir, key: str, parsed: TextResult, norms: np.ndarray, meta
     writing one entry at once each rename complete files into place) and is renamed last; a write
     that fails (a full disk, a read-only folder) or is interrupted leaves nothing, and only warns:
     the parse is right without its copy."""
-    import tempfile
     if any("\n" in w for w in parsed.words):
         return
     folder, matrix_path, norms_path, words_path, meta_path = _paths(cache_dir, key)
@@ -94,9 +93,8 @@ def cache_write(cache_dir, key: str, parsed: TextResult, norms: np.ndarray, meta
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for target in (matrix_path, norms_path, words_path, meta_path):
-            handle, name = tempfile.mkstemp(prefix=f".{temporary_stem(target.name)}.", suffix=".part", dir=folder)
+            handle, parts[target] = temporary_file(target)
             os.close(handle)
-            parts[target] = Path(name)
         with open(parts[matrix_path], "wb") as handle:
             np.save(handle, np.ascontiguousarray(parsed.matrix, dtype=np.float32))
         with open(parts[norms_path], "wb") as handle:

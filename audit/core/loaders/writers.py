@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from audit.core.files import temporary_stem
+from audit.core.files import temporary_file
 from audit.core.vectors import Vectors
 
 
@@ -38,10 +37,11 @@ def save_npz(vectors: Vectors, path: str | os.PathLike) -> None:
 
 @contextlib.contextmanager
 def _temporary(path: Path, suffix: str):
-    """A new hidden file's name beside ``path``, removed unless it was renamed away."""
-    handle, name = tempfile.mkstemp(prefix=f".{temporary_stem(path.name)}.", suffix=suffix, dir=path.parent)
+    """A new hidden file's name beside ``path`` (:func:`audit.core.files.temporary_file`), removed
+    unless it was renamed away."""
+    handle, name = temporary_file(path, suffix)
     os.close(handle)
     try:
-        yield Path(name)
+        yield name
     finally:
-        Path(name).unlink(missing_ok=True)
+        name.unlink(missing_ok=True)
