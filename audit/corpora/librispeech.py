@@ -127,11 +127,17 @@ def count_matrix(counts: Mapping[str, SubsetCounts | Mapping[str, int]]
     return tuple(types), matrix
 
 
-def parse_subsets(text: str) -> tuple[str, ...]:
-    """``all`` or comma-separated subset names, returned in :data:`SUBSETS` order."""
-    if text.strip() == "all":
+def subset_names(given: str | Sequence[str]) -> list[str]:
+    """Subset names as given on a command line, by spaces (one item each) or commas, in order."""
+    items = [given] if isinstance(given, str) else list(given)
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def parse_subsets(given: str | Sequence[str]) -> tuple[str, ...]:
+    """``all`` or subset names (:func:`subset_names`), checked and returned in :data:`SUBSETS` order."""
+    names = subset_names(given)
+    if names == ["all"]:
         return SUBSETS
-    names = [part.strip() for part in text.split(",") if part.strip()]
     for name in names:
         if name not in SUBSETS:
             raise AuditError(f"unknown LibriSpeech subset {name!r}; choose from {', '.join(SUBSETS)} or 'all'.")

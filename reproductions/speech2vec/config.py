@@ -216,7 +216,8 @@ def settings_from_args(args: argparse.Namespace, defaults: dict, overrides: dict
         if value is not None:
             settings[field] = value
     if getattr(args, "subsets", None):
-        settings["subsets"] = [name for item in args.subsets for name in item.split(",") if name]
+        from audit.corpora.librispeech import subset_names   # by spaces or commas, as every command takes them
+        settings["subsets"] = subset_names(args.subsets)
     if settings.get("corpus_root"):
         root = Path(settings["corpus_root"]).expanduser()
         if not root.is_dir():

@@ -67,7 +67,7 @@ def _fetch_librispeech(args) -> int:
         raise AuditError("only transcripts can be fetched: pass --transcripts-only (the audio archives, "
                          "about 60 GB, are at https://www.openslr.org/12).")
     root = args.root or data_dir(args.data_dir) / "librispeech"
-    outcomes = fetch_transcripts(root, parse_subsets(",".join(args.subsets)), base_url=args.mirror or OFFICIAL_BASE_URL,
+    outcomes = fetch_transcripts(root, parse_subsets(args.subsets), base_url=args.mirror or OFFICIAL_BASE_URL,
                                  expected_md5=None if args.skip_md5 else OFFICIAL_MD5, force=args.force,
                                  on_start=lambda subset, url: print(f"{subset}: streaming {url}", flush=True))
     for o in outcomes:

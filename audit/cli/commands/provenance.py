@@ -59,6 +59,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from audit.checks.provenance.resemblance import ResemblanceParams
     from audit.checks.provenance.run import ReferenceSetup, model_provenance
+    from audit.corpora.librispeech import subset_names
 
     if args.knn_queries < 0:
         raise AuditError("--knn-queries must be 0 (every word) or a positive number.")
@@ -67,8 +68,8 @@ def run(args) -> int:
     params.check()
     setup = ReferenceSetup(recipes=tuple(args.recipes or ()), min_count=args.min_count, shuffled=args.shuffled,
                            random=args.random, speech=tuple(args.speech or ()),
-                           subsets=tuple(name for item in args.subsets for name in item.split(",") if name) if args.subsets else None, cache=not args.no_cache,
-                           data_dir=args.data_dir, workers=args.workers)
+                           subsets=tuple(subset_names(args.subsets)) if args.subsets else None,
+                           cache=not args.no_cache, data_dir=args.data_dir, workers=args.workers)
     setup.check()
     audited = load_vectors(args, args.vectors)
     result = model_provenance(audited, args.corpus_root, setup, params,

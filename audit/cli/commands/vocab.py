@@ -52,7 +52,7 @@ def run(args) -> int:
         raise AuditError(f"no corpus at {root}: pass --corpus-root DIR, or run "
                          f"`audit data fetch librispeech --subsets all --transcripts-only` first.")
     corpus = LibriSpeechCorpus(root)
-    subsets = parse_subsets(",".join(args.subsets)) if args.subsets else None
+    subsets = parse_subsets(args.subsets) if args.subsets else None
     cache = None if args.no_counts_cache else (args.counts_cache or data_dir(args.data_dir) / "corpus-counts")
     counts = corpus.count(subsets, cache_dir=cache)
     vectors = load_vectors(args, args.vectors)
