@@ -33,7 +33,9 @@ import dataclasses
 import importlib
 import json
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -747,7 +749,8 @@ def _is_mount_point(folder: Path) -> bool:
         return True
     try:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as handle:
-            points = {line.split(" ")[4].encode("latin-1", "backslashreplace").decode("unicode_escape")
+            # field 5 is the mount point, with space, tab, newline and backslash written as \ooo
+            points = {re.sub(r"\\([0-7]{3})", lambda octal: chr(int(octal[1], 8)), line.split(" ")[4])
                       for line in handle if line.count(" ") >= 4}
     except OSError:
         return False
@@ -784,7 +787,6 @@ def _swap_into_place(staging: Path, out: Path, earlier: set[str]) -> None:
     """The earlier report aside, the new one in its place: two renames, with SIGINT and SIGTERM held
     back between them (a signal there left no report at all, the earlier one hidden aside), and the
     earlier report put back when the second fails."""
-    import signal
     aside = None
     held = {signal.SIGINT, signal.SIGTERM}
     main_thread = threading.current_thread() is threading.main_thread()

@@ -51,8 +51,6 @@ MEAN_VECTOR = "mean of the unit-normalised usable rows"
 # Cosines are ranked at this many decimals: far below what float32 vectors resolve (relative
 # precision 6e-8), far above float64 rounding (1e-16).
 COSINE_DECIMALS = 12
-# Fewer pairs found than this: a coefficient shown but flagged (audit.core.evidence).
-FEW_PAIRS = FEW_BENCHMARK_PAIRS
 # Rows are summed this many at a time (see _mean_direction).
 _MEAN_BLOCK_ROWS = 8192
 
@@ -87,8 +85,8 @@ class BenchmarkScore:
 
     @property
     def few_pairs(self) -> bool:
-        """Found on fewer than FEW_PAIRS pairs: a coefficient too uncertain to read."""
-        return self.found < FEW_PAIRS
+        """Found on fewer than FEW_BENCHMARK_PAIRS pairs: a coefficient too uncertain to read."""
+        return self.found < FEW_BENCHMARK_PAIRS
 
 
 @result_type("benchmarks")

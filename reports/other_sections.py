@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from audit.core.evidence import FEW_BENCHMARK_PAIRS as FEW_PAIRS
+from audit.core.evidence import FEW_BENCHMARK_PAIRS
 from reports import figures
 from reports.document import Figure, Heading, Number, Paragraph, Table
 from reports.fields import embedding_figure, number
@@ -130,7 +130,7 @@ def benchmark_section(data: ReportData) -> list:
         rows.append(row)
     few = sorted({f"{e.name} on {name}" for e, table in zip(having, tables) for name, entry in table.items()
                   if entry.spearman is not None and entry.few_pairs})
-    caution = (f" A ρ found on fewer than {FEW_PAIRS} pairs is too few to read (two pairs always give ±1): "
+    caution = (f" A ρ found on fewer than {FEW_BENCHMARK_PAIRS} pairs is too few to read (two pairs always give ±1): "
                f"{'; '.join(few)}; left out of the figure and the findings." if few else "")
     blocks = [Heading("Word-similarity benchmarks (Table 7, Fig. 2)", anchor="benchmarks"),
               Table(headers, rows, caption="Spearman ρ (pairs with a missing word dropped) beside the Speech2Vec "
@@ -143,7 +143,7 @@ def benchmark_section(data: ReportData) -> list:
                           else number(_field(table.get(n), "spearman")) for n in names]
     blocks.append(Figure("benchmarks", figures.benchmark_bars(names, series),
                          f"Spearman ρ per benchmark: the Speech2Vec paper's claims vs measured (missing bars: no value, "
-                         f"or found on fewer than {FEW_PAIRS} pairs)."))
+                         f"or found on fewer than {FEW_BENCHMARK_PAIRS} pairs)."))
     return blocks
 
 

@@ -375,11 +375,11 @@ def test_text_models_no_better_than_random_init_leave_the_benchmark_finding_not_
 
 def test_a_benchmark_enters_the_finding_only_with_20_pairs_found_by_every_embedding():
     """Two pairs always give rho +-1: a reproduction covering 2-10 pairs per benchmark turned the finding
-    'not supported' (its rho 0.793 from 47 pairs in all). A benchmark now needs MIN_FOUND_PAIRS pairs
+    'not supported' (its rho 0.793 from 47 pairs in all). A benchmark now needs FEW_BENCHMARK_PAIRS pairs
     found by every compared embedding; the sentence says how many pairs the reproduction found."""
-    from audit.checks.findings import MIN_FOUND_PAIRS
+    from audit.core.evidence import FEW_BENCHMARK_PAIRS
 
-    assert MIN_FOUND_PAIRS == 20
+    assert FEW_BENCHMARK_PAIRS == 20
 
     def covered(scores, found):
         result = bench(scores)

@@ -53,9 +53,6 @@ LIKE_TEXT_MODELS = 0.10     # the release's mean rho within this of the text mod
 # tell a text model from an untrained one on this corpus (the demo's small corpus: 0.070 vs 0.018)
 # and the finding is not tested.
 TEXT_ABOVE_RANDOM_INIT = 0.10
-# A benchmark enters the finding when every compared embedding found at least this many of its
-# pairs (audit.core.evidence: the benchmark tables flag and the figure leaves out the others).
-MIN_FOUND_PAIRS = FEW_BENCHMARK_PAIRS
 CLAIMED_SETS = ("speech2vec-paper",)   # a named set of claimed scores: the benchmark rows' paper_claim
 
 
@@ -233,15 +230,21 @@ def _vocabulary(released) -> Finding:
 
 # ------------------------------------------------------------------------------ (c) benchmarks
 def _scores(evidence) -> dict[str, float]:
-    """rho per benchmark with at least MIN_FOUND_PAIRS pairs found."""
+    """rho per benchmark found on at least FEW_BENCHMARK_PAIRS pairs (fewer: flagged in the benchmark
+    tables, left out of the figure and of this finding)."""
     return {row.name: float(row.spearman) for row in _rows(evidence)
-            if row.spearman is not None and math.isfinite(row.spearman) and row.found >= MIN_FOUND_PAIRS}
+            if row.spearman is not None and math.isfinite(row.spearman) and row.found >= FEW_BENCHMARK_PAIRS}
 
 
 def _rows(evidence) -> tuple:
     if evidence is None or "benchmarks" not in evidence.results:
         return ()
     return evidence.results["benchmarks"].results
+
+
+def _unscored(evidence) -> str:
+    """Why an embedding has no benchmark score the finding can use."""
+    return f"no benchmark with {FEW_BENCHMARK_PAIRS} pairs found" if _rows(evidence) else "not scored"
 
 
 def _coverage(evidence, names) -> tuple[int, int]:
@@ -271,7 +274,7 @@ def _benchmarks(released, reproduction, random_init, text_models) -> Finding:
     rule = (f"supported when the reproduction's mean rho is within {NEAR_RANDOM_INIT} of its random init and at "
             f"least {FAR_BELOW_CLAIM} below the claimed scores, and the release's mean rho is within "
             f"{LIKE_TEXT_MODELS} of the text models' range (means over the benchmarks of which every embedding found "
-            f"at least {MIN_FOUND_PAIRS} pairs and that are claimed); not tested when no text model scores at least "
+            f"at least {FEW_BENCHMARK_PAIRS} pairs and that are claimed); not tested when no text model scores at least "
             f"{TEXT_ABOVE_RANDOM_INIT} above the random init (the benchmarks cannot tell text from an untrained model)")
     title = "Benchmarks"
     ours, repro, init = _scores(released), _scores(reproduction), _scores(random_init)
@@ -281,20 +284,18 @@ def _benchmarks(released, reproduction, random_init, text_models) -> Finding:
               "its random initialisation": (init, random_init), "claimed scores": (claimed, None)}
     # an embedding audited whose benchmarks all found too few pairs is named as such (the sentence
     # read as if there were no reproduction at all)
-    lacking = [label if evidence is None or not _rows(evidence) else
-               f"{evidence.name} (no benchmark with {MIN_FOUND_PAIRS} pairs found)"
+    lacking = [label if evidence is None or not _rows(evidence) else f"{evidence.name} ({_unscored(evidence)})"
                for label, (table, evidence) in needed.items() if not table]
     lacking += [] if any(texts) else ["text models"]
     if lacking:
         return Finding("benchmarks", title, "not tested", f"Benchmarks not compared: no scores for "
                        f"{', '.join(lacking)}.", "benchmarks", rule)
-    left_out = [f"{e.name} ({'no benchmark with ' + str(MIN_FOUND_PAIRS) + ' pairs found' if _rows(e) else 'not scored'})"
-                for e, t in zip(text_models, texts) if not t]
+    left_out = [f"{e.name} ({_unscored(e)})" for e, t in zip(text_models, texts) if not t]
     texts = [t for t in texts if t]
     common = sorted(set(ours) & set(repro) & set(init) & set(claimed) & set.intersection(*(set(t) for t in texts)))
     if not common:
         return Finding("benchmarks", title, "not tested", f"Benchmarks not compared: no benchmark is scored (at least "
-                       f"{MIN_FOUND_PAIRS} pairs found) for every embedding and claimed.", "benchmarks", rule)
+                       f"{FEW_BENCHMARK_PAIRS} pairs found) for every embedding and claimed.", "benchmarks", rule)
     mean_ours, mean_repro, mean_init, mean_claim = _mean_over(common, ours, repro, init, claimed)
     text_means = _mean_over(common, *texts)
     low, high = min(text_means), max(text_means)
@@ -364,7 +365,7 @@ def _provenance(released, reproduction, acoustic=()) -> Finding:
     # words it shares with the references, so each has its own band: one is quoted only when all agree.
     measured = [(label, evidence, result, called, _text_measure(result, "knn_overlap"))
                 for label, evidence, result, called in compared]
-    bands = {(float(m.band_low), float(m.band_high)) for *_, result, _, m in measured
+    bands = {(float(m.band_low), float(m.band_high)) for _, _, result, _, m in measured
              if m is not None and not _text_contests(result)}
     clauses = []
     for label, evidence, result, called, measure in measured:

@@ -76,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         interrupts.check()          # a SIGTERM whose exception was dropped along the way
         return code
     except AuditError as exc:
-        shown = in_cli_terms(exc, parser, argv if argv is not None else sys.argv[1:]) if parser else str(exc)
-        print(f"audit: {shown}", file=sys.stderr)
+        sentence = in_cli_terms(exc, parser, argv if argv is not None else sys.argv[1:]) if parser else str(exc)
+        print(f"audit: {sentence}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`audit ... | head`): not an error of ours; silence the flush at exit.
@@ -89,23 +89,17 @@ def main(argv: list[str] | None = None) -> int:
         terminated = isinstance(exc, interrupts.Terminated) or interrupts.requested()
         print("audit: terminated." if terminated else "audit: interrupted.", file=sys.stderr)
         return 143 if terminated else 130
-    except OSError as exc:
-        # the machine, not the input or a bug: a full disk, a read-only folder, a quota
-        if exc.errno not in _PLACE_ERRORS or debug:
-            if debug:
-                raise
-            print(f"audit: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
-                  file=sys.stderr)
-            return 1
-        where = f" {exc.filename}" if exc.filename else ""
-        print(f"audit: cannot write{where} ({exc.strerror}).", file=sys.stderr)
-        return 2
     except MemoryError:
         print("audit: out of memory; try --limit to read fewer words.", file=sys.stderr)
         return 1
-    except Exception as exc:  # an internal error: a bug, not bad input
+    except Exception as exc:  # an internal error: a bug, not bad input ...
         if debug:
             raise
+        if isinstance(exc, OSError) and exc.errno in _PLACE_ERRORS:
+            # ... unless it is the machine's: a full disk, a read-only folder, a quota
+            where = f" {exc.filename}" if exc.filename else ""
+            print(f"audit: cannot write{where} ({exc.strerror}).", file=sys.stderr)
+            return 2
         print(f"audit: internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback.",
               file=sys.stderr)
         return 1

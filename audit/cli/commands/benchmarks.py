@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit.cli.common import add_json_option, add_vector_options, format_table, load_vectors, write_json
+from audit.core.evidence import FEW_BENCHMARK_PAIRS
 
 OOV_CHOICES = ("drop", "zero", "mean", "all")
 
@@ -45,8 +46,6 @@ def run(args) -> int:
 
 
 def render_table(result, oov: str = "all") -> str:
-    from benchmarks.evaluation import FEW_PAIRS
-
     policies = ("drop", "zero", "mean") if oov == "all" else (oov,)
     headers = (["benchmark", "pairs", "found", "not found"] + [f"rho {p}" for p in policies]
                + ["S2V claim", "RC SGD-500", "RC Adam-500", "S2V not found", "Libri not found"])
@@ -61,7 +60,7 @@ def render_table(result, oov: str = "all") -> str:
                  f"{'lowercased' if result.lowercase else 'kept as written'}.")
     few = [s.name for s in result.results if s.few_pairs and any(s.coefficient(p) is not None for p in policies)]
     if few:
-        lines.append(f"* found on fewer than {FEW_PAIRS} pairs ({', '.join(few)}): too few to read (two pairs always "
+        lines.append(f"* found on fewer than {FEW_BENCHMARK_PAIRS} pairs ({', '.join(few)}): too few to read (two pairs always "
                      f"give +-1); left out of the findings.")
     lines.append("Missing words: drop = pair left out (wordvectors.org), zero = cosine 0, "
                  f"mean = word replaced by the {result.mean_vector}.")
