@@ -176,6 +176,15 @@ def test_a_learning_curve_that_barely_moves_is_drawn_flat():
     _least_span(ax, moving)
     assert ax.get_ylim() == before
     _least_span(ax, np.array([np.nan, np.nan]))          # no value: nothing to do
+    # on the border (a range of exactly 10% of the largest value: 9 to 10) matplotlib's range stays;
+    # one float step less and the panel is widened to the least span
+    for low, widened in ((9.0, False), (float(np.nextafter(9.0, 10.0)), True)):
+        ax = MplFigure().subplots()
+        ax.plot([0, 1], [low, 10.0])
+        before = ax.get_ylim()
+        _least_span(ax, np.array([low, 10.0]))
+        assert (ax.get_ylim() != before) is widened and (not widened or ax.get_ylim()[1] - ax.get_ylim()[0] ==
+                                                         pytest.approx(1.0))
 
 
 def test_provenance_band_rows_keep_their_family_and_measure_and_read_top_down():
