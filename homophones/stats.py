@@ -137,10 +137,11 @@ def _exact_greater(u: float, n1: int, n2: int) -> float:
         current = [np.ones(1)]                     # j = 0: U = 0
         for j in range(1, n2 + 1):
             dist = np.zeros(i * j + 1)
-            dist[j:j + len(previous[j])] += (i / (i + j)) * previous[j]
+            dist[j:] = (i / (i + j)) * previous[j]                  # previous[j] has (i - 1) j + 1 values
             dist[:len(current[j - 1])] += (j / (i + j)) * current[j - 1]
             current.append(dist)
         previous = current
+    # at most 1: the whole distribution can sum to 1 + 1 ulp (1 against 5 values: 1.0000000000000002)
     return float(min(1.0, previous[n2][math.ceil(u - 1e-9):].sum()))
 
 

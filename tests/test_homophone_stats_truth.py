@@ -15,6 +15,7 @@ from homophones.stats import (APPROXIMATE_TEST, BOOTSTRAP_RESAMPLES, EXACT_MAX_P
 
 
 @pytest.mark.parametrize("first, second", [([2.0], [1.0]), ([1.0], [2.0]), ([1.0, 3.0], [2.0]),
+                                           ([1.0, 2.0], [2.0]),     # tied, with a variance of 0.5 (< 1)
                                            ([1.0, 2.0], [2.0, 3.0]), ([0.5, 0.5, 0.7], [0.5, 0.1]),
                                            ([3.0, 1.0, 2.0, 2.0], [2.0, 2.0, 0.0])])
 def test_u_and_p_equal_scipy_on_small_and_tied_samples(first, second):
@@ -38,6 +39,9 @@ def test_without_ties_the_p_value_is_exact_as_scipy_computes_it(n1, n2, shift):
     assert p == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
     u, p, _ = mann_whitney_greater(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.2, 0.3]))
     assert u == 9 and p == pytest.approx(0.05)
+    # U = 0: p is the whole distribution, which sums to 1 + 1 ulp for 1 against 5: never above 1
+    u, p, _ = mann_whitney_greater(np.array([0.0]), np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert u == 0 and p == 1.0 == mannwhitneyu([0.0], [1, 2, 3, 4, 5], alternative="greater", method="exact").pvalue
 
 
 def test_past_the_exact_size_or_with_ties_the_normal_approximation_as_scipy():
