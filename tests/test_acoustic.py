@@ -90,7 +90,10 @@ def test_same_word_pairs_enumerates_every_pair_once():
 
 # ----------------------------------------------------------------------------- retrieval
 def retrieval_by_loops(u, labels, ks=(1, 5, 10)):
-    """Reference: one query at a time, pessimistic ranks with plain Python."""
+    """Reference: one query at a time with plain Python. AP counts a tie against the query (one
+    threshold, as scikit-learn); MRR and recall@k are expectations over random orders of the
+    ties, from P(none of the first j tied places is relevant) = C(g - j, r) / C(g, r)."""
+    from math import comb
     aps, rrs, recalls = [], [], {k: [] for k in ks}
     for q in range(len(labels)):
         others = [j for j in range(len(labels)) if j != q]
@@ -100,10 +103,43 @@ def retrieval_by_loops(u, labels, ks=(1, 5, 10)):
             continue
         rank = {j: sum(score[o] >= score[j] for o in others) for j in relevant}
         aps.append(np.mean([sum(score[r] >= score[j] for r in relevant) / rank[j] for j in relevant]))
-        rrs.append(1 / min(rank.values()))
+        best = max(score[j] for j in relevant)
+        above = sum(score[o] > best for o in others)
+        g = sum(score[o] == best for o in others)
+        r = sum(score[j] == best for j in relevant)
+        none_in_first = [comb(g - j, r) / comb(g, r) for j in range(g + 1)]
+        rrs.append(sum((none_in_first[j - 1] - none_in_first[j]) / (above + j) for j in range(1, g + 1)))
         for k in ks:
-            recalls[k].append(sum(rank[j] <= k for j in relevant) / len(relevant))
+            inside = 0.0
+            for j in relevant:
+                higher = sum(score[o] > score[j] for o in others)
+                same = sum(score[o] == score[j] for o in others)
+                inside += min(1.0, max(0.0, (k - higher) / same))
+            recalls[k].append(inside / len(relevant))
     return np.mean(aps), np.mean(rrs), {k: np.mean(v) for k, v in recalls.items()}
+
+
+def retrieval_by_every_order(u, labels, ks=(1, 5, 10)):
+    """Truth for MRR and recall@k with ties: the mean over every order of the candidates (a
+    stable sort by score of each permutation puts the ties in each order equally often)."""
+    from itertools import permutations
+    rrs, recalls = [], {k: [] for k in ks}
+    for q in range(len(labels)):
+        others = [j for j in range(len(labels)) if j != q]
+        relevant = {j for j in others if labels[j] == labels[q]}
+        if not relevant:
+            continue
+        rr, hits = [], {k: [] for k in ks}
+        for order in permutations(others):
+            ranked = sorted(order, key=lambda j: -float(u[q] @ u[j]))
+            positions = [p + 1 for p, j in enumerate(ranked) if j in relevant]
+            rr.append(1 / positions[0])
+            for k in ks:
+                hits[k].append(sum(p <= k for p in positions) / len(relevant))
+        rrs.append(np.mean(rr))
+        for k in ks:
+            recalls[k].append(np.mean(hits[k]))
+    return np.mean(rrs), {k: np.mean(v) for k, v in recalls.items()}
 
 
 def test_retrieval_equals_loops_and_sklearn_lrap():
@@ -115,7 +151,7 @@ def test_retrieval_equals_loops_and_sklearn_lrap():
     assert result.mean_reciprocal_rank == pytest.approx(rr, abs=1e-6)
     for k in (1, 5, 10):
         assert result.recall_at[str(k)] == pytest.approx(rec[k], abs=1e-6)
-    # scikit-learn's label ranking AP is the same quantity (ties counted against the query).
+    # scikit-learn's label ranking AP is the same quantity (a tie is one threshold).
     scores = (u @ u.T).astype(np.float64)
     np.fill_diagonal(scores, -2.0)
     truth = labels[:, None] == labels[None, :]
@@ -129,10 +165,39 @@ def test_retrieval_by_hand_with_ties():
     u = np.array([[1, 0], [1, 0], [1, 0], [1, 0]], dtype=np.float32)
     labels = np.array([0, 0, 1, 1])
     result = acoustic.retrieval(u, labels)
-    # Each query: 3 others all tied, its one relevant ranks 3rd -> AP 1/3, RR 1/3.
+    # Each query: 3 others all tied, 1 relevant: AP 1/3 (the tie is one threshold); in a random
+    # order of the tie the relevant one is 1st, 2nd or 3rd: RR (1 + 1/2 + 1/3) / 3, recall@1 1/3.
     assert result.mean_average_precision == pytest.approx(1 / 3)
-    assert result.mean_reciprocal_rank == pytest.approx(1 / 3)
-    assert result.recall_at == {"1": 0.0, "5": 1.0, "10": 1.0}
+    assert result.mean_reciprocal_rank == pytest.approx(11 / 18)
+    assert result.recall_at == pytest.approx({"1": 1 / 3, "5": 1.0, "10": 1.0})
+
+
+def test_identical_tokens_score_chance_in_retrieval():
+    # The reviewer's case: 24 identical tokens, 4 words x 6 (5 relevant among 23 tied per query).
+    # Counting each tie against the query gave MRR 1/23, below the worst order's 1/19.
+    u = np.tile(np.array([[0.6, 0.8]], dtype=np.float32), (24, 1))
+    labels = np.repeat(np.arange(4), 6)
+    result = acoustic.retrieval(u, labels)
+    from math import comb
+    rr = sum((comb(23 - j + 1, 5) - comb(23 - j, 5)) / comb(23, 5) / j for j in range(1, 20))
+    assert result.mean_reciprocal_rank == pytest.approx(rr) and 1 / 19 < rr
+    assert result.recall_at == pytest.approx({"1": 1 / 23, "5": 5 / 23, "10": 10 / 23})
+    assert result.mean_average_precision == pytest.approx(5 / 23)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_retrieval_with_ties_equals_the_mean_over_every_order(seed):
+    rng = np.random.default_rng(seed)
+    labels = np.array([0, 0, 0, 1, 1, 2, 2])
+    # Vectors from a few fixed directions: many exact ties between different tokens.
+    u = np.array([[1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)[rng.integers(0, 3, size=len(labels))]
+    result = acoustic.retrieval(u, labels, block_rows=3)
+    rr, recall = retrieval_by_every_order(u, labels)
+    assert result.mean_reciprocal_rank == pytest.approx(rr, abs=1e-9)
+    for k in (1, 5, 10):
+        assert result.recall_at[str(k)] == pytest.approx(recall[k], abs=1e-9)
+    loops = retrieval_by_loops(u, labels)
+    assert loops[1] == pytest.approx(rr, abs=1e-12) and loops[2][5] == pytest.approx(recall[5], abs=1e-12)
 
 
 def test_retrieval_perfect_separation():
@@ -338,10 +403,14 @@ def test_rank_counting_paths_agree(monkeypatch):
     scores = rng.integers(0, 20, size=(30, 50)).astype(np.float32)     # many ties
     thresholds = np.where(rng.random((30, 6)) < 0.8, scores[:, :6], np.inf)
     want = np.array([[np.sum(scores[r] >= t) for t in thresholds[r]] for r in range(30)])
+    want_above = np.array([[np.sum(scores[r] > t) for t in thresholds[r]] for r in range(30)])
+    assert (want > want_above).any() and (want_above > 0).any()
     for share, sort_above in ((0.0, 99), (1.0, 99), (0.0, 0)):  # full passes, candidate binning, row sort
         monkeypatch.setattr(_retrieval, "CANDIDATE_SHARE", share)
         monkeypatch.setattr(_retrieval, "SORT_ABOVE_SLOTS", sort_above)
         assert np.array_equal(_retrieval._count_at_least(scores, thresholds), want)
+        at_least, above = _retrieval._rank_counts(scores, thresholds)
+        assert np.array_equal(at_least, want) and np.array_equal(above, want_above)
 
 
 def test_retrieval_with_uneven_word_sizes_equals_loops(monkeypatch):

@@ -15,8 +15,8 @@ The metrics of the acoustic-word-embedding literature (seed papers 000, 001, 003
   both directions;
 - query-by-example retrieval (003): every token queries all the others; mean average
   precision, mean reciprocal rank and recall@k (share of the query word's other tokens in the
-  top k). Tied scores count against the query (a relevant item is ranked below every item
-  that scores the same), so identical vectors never flatter a model;
+  top k). A tie is one threshold for mAP (scikit-learn's convention); MRR and recall@k are
+  their expectations over random orders of the ties, so identical vectors score chance;
 - clustering (003): k-means with k = number of words on the unit-normalised embeddings,
   silhouette (cosine) of the k-means clusters and of the true words, ARI and AMI against the
   words;

@@ -13,7 +13,8 @@ Three figures, all by cosine:
 - ``written_to_acoustic``: each written word ranks the tokens (the written word is the anchor,
   001's type A); AP over the word's tokens; the mean over words.
 
-Ranks count ties against the query, as in query-by-example retrieval. Only the audited words
+Ranks count ties against the query (a tie is one threshold, as in the mAP of query-by-example
+retrieval and scikit-learn's ranking AP). Only the audited words
 that the written embedding has are used (matched by exact spelling, else lowercased), and only
 the tokens of those words; the others are counted.
 """

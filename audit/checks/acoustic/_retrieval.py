@@ -1,7 +1,10 @@
 """Query-by-example retrieval: every token queries all the others (mAP, MRR, recall@k).
 
-Tied scores count against the query (a relevant item is ranked below every item that scores
-the same), so identical vectors never flatter a model.
+Tied scores: mAP takes each tie as one threshold (precision at its end, scikit-learn's
+convention, as the same-different AP does); MRR and recall@k are their expected values when the
+tied items are put in random order. So identical vectors score chance on every figure: never
+above it, and never below what some ordering of the ties could give (counting every tie against
+the query had put MRR at 1/23 for 5 relevant tokens among 23 tied, below the worst ordering's 1/19).
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ def query_ranks(unit: np.ndarray, label_index: np.ndarray, block_rows: int = BLO
     (itself included), so ties rank it last among its equals. Queries are taken in order of
     their word's token count, so a block's width (its largest word) stays homogeneous.
     """
+    for queries, scores, thresholds, valid in _query_blocks(unit, label_index, block_rows):
+        yield queries, thresholds, _count_at_least(scores, thresholds), valid
+
+
+def _query_blocks(unit: np.ndarray, label_index: np.ndarray, block_rows: int):
+    """Yield (queries, their scores against every token (themselves -inf), relevant scores
+    (inf where no slot), valid mask) block by block, as :func:`query_ranks` takes them."""
     n = len(label_index)
     order = np.argsort(label_index, kind="stable")
     counts = np.bincount(label_index)
@@ -56,41 +66,57 @@ def query_ranks(unit: np.ndarray, label_index: np.ndarray, block_rows: int = BLO
         scores[np.arange(len(queries)), queries] = -np.inf   # a query never retrieves itself
         valid = inside & (relevant != queries[:, None])
         thresholds = np.where(valid, np.take_along_axis(scores, np.maximum(relevant, 0), axis=1), np.inf)
-        yield queries, thresholds, _count_at_least(scores, thresholds), valid
+        yield queries, scores, thresholds, valid
 
 
 def _count_at_least(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """For each row r and slot k: how many scores[r] are >= thresholds[r, k] (inf slots: 0)."""
-    if thresholds.shape[1] > SORT_ABOVE_SLOTS:
+    return _rank_counts(scores, thresholds, above=False)[0]
+
+
+def _rank_counts(scores: np.ndarray, thresholds: np.ndarray, *, above: bool = True):
+    """For each row r and slot k: how many scores[r] are >= thresholds[r, k] and, with ``above``,
+    how many are > it (else None); inf slots: 0. Both from one pass over the candidates."""
+    shape = thresholds.shape
+    if shape[1] > SORT_ABOVE_SLOTS:
         # Words with many tokens: sorting each row once beats one pass per relevant token.
         ordered = np.sort(scores, axis=1)
-        counts = np.empty(thresholds.shape, dtype=np.int64)
+        at_least = np.empty(shape, dtype=np.int64)
+        higher = np.empty(shape, dtype=np.int64) if above else None
         for row in range(len(scores)):
-            counts[row] = scores.shape[1] - np.searchsorted(ordered[row], thresholds[row], side="left")
-        return counts
+            at_least[row] = scores.shape[1] - np.searchsorted(ordered[row], thresholds[row], side="left")
+            if above:
+                higher[row] = scores.shape[1] - np.searchsorted(ordered[row], thresholds[row], side="right")
+        return at_least, higher
     order = np.argsort(thresholds, axis=1, kind="stable")
     ascending = np.take_along_axis(thresholds, order, axis=1)
     reached = scores >= ascending[:, :1]    # only these can reach any threshold of the row
     candidates = int(np.count_nonzero(reached))
-    counts = np.zeros(thresholds.shape, dtype=np.int64)
+    at_least = np.zeros(shape, dtype=np.int64)
+    higher = np.zeros(shape, dtype=np.int64) if above else None
     if candidates > CANDIDATE_SHARE * scores.size:
         # Poorly separated words: one comparison pass over the block per relevant slot.
-        for slot in range(thresholds.shape[1]):
+        for slot in range(shape[1]):
             if np.isfinite(thresholds[:, slot]).any():
-                counts[:, slot] = np.count_nonzero(scores >= thresholds[:, slot:slot + 1], axis=1)
-        return counts
+                column = thresholds[:, slot:slot + 1]
+                at_least[:, slot] = np.count_nonzero(scores >= column, axis=1)
+                if above:
+                    higher[:, slot] = at_least[:, slot] - np.count_nonzero(scores == column, axis=1)
+        return at_least, higher
     # Well separated words: few scores reach the lowest threshold; bin just those.
     rows, cols = np.nonzero(reached)
     values = scores[rows, cols]
-    passed = np.zeros(len(values), dtype=np.int64)    # thresholds of its row each value reaches
-    for slot in range(ascending.shape[1]):
-        passed += values >= ascending[rows, slot]
     width = ascending.shape[1] + 1
-    histogram = np.bincount(rows * width + passed, minlength=len(scores) * width).reshape(len(scores), width)
-    # Scores >= the k-th smallest threshold are those that reach more than k thresholds.
-    at_least = np.cumsum(histogram[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    np.put_along_axis(counts, order, at_least, axis=1)
-    return counts
+    # Scores >= (or >) the k-th smallest threshold are those that reach (pass) more than k thresholds.
+    for counts, compare in ((at_least, np.greater_equal), (higher, np.greater)):
+        if counts is None:
+            continue
+        passed = np.zeros(len(values), dtype=np.int64)    # thresholds of its row each value reaches
+        for slot in range(ascending.shape[1]):
+            passed += compare(values, ascending[rows, slot])
+        histogram = np.bincount(rows * width + passed, minlength=len(scores) * width).reshape(len(scores), width)
+        np.put_along_axis(counts, order, np.cumsum(histogram[:, ::-1], axis=1)[:, ::-1][:, 1:], axis=1)
+    return at_least, higher
 
 
 def _relevant_at_least(thresholds: np.ndarray, relevant_count: np.ndarray) -> np.ndarray:
@@ -106,25 +132,53 @@ def _relevant_at_least(thresholds: np.ndarray, relevant_count: np.ndarray) -> np
     return out
 
 
+def expected_reciprocal_rank(above: np.ndarray, tied: np.ndarray, relevant_tied: np.ndarray) -> np.ndarray:
+    """1 / rank of the first relevant item, its expected value when ties are ordered at random.
+
+    Per query: ``above`` items score higher than its best relevant item (none relevant),
+    ``tied`` score the same (that item included), ``relevant_tied`` of those are relevant. The
+    first relevant one lands at ``above + J``, J the smallest of ``relevant_tied`` positions
+    drawn at random among ``tied``: P(J = 1) = r / g, P(J = j + 1) = P(J = j) (g - j - r + 1) / (g - j).
+    """
+    above, tied, r = (np.asarray(a, dtype=np.int64) for a in (above, tied, relevant_tied))
+    out = 1.0 / (above + 1.0)                      # no irrelevant item tied: the first is next
+    for q in np.flatnonzero(tied > r):
+        g, k, a = int(tied[q]), int(r[q]), int(above[q])
+        j = np.arange(1, g - k + 2, dtype=np.float64)
+        ratios = (g - j[:-1] - k + 1) / (g - j[:-1])
+        chance = (k / g) * np.r_[1.0, np.cumprod(ratios)]
+        out[q] = float(np.sum(chance / (a + j)))
+    return out
+
+
 def retrieval(unit: np.ndarray, label_index: np.ndarray, ks=RETRIEVAL_KS,
               block_rows: int = BLOCK_ROWS) -> Retrieval:
-    """Each token queries all the others: mAP, MRR and recall@k over the queries."""
+    """Each token queries all the others: mAP, MRR and recall@k over the queries (ties: see the module)."""
     ap_sum = rr_sum = 0.0
     recall_sums = np.zeros(len(ks))
     ceiling_sums = np.zeros(len(ks))
     queries_scored = 0
-    for queries, thresholds, ranks, valid in query_ranks(unit, label_index, block_rows):
+    for queries, scores, thresholds, valid in _query_blocks(unit, label_index, block_rows):
         has_relevant = valid.any(axis=1)
+        if not has_relevant.any():
+            continue
+        ranks, above = _rank_counts(scores, thresholds)   # scoring at least as high (itself included); higher
+        tied = ranks - above                                         # at its score, itself included
         relevant_count = valid.sum(axis=1)
         at_least = _relevant_at_least(thresholds, relevant_count)
         precision = np.where(valid, at_least / np.maximum(ranks, 1), 0.0)
         ap = precision.sum(axis=1)[has_relevant] / relevant_count[has_relevant]
-        first_rank = np.where(valid, ranks, np.iinfo(np.int64).max).min(axis=1)[has_relevant]
+        best = np.where(valid, thresholds, -np.inf).max(axis=1)
+        top = np.argmax(np.where(valid, thresholds, -np.inf), axis=1)
+        rows = np.arange(len(queries))
+        relevant_tied = (valid & (thresholds == best[:, None])).sum(axis=1)
+        rr = expected_reciprocal_rank(above[rows, top], tied[rows, top], relevant_tied)[has_relevant]
         ap_sum += ap.sum()
-        rr_sum += (1.0 / first_rank).sum()
+        rr_sum += rr.sum()
         for slot, k in enumerate(ks):
-            hits = ((ranks <= k) & valid).sum(axis=1)[has_relevant]
-            recall_sums[slot] += (hits / relevant_count[has_relevant]).sum()
+            # Each relevant item is in the top k with probability (k - above) / tied, clipped to [0, 1].
+            inside = np.where(valid, np.clip((k - above) / np.maximum(tied, 1), 0.0, 1.0), 0.0)
+            recall_sums[slot] += (inside.sum(axis=1)[has_relevant] / relevant_count[has_relevant]).sum()
             ceiling_sums[slot] += (np.minimum(k, relevant_count[has_relevant]) / relevant_count[has_relevant]).sum()
         queries_scored += int(has_relevant.sum())
     if not queries_scored:
