@@ -89,7 +89,8 @@ def test_samediff_by_hand():
     # SWDP recall 0, 0, 1/2, 1/2, 1 against interpolated precision 1, 2/3, 2/3, 3/5, 3/5: closest at the 4th.
     assert different.precision_recall_breakeven == pytest.approx((1 / 2 + 3 / 5) / 2)
     f1 = acoustic.best_f1(scores, same)
-    assert (f1.f1, f1.threshold, f1.precision, f1.recall) == pytest.approx((0.75, 0.5, 0.6, 1.0))
+    # Every pair called the same: the threshold sits midway to 2e-6 below the lowest score.
+    assert (f1.f1, f1.threshold, f1.precision, f1.recall) == pytest.approx((0.75, 0.5 - 1e-6, 0.6, 1.0), abs=1e-12)
     assert np.isnan(acoustic.samediff_variant(scores, same, np.zeros(5, bool), total=0).average_precision)
 
 
@@ -103,8 +104,29 @@ def test_best_f1_equals_sklearn(weighted):
     f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-300), 0)[:-1]
     best = int(np.argmax(f1))
     ours = acoustic.best_f1(scores, same, weights)
-    assert ours.f1 == pytest.approx(f1[best], abs=1e-12) and ours.threshold == thresholds[best]
+    assert ours.f1 == pytest.approx(f1[best], abs=1e-12)
     assert (ours.precision, ours.recall) == pytest.approx((precision[best], recall[best]), abs=1e-12)
+    # The threshold lies midway between the lowest score called the same and the next one down,
+    # and calling "same" every pair at or above it gives that F1.
+    lower = scores[scores < thresholds[best]].max()
+    assert ours.threshold == pytest.approx((thresholds[best] + lower) / 2, abs=1e-15)
+    assert skm.f1_score(same, scores >= ours.threshold, sample_weight=weights) == pytest.approx(ours.f1, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_f1_threshold_reproduces_the_f1_on_float64_cosines(seed):
+    """The reviewer's check: cosines recomputed in float64 from the embeddings, thresholded at
+    the reported value, give the reported F1 (the float32 boundary score, rounded above its
+    float64 value, had dropped the boundary pair: F1 0.3569 against the reported 0.3620)."""
+    embeddings, labels, speaker = speaking_tokens(words=6, per_word=5, seed=seed)
+    result = acoustic.samediff_cosine(unit(embeddings), labels, speaker, sample_pairs=10**6)
+    x = embeddings.astype(np.float64)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    i, j = np.triu_indices(len(labels), 1)
+    cosine = np.sum(x[i] * x[j], axis=1)
+    same = labels[i] == labels[j]
+    f1 = result.best_f1
+    assert skm.f1_score(same, cosine >= f1.threshold) == pytest.approx(f1.f1, abs=1e-12)
 
 
 @pytest.mark.parametrize("sample_pairs", [10**6, 600])
@@ -246,3 +268,36 @@ def test_cli_prints_samediff_and_cross_view(tmp_path, run_cli):
     code, stdout, stderr = run_cli("acoustic", path, "--agwe", bad, "--json", tmp_path / "never.json")
     assert code == 2 and stderr.count("\n") == 1 and "Traceback" not in stderr and stdout == ""
     assert not (tmp_path / "never.json").exists()
+
+
+def test_breakeven_of_identical_vectors_is_chance():
+    """The reviewer's case: 24 identical vectors (4 words x 6). Every pair ties; read as one point
+    at the tie's end (recall 1, precision 0.217) the breakeven was (1 + 0.217) / 2 = 0.609, near
+    three times chance for an embedding that tells nothing. Pair by pair with the tie in random
+    order (expected hits), precision stays at chance all the way and meets recall there."""
+    labels = np.repeat(np.arange(4), 6)
+    u = np.tile(np.array([[0.6, 0.8]], dtype=np.float32), (24, 1))
+    result = acoustic.samediff_cosine(u, labels, np.arange(24) % 3, sample_pairs=10**6)
+    chance = 4 * 15 / 276
+    pairs = 276
+    for variant in (result.sw, result.swsp, result.swdp):
+        assert variant.average_precision == pytest.approx(chance)
+        assert abs(variant.precision_recall_breakeven - chance) <= 1 / pairs
+
+
+def test_breakeven_with_ties_of_one_kind_equals_the_published_algorithm():
+    """Ties that hold only same-word pairs or only different-word pairs give the same curve in any
+    order, so the published pair-by-pair algorithm is the truth there."""
+    rng = np.random.default_rng(8)
+    same = rng.random(400) < 0.3
+    # Integer scores, the same-word ones even and the others odd: every tie is of one kind.
+    scores = np.where(same, 2 * rng.integers(5, 40, size=400), 2 * rng.integers(0, 35, size=400) + 1).astype(float)
+    swdp = same & (rng.random(400) < 0.6)
+    _, sw_prb, _, swdp_prb = kamper_swdp(-scores[same & ~swdp], -scores[swdp], -scores[~same])
+    sw = acoustic.samediff_variant(scores, same, same, total=int(same.sum()))
+    different = acoustic.samediff_variant(scores, same, swdp, total=int(swdp.sum()))
+    assert len(np.unique(scores)) < 100                                 # ties indeed
+    assert sw.precision_recall_breakeven == pytest.approx(sw_prb, abs=1e-12)
+    assert different.precision_recall_breakeven == pytest.approx(swdp_prb, abs=1e-12)
+    # AP keeps scikit-learn's convention (a tie is one threshold), not the pair-by-pair sum.
+    assert sw.average_precision == pytest.approx(skm.average_precision_score(same, scores), abs=1e-12)

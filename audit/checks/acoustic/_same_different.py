@@ -14,6 +14,8 @@ import numpy as np
 from audit.checks.acoustic._base import DEFAULT_SEED
 
 DEFAULT_SAMPLE_PAIRS = 2_000_000
+BELOW_LOWEST = 2e-6   # the best F1's threshold when every pair is called the same: midway to this far below
+                      # the lowest score
 CURVE_POINTS = 201
 
 
@@ -179,8 +181,10 @@ def same_different_cosine(unit: np.ndarray, label_index: np.ndarray, *, sample_p
 # precision-recall breakeven, and variants that count recall over a subset of the same-word
 # pairs: same speaker (SWSP) or different speakers (SWDP). As there, precision always counts
 # every same-word pair as a hit: an SWSP pair ranked high is not an error under SWDP, it just
-# earns no recall. Scores that tie form one threshold (scikit-learn's convention); Kamper's
-# argsort breaks ties arbitrarily, which only matters for exactly equal scores.
+# earns no recall. Scores that tie form one threshold for AP and F1 (scikit-learn's convention);
+# the breakeven follows samediff.py pair by pair, with a tie's pairs in random order: their hits
+# accrue evenly through it (the expected curve), so identical vectors break even at chance.
+# Kamper's argsort breaks ties arbitrarily, which only matters for exactly equal scores.
 @dataclass(frozen=True)
 class SameDiffVariant:
     average_precision: float            # NaN when there is no positive pair of this kind
@@ -191,7 +195,8 @@ class SameDiffVariant:
 
 @dataclass(frozen=True)
 class BestF1:
-    """Seed 000's figure: F1 of calling "same word" every pair that scores at least ``threshold``."""
+    """Seed 000's figure: F1 of calling "same word" every pair that scores at least ``threshold``
+    (midway between the lowest score called the same and the next one)."""
 
     f1: float
     threshold: float                    # in the units of ``score`` (a cosine for embeddings)
@@ -233,6 +238,19 @@ class RankedPairs:
         found = self.hits_of(positive)
         return found / found[-1] if len(found) and found[-1] > 0 else np.full(len(found), np.nan)
 
+    def expected_hits_per_pair(self, positive) -> tuple[np.ndarray, np.ndarray]:
+        """(weighted count of ``positive`` pairs among the first k, weight of the first k) for every
+        k, the pairs of a tie taken in random order: expected counts, the tie's hits accruing in
+        proportion to the weight passed. Without ties: the plain cumulative counts."""
+        passed = np.cumsum(self.weights)
+        group_hits = self.hits_of(positive)
+        group = np.searchsorted(self.last_of_tie, np.arange(len(passed)))   # the tie each pair belongs to
+        end_weight = passed[self.last_of_tie]
+        start_weight = np.r_[0.0, end_weight[:-1]][group]
+        start_hits = np.r_[0.0, group_hits[:-1]][group]
+        share = (group_hits[group] - start_hits) / (end_weight[group] - start_weight)
+        return start_hits + (passed - start_weight) * share, passed
+
 
 def samediff_curves(scores, same, recall_positive, weights=None):
     """(precision, recall, thresholds) at each distinct score, most alike first.
@@ -255,11 +273,16 @@ def samediff_variant(scores, same, recall_positive, weights=None, *, total: int,
     ranked = ranked or RankedPairs(scores, same, weights)
     precision, recall = ranked.precision, ranked.recall(recall_positive)
     ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-    # Interpolated precision (the best at this recall or beyond); the breakeven is where it
-    # meets recall, read as their mean at the closest point, as samediff.py does.
-    interpolated = np.maximum.accumulate(precision[::-1])[::-1]
-    closest = int(np.argmin(np.abs(recall - interpolated)))
-    prb = float((recall[closest] + interpolated[closest]) / 2)
+    # samediff.py pair by pair: interpolated precision (the best at this recall or beyond) meets
+    # recall where their difference is smallest; the breakeven is their mean there. A tie's pairs
+    # count in random order (expected hits), not as one point: one point at the tie's end put
+    # 24 identical vectors at (1 + chance) / 2.
+    hits, passed = ranked.expected_hits_per_pair(same)
+    found, _ = ranked.expected_hits_per_pair(recall_positive)
+    pair_recall = found / found[-1]
+    interpolated = np.maximum.accumulate((hits / passed)[::-1])[::-1]
+    closest = int(np.argmin(np.abs(pair_recall - interpolated)))
+    prb = float((pair_recall[closest] + interpolated[closest]) / 2)
     return SameDiffVariant(average_precision=ap, precision_recall_breakeven=prb, positive_pairs_total=total,
                            positive_pairs_scored=scored)
 
@@ -273,7 +296,12 @@ def best_f1(scores, same, weights=None, *, ranked: RankedPairs | None = None) ->
     if not len(f1) or np.all(np.isnan(f1)):
         return BestF1(math.nan, math.nan, math.nan, math.nan)
     best = int(np.nanargmax(f1))   # the first (strictest) threshold among equals
-    return BestF1(f1=float(f1[best]), threshold=float(thresholds[best]), precision=float(precision[best]),
+    # Reported midway to the next lower score, so "score >= threshold" reproduces the F1 from
+    # scores recomputed in other arithmetic (float64 cosines of the float32 vectors differ in
+    # the 8th digit); below the lowest score when every pair is called the same.
+    below = thresholds[best + 1] if best + 1 < len(thresholds) else thresholds[best] - BELOW_LOWEST
+    threshold = float((thresholds[best] + below) / 2)
+    return BestF1(f1=float(f1[best]), threshold=threshold, precision=float(precision[best]),
                   recall=float(recall[best]))
 
 
