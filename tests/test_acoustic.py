@@ -492,3 +492,23 @@ def test_recall_at_k_is_shown_beside_the_most_it_can_be():
         assert result.recall_ceiling[str(k)] == pytest.approx(np.mean(np.minimum(k, relevant) / relevant))
         assert result.recall_at[str(k)] == pytest.approx(result.recall_ceiling[str(k)])
     assert result.recall_ceiling["1"] < 1 and result.recall_ceiling["10"] == 1.0
+
+
+@pytest.mark.parametrize("scale, dtype", [(1e19, np.float32), (1e20, np.float32), (1e30, np.float64),
+                                          (1e-30, np.float32), (1e-40, np.float64)])
+def test_finite_embeddings_at_any_scale_are_audited_as_at_scale_one(scale, dtype, recwarn):
+    """The reviewer's case: rows scaled to 1e19 or 1e-30 were refused as "zero or not finite" (their
+    float32 squared norm overflowed or underflowed), with a numpy overflow warning at 1e30."""
+    embeddings, labels = clustered_tokens(words=4, per_word=3, seed=5)
+    want = acoustic.audit_instances(acoustic.make_instances(embeddings, labels), seed=1)
+    got = acoustic.audit_instances(acoustic.make_instances(embeddings.astype(dtype) * dtype(scale), labels), seed=1)
+    assert got.same_different.average_precision == pytest.approx(want.same_different.average_precision, abs=1e-6)
+    assert got.retrieval.mean_reciprocal_rank == pytest.approx(want.retrieval.mean_reciprocal_rank, abs=1e-6)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("scale, message", [(1e39, "beyond float32's range"), (1e-50, "too small for float32")])
+def test_float64_rows_that_float32_cannot_hold_are_named(scale, message):
+    embeddings, labels = clustered_tokens(words=3, per_word=3)
+    with pytest.raises(AuditError, match=message):
+        acoustic.make_instances(embeddings.astype(np.float64) * scale, labels)

@@ -52,9 +52,22 @@ def make_instances(embeddings, labels, speakers=None, *, info: InputInfo | None 
     n = embeddings.shape[0]
     labels = _string_column(labels, "labels", n, what)
     speakers = None if speakers is None else _string_column(speakers, "speakers", n, what)
+    # Judged entry by entry, not by a float32 norm: a norm of finite values can overflow (from about
+    # 1e19) or underflow to 0 (below about 1e-23), and cosine does not depend on the scale.
+    if embeddings.dtype != np.float32:
+        with np.errstate(over="ignore", under="ignore"):
+            fits = np.isfinite(embeddings).all(axis=1)
+            embeddings32 = np.ascontiguousarray(embeddings, dtype=np.float32)
+        beyond = fits & ~np.isfinite(embeddings32).all(axis=1)
+        vanished = fits & (embeddings != 0).any(axis=1) & ~(embeddings32 != 0).any(axis=1)
+        for rows, problem in ((beyond, "hold values beyond float32's range (about 3.4e38)"),
+                              (vanished, "hold only values too small for float32 (below about 1e-45)")):
+            if rows.any():
+                raise AuditError(f"{what}: {int(rows.sum())} embedding row(s) {problem}; rescale the "
+                                 "embeddings (cosine does not depend on scale).")
+        embeddings = embeddings32
     embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
-    norms = np.linalg.norm(embeddings, axis=1)
-    bad = ~np.isfinite(norms) | (norms == 0)
+    bad = ~np.isfinite(embeddings).all(axis=1) | ~(embeddings != 0).any(axis=1)
     if bad.any():
         raise AuditError(f"{what}: {int(bad.sum())} embedding row(s) are zero or not finite, so their "
                          "cosine is undefined.")
