@@ -32,6 +32,9 @@ class AcousticParameters:
     knn_test_fraction: float
     kmeans_max_iter: int
     drop_singletons: bool
+    # Added later (defaults for results written before them):
+    keep_singletons: bool = False            # single-token words kept as different-word partners
+    speakers: tuple[str, ...] | None = None  # only these speakers' tokens were audited (None: all)
 
 
 @result_type("acoustic")
@@ -103,7 +106,8 @@ class AcousticResult(Result):
 # ----------------------------------------------------------------------------- the check
 def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | None = None,
                     sample_pairs: int = DEFAULT_SAMPLE_PAIRS, dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED,
-                    drop_singletons: bool = False, knn_test_fraction: float = KNN_TEST_FRACTION,
+                    drop_singletons: bool = False, keep_singletons: bool = False, speakers=None,
+                    knn_test_fraction: float = KNN_TEST_FRACTION,
                     kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
     """Every instance-level metric; ``frames`` (:class:`audit.speech.frames.FrameStore`) adds the DTW baseline.
 
@@ -111,12 +115,22 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
     words (a DTW pair costs thousands of times a cosine, hence its own, smaller budget).
     ``written`` (an embedding of written words in the same space, 001's AGWEs) adds the
     cross-view scores, on at most ``sample_pairs`` (token, written word) pairs.
+
+    Words with a single token have no same-word pair: refused unless ``drop_singletons`` leaves
+    them out or ``keep_singletons`` keeps them as different-word partners (Kamper's samediff keeps
+    them, as does the AWE trainer's per-epoch figure; they query nothing in retrieval). ``speakers``
+    keeps only those speakers' tokens (the trainer's held-out speakers, say).
     """
     for name, budget in (("sample_pairs", sample_pairs), ("dtw_pairs", dtw_pairs)):
         if budget < 2:
             raise ParameterError(name, f"is {budget:,}; a pair budget must be at least 2.")
     check_seed(seed)
-    instances, dropped = _handle_singletons(instances, drop_singletons)
+    if drop_singletons and keep_singletons:
+        raise ParameterError("keep_singletons", "is on with drop_singletons; choose one.")
+    kept_speakers = None
+    if speakers is not None:
+        instances, kept_speakers = _only_speakers(instances, speakers)
+    instances, dropped = _handle_singletons(instances, drop_singletons, keep_singletons)
     words, label_index = np.unique(instances.labels, return_inverse=True)
     if len(words) < 2:
         raise AuditError("the instances hold fewer than 2 distinct words, so no metric can tell words apart.")
@@ -158,7 +172,8 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
     n_speakers = None if instances.speakers is None else int(len(np.unique(instances.speakers)))
     params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS,
                                 knn_ks=KNN_KS, knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
-                                drop_singletons=drop_singletons)
+                                drop_singletons=drop_singletons, keep_singletons=keep_singletons,
+                                speakers=kept_speakers)
     return AcousticResult(input=instances.input, tokens=instances.tokens, words=int(len(words)),
                           speakers=n_speakers, singletons_dropped=dropped, seed=seed, parameters=params,
                           same_different=sd, retrieval=rt, clustering=cl, knn=kn, dtw=dtw,
@@ -205,15 +220,35 @@ def samediff(embeddings: np.ndarray, labels: np.ndarray, speakers: np.ndarray | 
                            sample_pairs=sample_pairs, seed=int(_metric_seeds(seed)[0]))
 
 
-def _handle_singletons(instances: InstanceSet, drop: bool) -> tuple[InstanceSet, int]:
+def _only_speakers(instances: InstanceSet, speakers) -> tuple[InstanceSet, tuple[str, ...]]:
+    """The tokens of the given speakers (each must have some)."""
+    wanted = tuple(dict.fromkeys(str(s) for s in speakers))
+    if not wanted:
+        raise ParameterError("speakers", "is empty; name at least one speaker.")
+    if instances.speakers is None:
+        raise ParameterError("speakers", "names speakers, but the instances file has no 'speakers' array.")
+    present = set(np.unique(instances.speakers).tolist())
+    missing = [s for s in wanted if s not in present]
+    if missing:
+        known = sorted(present)
+        raise ParameterError("speakers", f"names {len(missing)} speaker(s) the instances do not have (e.g. "
+                             f"{missing[0]!r}); they have {len(known)}: {', '.join(known[:8])}"
+                             f"{', ...' if len(known) > 8 else ''}.")
+    keep = np.isin(instances.speakers, wanted)
+    kept = make_instances(instances.embeddings[keep], instances.labels[keep], instances.speakers[keep],
+                          info=instances.input)
+    return kept, tuple(sorted(wanted))
+
+
+def _handle_singletons(instances: InstanceSet, drop: bool, keep: bool = False) -> tuple[InstanceSet, int]:
     words, counts = np.unique(instances.labels, return_counts=True)
     single = words[counts < 2]
-    if not len(single):
+    if not len(single) or keep:
         return instances, 0
     if not drop:
         raise ParameterError("drop_singletons", f"is off, but {len(single)} word(s) have a single token "
                              f"(e.g. {str(single[0])!r}), so they have no same-word pair; turn it on to leave "
-                             "them out.")
+                             "them out (or keep them as different-word partners, as Kamper's samediff does).")
     keep = ~np.isin(instances.labels, single)
     speakers = None if instances.speakers is None else instances.speakers[keep]
     kept = make_instances(instances.embeddings[keep], instances.labels[keep], speakers, info=instances.input)

@@ -28,8 +28,17 @@ def register(sub) -> None:
                              "all; the same budget for cross-view pairs (default: 2,000,000)")
     parser.add_argument("--dtw-pairs", type=int, default=50_000, metavar="N",
                         help="pairs aligned by DTW for the baseline, sampled the same way (default: 50,000)")
-    parser.add_argument("--drop-singletons", action="store_true",
-                        help="leave out words with a single token instead of refusing the file")
+    singletons = parser.add_mutually_exclusive_group()
+    singletons.add_argument("--drop-singletons", action="store_true",
+                            help="leave out words with a single token instead of refusing the file")
+    singletons.add_argument("--keep-singletons", action="store_true",
+                            help="keep words with a single token as different-word partners only (Kamper's samediff "
+                                 "keeps them, and so does `audit reproduce awe`'s per-epoch AP); dropping them "
+                                 "removes different-word pairs and raises the AP")
+    parser.add_argument("--speakers", metavar="LIST",
+                        help="audit only these speakers' tokens (comma-separated), e.g. the held-out speakers of an "
+                             "`audit reproduce awe` run: with --keep-singletons and --sample-pairs set to its "
+                             "--eval-pairs this recomputes its history's held-out SW and SWDP AP")
     parser.add_argument("--seed", type=int, default=0, help="seed for pair sampling, k-means and the kNN split")
     add_json_option(parser)
     parser.set_defaults(run=run)
@@ -48,10 +57,18 @@ def run(args) -> int:
         from audit.core.loaders import load
         written = load(args.agwe)
     result = audit_instances(instances, frames=frames, written=written, sample_pairs=args.sample_pairs,
-                             dtw_pairs=args.dtw_pairs, seed=args.seed, drop_singletons=args.drop_singletons)
+                             dtw_pairs=args.dtw_pairs, seed=args.seed, drop_singletons=args.drop_singletons,
+                             keep_singletons=args.keep_singletons, speakers=speaker_names(args.speakers))
     print(describe(result))
     write_json(args, result)
     return 0
+
+
+def speaker_names(text: str | None) -> list[str] | None:
+    """``--speakers a,b`` -> ["a", "b"] (spaces around names ignored); None when not given."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def describe(result) -> str:
@@ -75,6 +92,11 @@ def describe(result) -> str:
                      + (f" (e.g. {', '.join(cv.missing_examples[:3])})" if cv.words_missing else ""))
     if result.singletons_dropped:
         lines.append(f"{result.singletons_dropped:,} single-token word(s) left out")
+    params = result.parameters
+    if params.keep_singletons:
+        lines.append("single-token words kept as different-word partners (they query nothing)")
+    if params.speakers is not None:
+        lines.append(f"only the tokens of speaker(s) {', '.join(params.speakers)}")
     rows = [[name, value, "-" if chance is None else chance] for name, value, chance in result.summary_rows()]
     lines += ["", format_table(["metric", "value", "chance"], rows, align="lrr")]
     return "\n".join(lines)
