@@ -3,6 +3,7 @@ its parameters and the CLI its options (issue 14), and memory does not grow with
 
 from __future__ import annotations
 
+import math
 import resource
 import subprocess
 import sys
@@ -139,3 +140,43 @@ def test_provenance_measure_settings_are_refused_by_the_option_that_sets_them(tm
     vectors.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
     code, _, err = run_cli("provenance", vectors, "--corpus-root", tmp_path / "none", *argv)
     assert code == 2 and err.strip() == message
+
+
+
+def _float_settings(config_class) -> list[str]:
+    import dataclasses
+    return [f.name for f in dataclasses.fields(config_class) if isinstance(f.default, float)]
+
+
+@pytest.mark.parametrize("model", ["awe", "speech2vec"])
+def test_every_float_setting_refuses_non_finite_numbers(model):
+    """'--lr inf' passed 'lr > 0' and trained a diverged run that exited 0 (nan and -1 were refused).
+    Every float setting of both trainers, as inf, -inf, NaN or a whole number past float's range."""
+    from reproductions.awe.config import AweConfig
+    from reproductions.speech2vec.config import TrainConfig
+    config_class = {"awe": AweConfig, "speech2vec": TrainConfig}[model]
+    names = _float_settings(config_class)
+    assert ("lr" in names) and (model == "speech2vec" or {"margin", "alpha", "beta", "test_fraction"} <= set(names))
+    for name in names:
+        for bad in (math.inf, -math.inf, math.nan, 10**400):
+            with pytest.raises(AuditError) as caught:
+                config_class(**{name: bad})
+            assert str(caught.value) == f"bad training configuration: {name} must be a finite number, not {bad!r}."
+
+
+@pytest.mark.parametrize("model, option", [("awe", "--lr"), ("awe", "--margin"), ("awe", "--test-fraction"),
+                                           ("speech2vec", "--lr")])
+def test_the_cli_refuses_a_non_finite_setting_before_any_work(tmp_path, run_cli, model, option):
+    code, _, err = run_cli("reproduce", model, option, "inf", "--out", tmp_path / "o")
+    field = option[2:].replace("-", "_")
+    assert code == 2 and err == f"audit: bad training configuration: {field} must be a finite number, not inf.\n"
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("model, setting", [("awe", "alpha"), ("awe", "proxy_margin"), ("speech2vec", "subsample")])
+def test_a_config_file_with_infinity_is_refused(tmp_path, run_cli, model, setting):
+    """Python's JSON reader takes Infinity and NaN, and a whole number past float's range."""
+    for text in ("Infinity", "NaN", "1" + "0" * 400):
+        (tmp_path / "c.json").write_text(f'{{"{setting}": {text}}}', encoding="utf-8")
+        code, _, err = run_cli("reproduce", model, "--config", tmp_path / "c.json", "--out", tmp_path / "o")
+        assert code == 2 and f"{setting} must be a finite number" in err and "Traceback" not in err, err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class Settings:
             if not _same_kind(value, default):
                 raise AuditError(f"bad training configuration: {field.name} must be {_KIND_NAMES[type(default)]}, "
                                  f"not {value!r}.")
+            if isinstance(default, float) and not _finite(value):   # --lr inf, or Infinity/NaN in a JSON file
+                raise AuditError(f"bad training configuration: {field.name} must be a finite number, not {value!r}.")
 
     @staticmethod
     def _check(checks: list[tuple[bool, str]]) -> None:
@@ -72,6 +75,13 @@ class Settings:
 
 _KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
                tuple: "a list of names", type(None): "a string or null"}
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:            # a whole number past float's range (a JSON file may hold one)
+        return False
 
 
 def _same_kind(value, default) -> bool:
