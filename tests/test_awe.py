@@ -354,3 +354,48 @@ def test_batch_hard_equals_loops_and_masked_min(seed):
     valid = positive.any(dim=1) & (~same).any(dim=1)
     torch.nn.functional.relu(0.3 + hn - hp)[valid].mean().backward()
     assert torch.allclose(x.grad, y.grad, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------ divergence
+def test_non_finite_embeddings_stop_the_epoch_before_anything_is_written(tmp_path):
+    """A model whose weights went non-finite: its epoch is neither scored nor written."""
+    from reproductions.awe.train import evaluate_epoch, make_model
+    from reproductions.awe.data import split_by_speaker
+    data = toy_data(list("aabbccdd"), ["s0", "s1"] * 4)
+    cfg = AweConfig(embedding_dim=4, n_mfcc=1, lr=0.25)
+    model, _ = make_model(cfg, torch.device("cpu"))
+    split = split_by_speaker(data, split="none", test_fraction=0.25, seed=0)
+    frames = torch.from_numpy(data.frames)
+    record = evaluate_epoch(model, data, frames, split, tmp_path, 0, cfg, float("nan"), 0, 0.0)   # finite: scored
+    assert record.held_out.tokens == 8 and (tmp_path / "epochs" / "epoch_000.txt").exists()
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("inf"))
+    with pytest.raises(AuditError) as caught:
+        evaluate_epoch(model, data, frames, split, tmp_path, 3, cfg, 0.5, 8, 1.0)
+    assert str(caught.value) == ("training diverged at epoch 3: the embeddings of 8 of 8 tokens are not finite; "
+                                 "epochs 0-2 are saved in the run folder; try a lower --lr than 0.25.")
+    assert not (tmp_path / "epochs" / "epoch_003.txt").exists()
+
+
+def test_a_non_finite_loss_stops_the_run():
+    from reproductions.awe.train import check_finite
+    cfg = AweConfig(lr=1e38)
+    for loss in (float("nan"), float("inf")):
+        with pytest.raises(AuditError, match=rf"^training diverged at epoch 1: the loss is not finite \({loss}\); "
+                                             r"epoch 0 is saved in the run folder; try a lower --lr than 1e\+38\.$"):
+            check_finite(1, cfg, loss=loss)
+    check_finite(1, cfg, loss=0.25, embeddings=np.ones((3, 2), np.float32))   # finite: nothing to say
+
+
+@pytest.mark.slow
+def test_a_diverging_run_exits_2_and_writes_no_results(run_cli, cache, tmp_path):
+    """Adam at lr 1e38 overflows float32 weights within the first epoch (1e30 did not). The run
+    exited 0 with all-zero vectors.txt and a held-out AP of chance recorded as measured."""
+    out = tmp_path / "diverged"
+    code, stdout, err = run_cli("reproduce", "awe", "--corpus-size", "tiny", "--cache-dir", cache, "--epochs", "2",
+                                "--embedding-dim", "16", "--dtw-pairs", "0", "--lr", "1e38", "--out", out, "--quiet")
+    assert code == 2 and err.startswith("audit: training diverged at epoch 1: ") and err.count("\n") == 1, err
+    assert "try a lower --lr than 1e+38." in err and "Traceback" not in err
+    assert not (out / "vectors.txt").exists() and not (out / "instances.npz").exists()
+    assert not (out / "epochs" / "epoch_001.txt").exists() and not (out / "checkpoints" / "epoch_001.pt").exists()
+    assert [e["epoch"] for e in json.loads((out / "history.json").read_text())["epochs"]] == [0]

@@ -19,6 +19,7 @@ vocabulary, for cross-view evaluation.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -168,6 +169,7 @@ def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, split: Speak
     from audit.core.loaders import save_word2vec_text
     started = time.perf_counter()
     embeddings = instance_embeddings(model, data, frames, batch_size=cfg.eval_batch_size)
+    check_finite(epoch, cfg, embeddings=embeddings)      # before anything of this epoch is written or scored
     vectors = word_vectors(embeddings, data.word_index, data.words)
     relative = f"epochs/epoch_{epoch:03d}.txt"
     (out / "epochs").mkdir(parents=True, exist_ok=True)
@@ -182,6 +184,22 @@ def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, split: Speak
                           tokens_per_second=tokens / seconds if seconds > 0 else float("nan"), seconds=seconds,
                           vectors=relative, held_out=held_out, homophones=homophones, homophones_skipped=skipped,
                           evaluation_seconds=round(time.perf_counter() - started, 3))
+
+
+def check_finite(epoch: int, cfg: AweConfig, *, loss: float | None = None, embeddings: np.ndarray | None = None) -> None:
+    """Stop a diverged run in one sentence: a non-finite epoch loss or token embedding would be
+    evaluated as if measured (all-zero vectors, an AP of chance) and written as the results. Reads
+    only what the host already has (the epoch's one loss read-back, the evaluation's embeddings)."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the loss is not finite ({loss})"
+    elif embeddings is not None and not np.isfinite(embeddings).all():
+        bad = int((~np.isfinite(embeddings).all(axis=1)).sum())
+        what = f"the embeddings of {bad:,} of {len(embeddings):,} tokens are not finite"
+    else:
+        return
+    saved = ("" if epoch == 0 else "epoch 0 is saved in the run folder; " if epoch == 1
+             else f"epochs 0-{epoch - 1} are saved in the run folder; ")
+    raise AuditError(f"training diverged at epoch {epoch}: {what}; {saved}try a lower --lr than {cfg.lr:g}.")
 
 
 def _homophone_summary(vectors):
@@ -276,6 +294,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
     for epoch in range(done + 1, cfg.epochs + 1):
         interrupts.check()     # a SIGTERM whose exception was dropped stops the run here
         loss, tokens, seconds = train_epoch(model, optimizer, cfg, tensors, data, split, epoch, steps)
+        check_finite(epoch, cfg, loss=loss)
         records.append(evaluate_epoch(model, data, frames, split, out, epoch, cfg, loss, tokens, seconds))
         _write_history(out, history(), model, optimizer, epoch, cfg, log, steps)
     result = history()
