@@ -256,7 +256,17 @@ def test_pickle_without_flag_through_the_cli(tmp_path, run_cli):
 def test_npz_with_object_words_is_refused(tmp_path):
     path = tmp_path / "obj.npz"
     np.savez(path, words=np.array(["a", "b"], dtype=object), matrix=np.ones((2, 2)))
-    with pytest.raises(AuditError, match="pickle"):
+    with pytest.raises(AuditError, match="its 'words' array is stored as Python objects .a pickle.; save it "
+                                         "as a unicode string array"):
+        audit.load(path)
+
+
+def test_npz_with_an_object_matrix_names_the_matrix(tmp_path):
+    # The reviewer's case: the message blamed the 'words' array.
+    path = tmp_path / "obj.npz"
+    np.savez(path, words=np.array(["a", "b"]), matrix=np.array([[1, 2], [3, 4]], dtype=object))
+    with pytest.raises(AuditError, match="its 'matrix' array is stored as Python objects .a pickle.; save it "
+                                         "as a numeric array"):
         audit.load(path)
 
 

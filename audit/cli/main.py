@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    parser = None
+    parser = args = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         print("audit: terminated." if terminated else "audit: interrupted.", file=sys.stderr)
         return 143 if terminated else 130
     except MemoryError:
-        print("audit: out of memory; try --limit to read fewer words.", file=sys.stderr)
+        # --limit is only a remedy where the command has it (reading fewer words of an embedding)
+        hint = "; try --limit to read fewer words" if hasattr(args, "limit") else ""
+        print(f"audit: out of memory{hint}.", file=sys.stderr)
         return 1
     except Exception as exc:  # an internal error: a bug, not bad input ...
         if debug:

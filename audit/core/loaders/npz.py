@@ -18,6 +18,7 @@ def parse_npz(source: Input, *, limit: int | None = None):
     # anything else is read whole first (a zip archive needs to seek).
     target = path if source.regular and source.compression is None else io.BytesIO(source.read_all("an .npz archive"))
     check_archive(target, str(path))
+    reading = "words"
     try:
         with np.load(target, allow_pickle=False) as archive:
             names = set(archive.files)
@@ -25,11 +26,13 @@ def parse_npz(source: Input, *, limit: int | None = None):
                 raise AuditError(f"{path}: an .npz embedding needs arrays 'words' and 'matrix', "
                                  f"found {', '.join(sorted(names)) or 'none'}.")
             words_arr = archive["words"]
+            reading = "matrix"
             matrix = archive["matrix"]
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise AuditError(f"{path}: its 'words' array is stored as Python objects (a pickle); "
-                             f"save it as a unicode string array.") from None
+            kind = "a unicode string array" if reading == "words" else "a numeric array"
+            raise AuditError(f"{path}: its '{reading}' array is stored as Python objects (a pickle); "
+                             f"save it as {kind}.") from None
         raise AuditError(f"{path} is not a readable .npz archive (a damaged or truncated member).") from None
     except (OSError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile):
         raise AuditError(f"{path} is not a readable .npz archive (truncated or damaged).") from None
