@@ -69,12 +69,27 @@ class Benchmark:
         return [(str(a), str(b), float(s)) for a, b, s in zip(self.left, self.right, self.scores)]
 
 
+# Bounds on a benchmark file, checked while it is read (never after a whole file is in memory).
+# The 13 wordvectors.org files are 0.5-64 KB (SimVerb-3500 the largest) with lines of at most 39
+# characters; 8 MB is over 100 times the largest, and its worst case (1.4 million pairs of one-letter
+# words) still loads in a few hundred MB.
+MAX_BENCHMARK_BYTES = 8 * 2**20
+MAX_LINE_BYTES = 4096
+
+
 def parse_pairs(text: str, source: str = "<text>", comment: str | None = None) -> tuple[list[str], list[str], list[float]]:
     """Split benchmark text into words and scores; ``source`` names the file in errors.
     ``comment``: lines starting with it are headers, skipped (the gensim copies' ``#`` lines)."""
-    left, right, scores = [], [], []
     # split("\n"), not splitlines(): U+2028 or U+0085 inside a word must not end a line.
-    for number, line in enumerate(text.lstrip("\ufeff").split("\n"), start=1):
+    return _parse_lines(text.split("\n"), source, comment)
+
+
+def _parse_lines(lines: Iterable[str], source: str, comment: str | None) -> tuple[list[str], list[str], list[float]]:
+    """The pairs of ``lines`` (each without its "\n"), refusing the first bad line as it comes."""
+    left, right, scores = [], [], []
+    for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.lstrip("\ufeff")
         fields = line.split()
         if not fields or (comment and line.startswith(comment)):
             continue
@@ -84,15 +99,44 @@ def parse_pairs(text: str, source: str = "<text>", comment: str | None = None) -
         try:
             score = float(fields[2])
         except ValueError:
-            raise AuditError(f"{source}, line {number}: the score {fields[2]!r} is not a number.") from None
+            raise AuditError(f"{source}, line {number}: the score {_short(fields[2])} is not a number.") from None
         if not math.isfinite(score):
-            raise AuditError(f"{source}, line {number}: the score {fields[2]!r} is not finite.")
+            raise AuditError(f"{source}, line {number}: the score {_short(fields[2])} is not finite.")
         left.append(fields[0])
         right.append(fields[1])
         scores.append(score)
     if not scores:
         raise AuditError(f"{source} contains no word pairs.")
     return left, right, scores
+
+
+def _short(text: str, keep: int = 40) -> str:
+    """``text`` quoted for a message, cut to ``keep`` characters."""
+    return repr(text) if len(text) <= keep else f"{text[:keep]!r}... ({len(text):,} characters)"
+
+
+def _file_lines(handle, path: str, digest) -> Iterable[str]:
+    """The decoded lines of an open benchmark file, read one at a time within the bounds above;
+    every byte read goes into ``digest``."""
+    total, number = 0, 0
+    while True:
+        chunk = handle.readline(MAX_LINE_BYTES + 1)
+        if not chunk:
+            return
+        number += 1
+        total += len(chunk)
+        digest.update(chunk)
+        if total > MAX_BENCHMARK_BYTES:   # the file grew after its size was checked
+            raise AuditError(f"the benchmark file {path} is larger than {MAX_BENCHMARK_BYTES // 2**20} MB; "
+                             f"benchmark files are read up to {MAX_BENCHMARK_BYTES // 2**20} MB.")
+        body = chunk[:-1] if chunk.endswith(b"\n") else chunk
+        if len(body) > MAX_LINE_BYTES:
+            raise AuditError(f"{path}, line {number}: the line is longer than {MAX_LINE_BYTES:,} bytes; a benchmark "
+                             f"line is 'word1 word2 score'.")
+        try:
+            yield body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise AuditError(f"{path} is not UTF-8 text (line {number}).") from None
 
 
 def candidate_dirs(data_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
@@ -186,22 +230,34 @@ def offline_pairs(lowercase: bool = True) -> dict[str, list[tuple[str, str, floa
 def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lowercase: bool,
                  comment: str | None = None) -> Benchmark:
     # size and mtime_ns are part of the key so that a replaced file is read again.
+    if size > MAX_BENCHMARK_BYTES:
+        raise AuditError(f"the benchmark file {path} is {_megabytes(size)}; benchmark files are read up to "
+                         f"{MAX_BENCHMARK_BYTES // 2**20} MB (the largest registered one is 64 KB).")
+    digest = hashlib.sha256()
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            left, right, scores = _parse_lines(_file_lines(handle, path, digest), path, comment)
     except OSError as exc:
         raise AuditError(f"{path}: cannot be read ({exc.strerror}).") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise AuditError(f"{path} is not UTF-8 text.") from None
-    left, right, scores = parse_pairs(text, path, comment)
     if lowercase:
         left = [w.lower() for w in left]
         right = [w.lower() for w in right]
-    return Benchmark(spec=spec, path=path, sha256=hashlib.sha256(raw).hexdigest(), lowercase=lowercase,
-                     left=_frozen(np.array(left, dtype=str)), right=_frozen(np.array(right, dtype=str)),
+    return Benchmark(spec=spec, path=path, sha256=digest.hexdigest(), lowercase=lowercase,
+                     left=_frozen(_word_array(left)), right=_frozen(_word_array(right)),
                      scores=_frozen(np.array(scores, dtype=np.float64)),
                      duplicate_pairs=len(scores) - len(set(zip(left, right))))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB" if size < 2**30 else f"{size / 2**30:,.1f} GB"
+
+
+def _word_array(words: list[str]) -> np.ndarray:
+    """An object array of the words: a fixed-width str array would give every word the longest
+    word's width (lines x longest x 4 bytes)."""
+    array = np.empty(len(words), dtype=object)
+    array[:] = words
+    return array
 
 
 @functools.lru_cache(maxsize=64)
