@@ -11,6 +11,7 @@ from reports import figures
 from reports.document import Figure, Heading, Number, Paragraph, Table
 from reports.fields import embedding_figure, number
 from reports.run import ReportData
+from reproductions.awe.history import ap_label, evaluated_tokens   # torch-free: the AWE history's wording
 
 MAX_LISTED_WORDS = 30
 
@@ -188,8 +189,9 @@ def training_section(data: ReportData) -> list:
 
 def awe_training_section(data: ReportData) -> list:
     """An acoustic word embedding run (``audit reproduce awe``): per epoch, the loss and the
-    same-different AP of the held-out speakers' tokens, beside the MFCC-DTW baseline on the same
-    tokens; epoch 0 is the random initialisation."""
+    same-different AP of the held-out speakers' tokens (all tokens, the training tokens, under
+    ``--split none``: labelled so), beside the MFCC-DTW baseline on the same tokens; epoch 0 is the
+    random initialisation."""
     blocks: list = []
     for e in data.having("awe-training-history"):
         history = e.results["awe-training-history"]
@@ -200,24 +202,27 @@ def awe_training_section(data: ReportData) -> list:
             blocks.append(Heading("Acoustic word embedding training", anchor="awe-training"))
         numbers = [ep.epoch for ep in epochs]
         loss = [number(ep.loss) for ep in epochs]
-        metrics = {"held-out SW AP": [number(ep.held_out.sw_ap) for ep in epochs],
-                   "held-out SWDP AP": [number(ep.held_out.swdp_ap) for ep in epochs]}
+        split = history.split
+        sw, swdp = ap_label(split.split, "SW"), ap_label(split.split, "SWDP")   # what was evaluated, by the split
+        metrics = {sw: [number(ep.held_out.sw_ap) for ep in epochs],
+                   swdp: [number(ep.held_out.swdp_ap) for ep in epochs]}
         rows = [[_n(ep.epoch, 0), _n(loss[i], 4), _n(ep.tokens_per_second, 0), _n(ep.held_out.sw_ap, 4),
                  _n(ep.held_out.swdp_ap, 4), ep.homophones.verdict if ep.homophones is not None else "not run"]
                 for i, ep in enumerate(epochs)]
-        split = history.split
-        held_out = (f"{len(split.test_speakers)} held-out speakers ({split.test_tokens} tokens)"
-                    if split.split == "speakers" else "all speakers (no split)")
+        held_out, no_split = ((f"{len(split.test_speakers)} held-out speakers ({split.test_tokens} tokens)", "")
+                              if split.split == "speakers" else
+                              (f"all {split.test_tokens} tokens, the training tokens", "no split; "))
         baseline = history.dtw_baseline
         dtw = (f"; MFCC-DTW on the same tokens: SW AP {_n(baseline.sw_ap, 4).text()}, "
                f"SWDP AP {_n(baseline.swdp_ap, 4).text()}" if baseline is not None else "")
-        blocks.append(Table(["epoch", "loss", "tokens/s", "held-out SW AP", "held-out SWDP AP", "homophones"], rows,
+        blocks.append(Table(["epoch", "loss", "tokens/s", sw, swdp, "homophones"], rows,
                             caption=f"{e.name}: per-epoch loss, speed and same-different AP of {held_out} "
-                                    f"(epoch 0 = random init{dtw})."))
+                                    f"({no_split}epoch 0 = random init{dtw})."))
         blocks.append(Figure(embedding_figure("learning-curves", e.name),
                              figures.learning_curves(numbers, loss, metrics),
-                             f"{e.name}: learning curves (x: epoch; y: loss or the held-out AP; each y-axis spans "
-                             f"at least {figures.LEAST_SPAN:.0%} of its largest value, so smaller changes look flat)."))
+                             f"{e.name}: learning curves of the loss and the AP of {evaluated_tokens(split.split)}, "
+                             f"by epoch (each y-axis spans at least {figures.LEAST_SPAN:.0%} of its largest value, "
+                             f"so smaller changes look flat)."))
     return blocks
 
 

@@ -399,3 +399,18 @@ def test_a_diverging_run_exits_2_and_writes_no_results(run_cli, cache, tmp_path)
     assert not (out / "vectors.txt").exists() and not (out / "instances.npz").exists()
     assert not (out / "epochs" / "epoch_001.txt").exists() and not (out / "checkpoints" / "epoch_001.pt").exists()
     assert [e["epoch"] for e in json.loads((out / "history.json").read_text())["epochs"]] == [0]
+
+
+@pytest.mark.slow
+def test_split_none_is_never_called_held_out_in_the_terminal(run_cli, cache, tmp_path):
+    """--split none evaluates every token, the ones trained on: its log lines say so."""
+    code, out, err = run_cli("reproduce", "awe", "--corpus-size", "tiny", "--cache-dir", cache, "--epochs", "1",
+                             "--embedding-dim", "16", "--dtw-pairs", "300", "--split", "none", "--eval-pairs", "5000",
+                             "--out", tmp_path / "none")
+    assert code == 0, err
+    text = out + err
+    assert "held-out" not in text and "held out:" not in text, text
+    assert "3 speakers; no split: evaluated on all 1,257 tokens, the training tokens;" in text
+    assert "MFCC-DTW baseline on all tokens, the training tokens (no split): SW AP " in text
+    assert "epoch 1: loss " in text and "; SWDP AP (all tokens, no split) 0." in text
+    assert "all speakers (no split: trained on the same tokens)" in out        # the summary line, as before

@@ -36,7 +36,8 @@ from audit.speech.frames import CORPUS_COLUMNS, FrameStore
 from reproductions.awe.config import MEASUREMENT_DEFINING, WEIGHT_DEFINING, AweConfig, add_awe_arguments, awe_config_from_args
 from reproductions.awe.data import SpeakerSplit, WrittenWords, epoch_groups, split_by_speaker, written_words
 from reproductions.awe.evaluate import dtw_ap, embedding_ap
-from reproductions.awe.history import AweEpochRecord, AweHistory, SplitInfo, WrittenInfo
+from reproductions.awe.history import (AweEpochRecord, AweHistory, SplitInfo, WrittenInfo, ap_label,
+                                      evaluated_tokens)
 from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, positive_pairs, triplet_batch_hard,
                                      triplet_semi_hard)
 from reproductions.speech2vec.data import TrainingData, prepare
@@ -260,9 +261,11 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
     root = cfg.corpus_root or str(cache / "corpora" / f"espeak-{cfg.corpus_size}-seed{cfg.corpus_seed}")
     info = corpus_info(cfg, store, data, store_path, root)
     splitting = split_info(cfg, data, split)
+    evaluated = (f"held out: {', '.join(split.test_speakers)} ({splitting.test_tokens:,} tokens)"
+                 if split.split == "speakers" else
+                 f"no split: evaluated on all {splitting.test_tokens:,} tokens, the training tokens")
     log(f"{info.instances:,} spoken words, vocabulary {info.vocabulary:,} (min count {cfg.min_count}), "
-        f"{info.speakers} speakers; held out: {', '.join(split.test_speakers) if split.split == 'speakers' else 'none'} "
-        f"({splitting.test_tokens:,} tokens); device {device}")
+        f"{info.speakers} speakers; {evaluated}; device {device}")
     frames = torch.from_numpy(data.frames).to(device)
     model, optimizer = make_model(cfg, device, len(written.symbols) if written else 0)
     tensors = Batches(data, frames, written)
@@ -286,8 +289,9 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
         started = time.perf_counter()
         baseline = dtw_baseline(store, data, split, cfg)
         if baseline is not None:
-            log(f"MFCC-DTW baseline on the held-out tokens ({baseline.pairs_scored:,} pairs, "
-                f"{time.perf_counter() - started:.1f} s): SW AP {baseline.sw_ap:.4f}, SWDP AP {baseline.swdp_ap:.4f}")
+            log(f"MFCC-DTW baseline on {evaluated_tokens(split.split)}: SW AP {baseline.sw_ap:.4f}, "
+                f"SWDP AP {baseline.swdp_ap:.4f} ({baseline.pairs_scored:,} pairs, "
+                f"{time.perf_counter() - started:.1f} s)")
         records.append(evaluate_epoch(model, data, frames, split, out, 0, cfg, float("nan"), 0, 0.0))
         _write_history(out, history(), model, optimizer, 0, cfg, log, steps)
         done = 0
@@ -325,8 +329,9 @@ def _write_history(out: Path, history: AweHistory, model, optimizer, epoch: int,
         "homophones skipped"
     loss = "random init" if epoch == 0 else f"loss {record.loss:.4f}, {record.tokens_per_second:,.0f} tokens/s " \
                                             f"({record.seconds:.1f} s)"
-    log(f"epoch {epoch}: {loss}; held-out SWDP AP {record.held_out.swdp_ap:.4f}, SW AP {record.held_out.sw_ap:.4f}; "
-        f"{verdict}")
+    split = history.split.split
+    log(f"epoch {epoch}: {loss}; {ap_label(split, 'SWDP')} {record.held_out.swdp_ap:.4f}, "
+        f"SW AP {record.held_out.sw_ap:.4f}; {verdict}")
 
 
 def _finish(out: Path, model, data: TrainingData, frames, cfg: AweConfig, records, tensors: Batches) -> None:
