@@ -215,9 +215,12 @@ def awe_training_section(data: ReportData) -> list:
         baseline = history.dtw_baseline
         dtw = (f"; MFCC-DTW on the same tokens: SW AP {_n(baseline.sw_ap, 4).text()}, "
                f"SWDP AP {_n(baseline.swdp_ap, 4).text()}" if baseline is not None else "")
+        dtw_pairs = f"; MFCC-DTW, {_pairs_scored(baseline)}" if baseline is not None else ""
         blocks.append(Table(["epoch", "loss", "tokens/s", sw, swdp, "homophones"], rows,
                             caption=f"{e.name}: per-epoch loss, speed and same-different AP of {held_out} "
-                                    f"({no_split}epoch 0 = random init{dtw})."))
+                                    f"({no_split}epoch 0 = random init{dtw}). Pairs scored: each epoch, "
+                                    f"{_pairs_scored(epochs[-1].held_out)} (the same pairs every epoch)"
+                                    f"{dtw_pairs}."))
         blocks.append(Figure(embedding_figure("learning-curves", e.name),
                              figures.learning_curves(numbers, loss, metrics),
                              f"{e.name}: learning curves of the loss and the AP of {evaluated_tokens(split.split)}, "
@@ -227,6 +230,14 @@ def awe_training_section(data: ReportData) -> list:
 
 
 SAME_DIFFERENT = "same-different AP"   # shown with four decimals: epochs can differ in the fourth
+
+
+def _pairs_scored(ap) -> str:
+    """Which pairs an AWE history's AP (a HeldOutAP) scored: all of them, or a seeded sample."""
+    if ap.sampled:
+        return (f"a seeded sample of {_n(ap.pairs_scored).text()} of the {_n(ap.pairs_total).text()} pairs, "
+                f"weighted back to all pairs")
+    return f"all {_n(ap.pairs_total).text()} pairs"
 
 
 _HOMOPHONE_METRICS = (("homophone cosine", "homophone_mean"), ("random cosine", "random_mean"),

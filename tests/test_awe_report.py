@@ -66,3 +66,14 @@ def test_split_none_is_labelled_as_all_tokens_never_held_out():
     assert "the AP of all tokens, the training tokens (no split)" in figure.caption
     for text in (table.caption, figure.caption, figure.svg, *table.headers):
         assert "held-out" not in text and "held out" not in text, text
+
+
+def test_a_sampled_ap_is_marked_as_a_sample_in_the_caption():
+    """--eval-pairs 5000 of 789,396: the terminal said so, the report's caption did not."""
+    table, _ = section(history("none", pairs_scored=5000))
+    assert table.caption.endswith(". Pairs scored: each epoch, a seeded sample of 5,000 of the 789,396 pairs, "
+                                  "weighted back to all pairs (the same pairs every epoch); MFCC-DTW, a seeded "
+                                  "sample of 20,000 of the 789,396 pairs, weighted back to all pairs.")
+    table, _ = section(history("speakers", dtw=False))
+    assert table.caption.endswith(". Pairs scored: each epoch, all 789,396 pairs (the same pairs every epoch).")
+    assert "MFCC-DTW" not in table.caption and "sample" not in table.caption
