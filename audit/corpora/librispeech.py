@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -47,6 +48,11 @@ NORMALISATION = "lowercase; split on whitespace; apostrophes and all other chara
 # Bump when the counting or the normalisation changes, so every old cache entry is ignored.
 NORMALISATION_VERSION = "librispeech-lower-v1"
 TRANSCRIPT_SUFFIX = ".trans.txt"
+# A chapter transcript is a few KB (one chapter's utterances, at most a few thousand words), and all of
+# LibriSpeech's 960 training hours hold about 9.4 million words, some 60 MB of text. 64 MB per file is
+# thousands of times a real chapter, so no real transcript comes near it, while a file (or a sparse one)
+# of gigabytes is refused from its size before a byte is read.
+MAX_TRANSCRIPT_BYTES = 64 * 2**20
 # Files changed this recently are not trusted by their stat alone (see _stat_key).
 _RACY_SECONDS = 2.0
 
@@ -263,11 +269,42 @@ def _numeric_dirs(folder: str) -> list[tuple[str, str]]:
 
 
 def _read_bytes(path: str | Path) -> bytes:
+    """A transcript's bytes: a regular file of at most :data:`MAX_TRANSCRIPT_BYTES`, checked before
+    reading (a FIFO or a link to a device would block or never end)."""
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise AuditError(f"the transcript {path} is not a regular file.")
+        if info.st_size > MAX_TRANSCRIPT_BYTES:
+            raise AuditError(f"the transcript {path} is {_size(info.st_size)}; a LibriSpeech chapter transcript is a "
+                             f"few KB, and transcripts are read up to {MAX_TRANSCRIPT_BYTES // 2**20} MB.")
         with open(path, "rb") as handle:
-            return handle.read()
+            data = handle.read(MAX_TRANSCRIPT_BYTES + 1)
     except OSError as exc:
         raise AuditError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
+    if len(data) > MAX_TRANSCRIPT_BYTES:   # it grew after the size was checked
+        raise AuditError(f"the transcript {path} is larger than {MAX_TRANSCRIPT_BYTES // 2**20} MB; transcripts are "
+                         f"read up to {MAX_TRANSCRIPT_BYTES // 2**20} MB.")
+    return data
+
+
+def _size(size: int) -> str:
+    if size < 2**20:
+        return f"{size:,} bytes"
+    return f"{size / 2**20:,.1f} MB" if size < 2**30 else f"{size / 2**30:,.1f} GB"
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted, cut so that its escaped form stays within about ``limit`` characters
+    (40 NUL bytes are 160 characters once escaped)."""
+    pieces, width = [], 0
+    for char in text:
+        piece = repr(char)[1:-1] if char not in "'\"" else char
+        if width + len(piece) > limit:
+            return "'" + "".join(pieces) + "...'"
+        pieces.append(piece)
+        width += len(piece)
+    return repr(text)
 
 
 def _transcript_lines(path: str | Path, data: bytes) -> Iterator[tuple[str, str]]:
@@ -282,7 +319,7 @@ def _transcript_lines(path: str | Path, data: bytes) -> Iterator[tuple[str, str]
             continue
         utterance_id, _, words = line.strip().partition(" ")
         if not utterance_id.startswith(prefix) or not utterance_id[len(prefix):].isdigit():
-            raise AuditError(f"{path}, line {number}: the utterance id {utterance_id[:40]!r} does not "
+            raise AuditError(f"{path}, line {number}: the utterance id {_shown(utterance_id)} does not "
                              f"start with {prefix}<number>, so this is not a LibriSpeech transcript.")
         yield utterance_id, words
 
