@@ -414,3 +414,57 @@ def test_split_none_is_never_called_held_out_in_the_terminal(run_cli, cache, tmp
     assert "MFCC-DTW baseline on all tokens, the training tokens (no split): SW AP " in text
     assert "epoch 1: loss " in text and "; SWDP AP (all tokens, no split) 0." in text
     assert "all speakers (no split: trained on the same tokens)" in out        # the summary line, as before
+
+
+# ------------------------------------------------------------------------------------ mining with proxy
+@pytest.mark.parametrize("argv", [("--loss", "proxy", "--mining", "semi-hard"),
+                                  ("--loss", "proxy", "--mining", "batch-hard"),
+                                  ("--mining", "semi-hard", "--loss", "proxy")])
+def test_an_explicit_mining_with_the_proxy_loss_is_refused(run_cli, tmp_path, argv):
+    """The proxy loss does no mining: 'mining: semi-hard' was recorded in config.json as if it did."""
+    code, out, err = run_cli("reproduce", "awe", *argv, "--out", tmp_path / "o")
+    assert code == 2 and err == ("audit: --mining chooses the triplet loss's negatives and the proxy loss does no "
+                                 "mining: drop --mining, or use --loss triplet.\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_config_file_with_proxy_and_semi_hard_mining_is_refused(run_cli, tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"loss": "proxy", "mining": "semi-hard"}))
+    code, out, err = run_cli("reproduce", "awe", "--config", tmp_path / "c.json", "--out", tmp_path / "o")
+    assert code == 2 and err.startswith("audit: bad training configuration: mining chooses the triplet loss's "
+                                        "negatives") and err.endswith("not semi-hard.\n")
+    (tmp_path / "c.json").write_text(json.dumps({"loss": "proxy"}))       # a --mining on top of a proxy config
+    code, out, err = run_cli("reproduce", "awe", "--config", tmp_path / "c.json", "--mining", "semi-hard",
+                             "--out", tmp_path / "o")
+    assert code == 2 and "--mining chooses the triplet loss's negatives" in err
+    assert AweConfig(loss="proxy").mining == "batch-hard"           # a default run records what it always did
+    assert AweConfig(loss="triplet", mining="semi-hard").mining == "semi-hard"
+
+
+def test_a_proxy_run_saved_with_semi_hard_mining_still_resumes(tmp_path):
+    """Run folders written before the refusal hold 'mining: semi-hard' with the proxy loss; mining
+    changed nothing there, so resuming under the default is no change. A triplet run's is."""
+    from reproductions.awe.train import load_checkpoint, make_model, save_checkpoint
+
+    class Saved:                    # the config such a run saved: no longer constructible as an AweConfig
+        def __init__(self, cfg, **changes):
+            self.data = {**cfg.to_dict(), **changes}
+
+        def to_dict(self):
+            return self.data
+
+    for loss, resumes in (("proxy", True), ("triplet", False)):
+        cfg = AweConfig(loss=loss, embedding_dim=4, n_mfcc=2)
+        model, optimizer = make_model(cfg, torch.device("cpu"), symbols=3)
+        path = tmp_path / f"{loss}.pt"
+        save_checkpoint(path, model, optimizer, 1, Saved(cfg, mining="semi-hard"), None)
+        if resumes:
+            assert load_checkpoint(path, model, optimizer, cfg) == (1, None)
+        else:
+            with pytest.raises(AuditError, match="the setting 'mining' differs from the saved run"):
+                load_checkpoint(path, model, optimizer, cfg)
+    cfg = AweConfig(loss="proxy", embedding_dim=4, n_mfcc=2)                 # triplet saved, proxy now: refused
+    model, optimizer = make_model(cfg, torch.device("cpu"), symbols=3)
+    save_checkpoint(tmp_path / "t.pt", model, optimizer, 1, Saved(cfg, loss="triplet", mining="semi-hard"), None)
+    with pytest.raises(AuditError, match="the setting 'loss' differs"):
+        load_checkpoint(tmp_path / "t.pt", model, optimizer, cfg)

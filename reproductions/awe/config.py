@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from audit.core.errors import SEED_LIMIT
+from audit.core.errors import SEED_LIMIT, AuditError
 from reproductions.speech2vec.config import (CORPUS_SIZES, DEVICES, NORMALIZATIONS, Settings, add_override_arguments,
                                              add_run_arguments, settings_from_args)
 
@@ -86,6 +86,9 @@ class AweConfig(Settings):
         self._check_kinds()
         checks = [(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}"),
                   (self.mining in MININGS, f"mining must be one of {', '.join(MININGS)}"),
+                  (self.loss == "triplet" or self.mining == MININGS[0],
+                   f"mining chooses the triplet loss's negatives and the proxy loss does no mining, so with "
+                   f"loss proxy it must stay at its default, {MININGS[0]}, not {self.mining}"),
                   (self.proxy_input in PROXY_INPUTS, f"proxy input must be one of {', '.join(PROXY_INPUTS)}"),
                   (self.split in SPLITS, f"split must be one of {', '.join(SPLITS)}"),
                   (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
@@ -120,7 +123,7 @@ _OVERRIDES = {  # option -> (config field, type, help)
                                           "(default: the embedded eSpeak NG corpus)"),
     "--corpus-size": ("corpus_size", str, "size of the embedded corpus: " + ", ".join(CORPUS_SIZES)),
     "--loss": ("loss", str, "triplet (cosine margin) or proxy (seed 001's asymmetric-proxy loss)"),
-    "--mining": ("mining", str, "triplet mining: batch-hard (default) or semi-hard"),
+    "--mining": ("mining", str, "triplet mining: batch-hard (default) or semi-hard (not with --loss proxy)"),
     "--margin": ("margin", float, "triplet cosine margin (default 0.4)"),
     "--proxy-input": ("proxy_input", str, "proxy: the written word as letters (default) or CMUdict phones"),
     "--embedding-dim": ("embedding_dim", int, "embedding size, half per LSTM direction (default 128)"),
@@ -155,4 +158,7 @@ def add_awe_arguments(parser: argparse.ArgumentParser) -> None:
 
 def awe_config_from_args(args: argparse.Namespace) -> AweConfig:
     settings = settings_from_args(args, AweConfig().to_dict(), _OVERRIDES)
+    if getattr(args, "mining", None) is not None and settings["loss"] == "proxy":
+        raise AuditError("--mining chooses the triplet loss's negatives and the proxy loss does no mining: "
+                         "drop --mining, or use --loss triplet.")
     return AweConfig.from_dict(settings, where=getattr(args, "config", None) or "configuration")

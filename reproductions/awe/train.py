@@ -70,8 +70,11 @@ def load_checkpoint(path: Path, model, optimizer, cfg: AweConfig, steps: DeviceS
     """(epoch, history or None); refuses a checkpoint whose weight-defining settings differ."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     saved, current = state["config"], cfg.to_dict()
+    # The proxy loss does no mining: a proxy run saved with mining semi-hard (accepted before it was
+    # refused) resumes under the default it now must have.
+    ignored = {"mining"} if saved.get("loss") == current["loss"] == "proxy" else set()
     changed = [k for k in (*WEIGHT_DEFINING, *MEASUREMENT_DEFINING)
-               if _comparable(saved.get(k)) != _comparable(current[k])]
+               if k not in ignored and _comparable(saved.get(k)) != _comparable(current[k])]
     if changed:
         raise AuditError(f"cannot resume from {path}: the setting {changed[0]!r} differs from the saved run "
                          f"({saved.get(changed[0])!r} there).")
