@@ -380,3 +380,43 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(_input.Input, "sha256", real)
     path.write_text("3 2\na 1 2\nb 3 4\nc 5 6\n", encoding="utf-8")
     assert len(audit.load(path)) == 3                # once it is still, it loads
+
+
+def _fasttext_header(dim=10, nwords=3, bucket=5, minn=3, maxn=6, size=None):
+    """fastText 0.9's magic, version, training arguments and dictionary sizes (nothing after)."""
+    import struct
+    from audit.core.loaders.detect import FASTTEXT_MAGIC
+    return (FASTTEXT_MAGIC + struct.pack("<i", 12)
+            + struct.pack("<12id", dim, 5, 5, 1, 5, 1, 1, 2, bucket, minn, maxn, 100, 1e-4)
+            + struct.pack("<3iqq", nwords if size is None else size, nwords, 0, 100, -1))
+
+
+def test_fasttext_header_is_judged_before_the_rest_is_read(tmp_path, monkeypatch):
+    """The reviewer's sparse 3 GB file (a header, then zeros): it was read whole (6.3 GB, 27 s)
+    before its header (dim 0) was judged; a header promising more than the file holds is refused
+    as truncated the same way, before the dictionary."""
+    from audit.core.loaders import _input
+    reads = []
+    real_read = _input.Input.read
+    monkeypatch.setattr(_input.Input, "read", lambda self, n=_input.BLOCK_BYTES: reads.append(n) or real_read(self, n))
+    sparse = tmp_path / "sparse.bin"
+    with open(sparse, "wb") as out:
+        out.write(_fasttext_header(dim=0))
+        out.truncate(1 << 30)                                 # 1 GiB on paper, a few bytes on disk
+    with pytest.raises(AuditError, match=r"fastText header is inconsistent \(dim 0"):
+        audit.load(sparse)
+    assert len(reads) <= 2                                    # the head, not the gigabyte
+    promising = tmp_path / "promising.bin"
+    promising.write_bytes(_fasttext_header(dim=300, nwords=2_000_000, bucket=2_000_000) + b"a\x00" + bytes(9))
+    with pytest.raises(AuditError, match="truncated fastText .bin model: its header promises 2,000,000 words and "
+                                         "a 4,000,000 x 300 input matrix, more than its"):
+        audit.load(promising)
+
+
+def test_fasttext_ngram_length_beyond_any_model_is_refused(tmp_path):
+    """maxn 10^6 on a word of 1,800 bytes took 44 s and grew with the cube of the word's length."""
+    path = tmp_path / "long.bin"
+    path.write_bytes(_fasttext_header(maxn=10**6) + b"x" * 1800 + b"\x00" + bytes(9))
+    with pytest.raises(AuditError, match=r"character n-grams of up to 1,000,000 characters \(fastText's default "
+                                         r"is 6; at most 100 are read\); the header is damaged"):
+        audit.load(path)

@@ -6,8 +6,8 @@ kept and handed back before the rest, not read twice). The sha256 of the bytes a
 (compressed or not) is computed on the way, in a helper thread beside the parse.
 
 Limits (stated in README): a text line may hold at most :data:`MAX_LINE_BYTES`; formats that need
-the whole input at once (.npz, pickles, fastText ``.bin``) read it into memory, up to
-:data:`MAX_WHOLE_BYTES` from a pipe or device.
+the whole input at once (.npz, pickles) read it into memory, up to :data:`MAX_WHOLE_BYTES` from a
+pipe or device (fastText ``.bin`` is streamed; its input matrix from a pipe obeys the same bound).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import struct
 import numpy as np
 
 from audit.core.errors import AuditError
-from audit.core.loaders._input import Input
+from audit.core.loaders._input import MAX_WHOLE_BYTES, Input
 from audit.core.loaders.detect import FASTTEXT_MAGIC, is_old_fasttext
 from audit.core.loaders.options import OptionError
 from audit.core.loaders.text import TextResult
@@ -39,38 +39,81 @@ EOS = "</s>"
 GATHER_BYTES = 64 << 20
 
 
+MAX_NGRAM_CHARS = 100   # maxn beyond this is a damaged header: fastText's default is 6, and the n-grams of a
+                        # word cost about len x maxn^2 (maxn 10^6 made 2 KB take 44 s and growing cubically)
+MAX_WORD_BYTES = 1 << 20   # a dictionary word longer than this is a damaged file (a word, not a document)
+
+
+class _Stream:
+    """The input's content, read forward once in blocks: exact takes, NUL-terminated words, and
+    reads straight into an array (the model is never held whole beside its matrix)."""
+
+    def __init__(self, source: Input, truncated):
+        self.source, self.truncated = source, truncated
+        self.buffer, self.pos = b"", 0
+
+    def _more(self) -> bool:
+        block = self.source.read()
+        if not block:
+            return False
+        self.buffer, self.pos = self.buffer[self.pos:] + block, 0
+        return True
+
+    def take(self, n: int, what: str) -> bytes:
+        while len(self.buffer) - self.pos < n:
+            if not self._more():
+                raise self.truncated(what)
+        out = self.buffer[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def word(self, what: str, path) -> bytes:
+        while True:
+            end = self.buffer.find(b"\x00", self.pos)
+            if end >= 0:
+                out = self.buffer[self.pos:end]
+                self.pos = end + 1
+                return out
+            if len(self.buffer) - self.pos > MAX_WORD_BYTES:
+                raise AuditError(f"{path}: {what} runs past {MAX_WORD_BYTES >> 20} MB without its end; the "
+                                 "fastText model is damaged.")
+            if not self._more():
+                raise self.truncated(what)
+
+    def into(self, target: memoryview, what: str) -> None:
+        have = min(len(target), len(self.buffer) - self.pos)
+        target[:have] = self.buffer[self.pos:self.pos + have]
+        self.pos += have
+        filled = have
+        while filled < len(target):
+            block = self.source.read(min(len(target) - filled, 16 << 20))
+            if not block:
+                raise self.truncated(what)
+            target[filled:filled + len(block)] = block
+            filled += len(block)
+
+
 def parse_fasttext_bin(source: Input, *, limit: int | None = None, unicode_errors: str = "strict") -> TextResult:
     path = source.path
-    data = source.read_all("a fastText .bin model")
-    view = memoryview(data)
 
     def truncated(what: str) -> AuditError:
         return AuditError(f"{path} is a truncated fastText .bin model: it ends inside {what}.")
 
-    new_format = data[:4] == FASTTEXT_MAGIC
-    if not new_format and not is_old_fasttext(data):
+    stream = _Stream(source, truncated)
+    head = source.head
+    new_format = head[:4] == FASTTEXT_MAGIC
+    if not new_format and not is_old_fasttext(head):
         raise AuditError(f"{path} is not a fastText .bin model (neither the fastText magic number nor a "
                          f"pre-2017 header).")
     if new_format:
-        pos = 8
-        if len(data) < pos + _ARGS.size:
-            raise truncated("its training arguments")
-        (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model, bucket, minn, maxn, _lr_rate,
-         _t) = _ARGS.unpack_from(data, pos)
-        pos += _ARGS.size
-    else:   # dim and ws first, then the other arguments, no magic or version
-        (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model, bucket, minn, maxn, _lr_rate,
-         _t) = _ARGS.unpack_from(data, 0)
-        pos = _ARGS.size
-    if len(data) < pos + _DICT.size:
-        raise truncated("its dictionary")
+        stream.take(8, "its header")
+    (dim, _ws, _epoch, _min_count, _neg, _word_ngrams, _loss, model, bucket, minn, maxn, _lr_rate,
+     _t) = _ARGS.unpack(stream.take(_ARGS.size, "its training arguments"))
     if new_format:
-        size, nwords, nlabels, _ntokens, pruneidx_size = _DICT.unpack_from(data, pos)
-        pos += _DICT.size
+        size, nwords, nlabels, _ntokens, pruneidx_size = _DICT.unpack(stream.take(_DICT.size, "its dictionary"))
     else:
-        size, nwords, nlabels, _ntokens = _OLD_DICT.unpack_from(data, pos)
+        size, nwords, nlabels, _ntokens = _OLD_DICT.unpack(stream.take(_OLD_DICT.size, "its dictionary"))
         pruneidx_size = 0
-        pos += _OLD_DICT.size
     if nlabels > 0 or model == 3:
         raise AuditError(f"{path} is a supervised fastText model (a classifier, {nlabels} labels); only "
                          f"unsupervised word-vector models are read.")
@@ -79,15 +122,21 @@ def parse_fasttext_bin(source: Input, *, limit: int | None = None, unicode_error
     if dim < 1 or nwords < 1 or size < nwords or bucket < 0 or minn < 0 or maxn < 0:
         raise AuditError(f"{path}: the fastText header is inconsistent (dim {dim}, {nwords} words, "
                          f"{bucket} buckets).")
+    if maxn > MAX_NGRAM_CHARS:
+        raise AuditError(f"{path}: the fastText header says character n-grams of up to {maxn:,} characters "
+                         f"(fastText's default is 6; at most {MAX_NGRAM_CHARS} are read); the header is damaged.")
+    # Each dictionary entry and the input matrix take bytes of their own: a header that promises more
+    # than the stored file could hold is refused before any of it is read.
+    promised = (size * (1 + _ENTRY.size) + 4 * (nwords + bucket) * dim)
+    if source.regular and source.compression is None and promised > source.size:
+        raise AuditError(f"{path} is a truncated fastText .bin model: its header promises {size:,} words and a "
+                         f"{nwords + bucket:,} x {dim} input matrix, more than its {source.size:,} bytes hold.")
     words: list[str] = []
     undecodable = 0
     for i in range(size):
-        end = data.find(b"\x00", pos)
-        if end < 0 or end + 1 + _ENTRY.size > len(data):
-            raise truncated(f"the dictionary (entry {i + 1} of {size})")
-        raw = data[pos:end]
-        _count, kind = _ENTRY.unpack_from(data, end + 1)
-        pos = end + 1 + _ENTRY.size
+        what = f"the dictionary (entry {i + 1} of {size})"
+        raw = stream.word(what, path)
+        _count, _kind = _ENTRY.unpack(stream.take(_ENTRY.size, what))
         if i >= nwords:
             continue   # labels (not in an unsupervised model)
         try:
@@ -102,23 +151,27 @@ def parse_fasttext_bin(source: Input, *, limit: int | None = None, unicode_error
         if not word:
             raise AuditError(f"{path}: word {i + 1} of the fastText dictionary is empty.")
         words.append(word)
-    if len(data) < pos + _MATRIX.size:
-        raise truncated("its input matrix header")
     if new_format:
-        quant, rows, cols = _MATRIX.unpack_from(data, pos)
-        pos += _MATRIX.size
+        quant, rows, cols = _MATRIX.unpack(stream.take(_MATRIX.size, "its input matrix header"))
     else:
         quant = False
-        rows, cols = _OLD_MATRIX.unpack_from(data, pos)
-        pos += _OLD_MATRIX.size
+        rows, cols = _OLD_MATRIX.unpack(stream.take(_OLD_MATRIX.size, "its input matrix header"))
     if quant:
         raise AuditError(f"{path} is a quantized fastText model (.ftz); only full .bin models are read.")
     if cols != dim or rows != nwords + bucket:
         raise AuditError(f"{path}: the fastText input matrix is {rows} x {cols}, expected "
                          f"{nwords + bucket} x {dim} ({nwords} words + {bucket} n-gram buckets).")
-    if len(data) < pos + 4 * rows * cols:
-        raise truncated("its input matrix")
-    table = np.frombuffer(view[pos:pos + 4 * rows * cols], dtype="<f4").reshape(rows, cols)
+    # Read straight into the table (its pages are touched only as bytes arrive: a compressed or
+    # piped model that ends early costs what it held, not what its header promised).
+    if not source.regular and 4 * rows * cols > MAX_WHOLE_BYTES:
+        raise AuditError(f"{path}: a fastText model from a pipe or device is read whole, and its input matrix "
+                         f"({rows:,} x {cols}) holds more than {MAX_WHOLE_BYTES >> 30} GiB.")
+    try:
+        table = np.empty((rows, cols), dtype="<f4")
+    except MemoryError:
+        raise AuditError(f"{path}: the fastText header promises a {rows:,} x {cols} input matrix "
+                         f"({4 * rows * cols / 1e9:,.1f} GB), more than this machine can hold.") from None
+    stream.into(memoryview(table).cast("B"), "its input matrix")
     keep = len(words) if limit is None else min(limit, len(words))
     words = words[:keep]
     matrix = word_vectors(words, table, nwords, bucket, minn, maxn)
