@@ -512,3 +512,22 @@ def test_float64_rows_that_float32_cannot_hold_are_named(scale, message):
     embeddings, labels = clustered_tokens(words=3, per_word=3)
     with pytest.raises(AuditError, match=message):
         acoustic.make_instances(embeddings.astype(np.float64) * scale, labels)
+
+
+def test_retrieval_blocks_stay_within_their_cell_budgets(monkeypatch):
+    """One frequent word (as "the" in a corpus) made blocks of 1024 queries x 90,000 relevant
+    tokens: 6.7 GB for 100,000 tokens. Blocks now shrink to the budgets; the figures do not change."""
+    rng = np.random.default_rng(21)
+    labels = np.r_[np.zeros(300, int), np.repeat(np.arange(1, 41), 3)]
+    u = unit(rng.standard_normal((len(labels), 6)).astype(np.float32) + 0.5 * np.eye(41, 6)[labels])
+    want = acoustic.retrieval(u, labels)
+    monkeypatch.setattr(_retrieval, "SCORE_CELLS", 420 * 50)
+    monkeypatch.setattr(_retrieval, "SLOT_CELLS", 3000)
+    shapes = [(len(q), thresholds.shape[1]) for q, thresholds, _, _ in acoustic.query_ranks(u, labels)]
+    assert sum(rows for rows, _ in shapes) == len(labels)
+    assert all(rows <= 50 and rows * width <= 3000 for rows, width in shapes)
+    assert min(rows for rows, _ in shapes) < 50                     # the frequent word's blocks shrank
+    got = acoustic.retrieval(u, labels)
+    assert got.mean_average_precision == pytest.approx(want.mean_average_precision, abs=1e-12)
+    assert got.mean_reciprocal_rank == pytest.approx(want.mean_reciprocal_rank, abs=1e-12)
+    assert got.recall_at == pytest.approx(want.recall_at, abs=1e-12)

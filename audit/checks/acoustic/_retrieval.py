@@ -22,6 +22,12 @@ RETRIEVAL_KS = (1, 5, 10)
 CANDIDATE_SHARE = 0.15
 # Above this many relevant tokens per query (the largest word in a block), rows are sorted.
 SORT_ABOVE_SLOTS = 24
+# A block's cells: queries x tokens for the scores (a few float32 copies, ~10 bytes a cell) and
+# queries x its largest word's tokens for the per-relevant-token arrays (~100 bytes a cell): at
+# most about 200 and 400 MB whatever the input (one word of 90,000 among 100,000 tokens took
+# 6.7 GB in blocks of 1024 queries).
+SCORE_CELLS = 16 << 20
+SLOT_CELLS = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,14 @@ def _query_blocks(unit: np.ndarray, label_index: np.ndarray, block_rows: int):
     counts = np.bincount(label_index)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     by_size = np.argsort(counts[label_index], kind="stable")
-    for start in range(0, n, block_rows):
-        queries = by_size[start:start + block_rows]
+    start = 0
+    while start < n:
+        # Fewer rows when the tokens or the block's largest word are many (the last word of a
+        # block is its largest): memory stays bounded whatever the word sizes.
+        rows = max(1, min(block_rows, SCORE_CELLS // n))
+        rows = max(1, min(rows, SLOT_CELLS // int(counts[label_index[by_size[min(start + rows, n) - 1]]])))
+        queries = by_size[start:start + rows]
+        start += rows
         words = label_index[queries]
         width = int(counts[words].max())
         slots = np.arange(width)[None, :]
