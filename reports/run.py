@@ -17,8 +17,10 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import functools
+import json
 import math
 import os
+import stat
 import types
 import typing
 from dataclasses import dataclass, field
@@ -27,13 +29,17 @@ from typing import Any, Mapping, Sequence
 
 from audit.core.claims import Claim
 from audit.core.errors import AuditError
-from audit.core.files import read_json
 from audit.core.results import SCHEMA_VERSION, Result, registered_kinds, result_type
 from reports.fields import figure_names
 
 MANIFEST_NAME = "run.json"
 FINDINGS_FILE = "findings.json"     # the run's findings (kind findings), computed after every check
 REPORT_FILES = ("index.html", "report.md")
+# Result files are read up to this size, checked before reading. The largest a demo run writes is
+# 156 KB (a homophones result: about 315 bytes per pair row); the largest a real run can write is a
+# homophones result of a 100,000-pair file (homophones.pairs.MAX_PAIRS), about 32 MB. Parsing takes
+# up to ~28 times a file's size (64 MB of '[{},{},...' took 1.8 GB), so the cap is not set higher.
+MAX_RESULT_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -168,12 +174,51 @@ def _from_manifest(results_dir: Path, run: AuditRun) -> ReportData:
 # ------------------------------------------------------------------------------ one result file
 def read_result(path: str | os.PathLike, kind: str | None = None) -> Result:
     """The typed result in the JSON file ``path``, validated; ``kind``: the kind it must be."""
-    data = read_json(path, what="the result file")
+    data = _read_result_json(path)
     if not isinstance(data, dict):
         raise AuditError(f"the result file {path} does not hold a JSON object.")
     if kind is not None and data.get("kind") != kind:
         raise AuditError(f"the result file {path} holds a {data.get('kind')!r} result, not {kind!r}.")
     return validate_result(data, f"the result file {path}")
+
+
+def _read_result_json(path: str | os.PathLike) -> Any:
+    """The parsed JSON of a result file: a regular file (not a FIFO, which would block, or a link to
+    a device such as /dev/zero, which never ends) of at most :data:`MAX_RESULT_BYTES`, both checked
+    on the opened file before its bytes are read."""
+    what = "the result file"
+    try:
+        if os.path.isdir(path):
+            raise AuditError(f"{what} {path} is a directory, not a file.")
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise AuditError(f"{what} {path} is not a regular file, so it is not a result file.")
+            if info.st_size > MAX_RESULT_BYTES:
+                raise AuditError(f"{what} {path} is {_size(info.st_size)}; result files are read up to "
+                                 f"{MAX_RESULT_BYTES // 2**20} MB.")
+            raw = handle.read(MAX_RESULT_BYTES + 1)
+    except FileNotFoundError:
+        raise AuditError(f"{what} {path} does not exist.") from None
+    except OSError as exc:
+        raise AuditError(f"cannot read {what} {path} ({exc.strerror}).") from None
+    if len(raw) > MAX_RESULT_BYTES:   # it grew after its size was checked
+        raise AuditError(f"{what} {path} is larger than {MAX_RESULT_BYTES // 2**20} MB; result files are read up to "
+                         f"{MAX_RESULT_BYTES // 2**20} MB.")
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise AuditError(f"{what} {path} is not valid UTF-8 JSON.") from None
+    except RecursionError:   # '[[[[...' 100,000 deep: Python's parser recurses per level
+        raise AuditError(f"{what} {path} nests its values too deeply to be read.") from None
+
+
+def _size(size: int) -> str:
+    if size < 2**20:
+        return f"{size:,} bytes"
+    return f"{size / 2**20:,.1f} MB" if size < 2**30 else f"{size / 2**30:,.1f} GB"
 
 
 def validate_result(data: Mapping[str, Any], source: str) -> Result:
