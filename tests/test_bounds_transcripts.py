@@ -97,3 +97,19 @@ def test_the_cli_says_one_sentence_and_exits_2(tmp_path, run_cli):
                              "--counts-cache", tmp_path / "cache")
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert "is 2.0 GB" in err and "\\x00" not in err
+
+
+def test_a_subsets_transcripts_together_are_bounded(tmp_path, monkeypatch):
+    """Each file under the per-file bound, but many of them (sparse files cost no disk) were all
+    held at once while the subset was counted."""
+    first = _corpus(tmp_path, b"19-198-0000 A B\n")
+    for chapter in range(199, 204):
+        folder = first.parent.parent / str(chapter)
+        folder.mkdir()
+        (folder / f"19-{chapter}.trans.txt").write_bytes(b"19-%d-0000 A B C D E F\n" % chapter)
+    corpus = LibriSpeechCorpus(tmp_path)
+    assert corpora.count_subset(corpus, "dev-clean").tokens == 2 + 5 * 6
+    monkeypatch.setattr(corpora, "MAX_SUBSET_BYTES", 60)
+    with pytest.raises(AuditError, match=r"the transcripts of dev-clean under .* pass 0 GiB \(at .*\); "
+                                         r"LibriSpeech's largest subset has about 30 MB of them"):
+        corpora.count_subset(corpus, "dev-clean")

@@ -53,6 +53,9 @@ TRANSCRIPT_SUFFIX = ".trans.txt"
 # thousands of times a real chapter, so no real transcript comes near it, while a file (or a sparse one)
 # of gigabytes is refused from its size before a byte is read.
 MAX_TRANSCRIPT_BYTES = 64 * 2**20
+# A subset's transcripts together (held at once while counted): LibriSpeech's largest subset,
+# train-other-500, has some 30 MB of them; many files each under the per-file bound add up to this.
+MAX_SUBSET_BYTES = 1 << 30
 # Files changed this recently are not trusted by their stat alone (see _stat_key).
 _RACY_SECONDS = 2.0
 
@@ -340,9 +343,13 @@ def count_subset(corpus: LibriSpeechCorpus, subset: str, *,
         if cached is not None:
             return cached
     digest = hashlib.sha256(f"{NORMALISATION_VERSION}\0{subset}\0".encode())
-    contents = []
+    contents, total = [], 0
     for path, name in zip(files, relative):
         data = _read_bytes(path)
+        total += len(data)
+        if total > MAX_SUBSET_BYTES:
+            raise AuditError(f"the transcripts of {subset} under {corpus.base} pass {MAX_SUBSET_BYTES >> 30} GiB "
+                             f"(at {path}); LibriSpeech's largest subset has about 30 MB of them.")
         digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0")
         digest.update(data)
         contents.append((path, data))
