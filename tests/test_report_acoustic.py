@@ -245,3 +245,11 @@ def test_strings_are_escaped_in_html_and_markdown(copied, run_cli):
     _, rows = _table(markdown, ("embedding", "written-word embedding", "cross-view AP"))
     assert rows[0][1] == hostile                        # the cell reads back as the literal name
     assert not traced(markdown, Results(copied / "results"))[0]
+
+
+def test_the_best_f1_row_says_what_it_is(report):
+    """It read 'best F1 (seed 000's figure)', which a reader cannot interpret."""
+    _, rows = _table((report / "report.md").read_text(encoding="utf-8"), ("embedding", "measure", "value"))
+    labels = {row[1] for row in rows if row[1].startswith("best F1 (")}
+    assert labels == {"best F1 (the highest F1 over all cosine thresholds, as seed paper 000 reports it)"}
+
