@@ -354,7 +354,8 @@ def _samediff_blocks(having, results) -> list:
             variant = getattr(kamper, variant_name)
             if variant is None:
                 continue
-            rows.append([e.name, label, _n(getattr(variant, figure), 4), _n(chance, 4),
+            no_pairs = variant.positive_pairs_total == 0    # e.g. SWDP of one speaker: no value, so no chance either
+            rows.append([e.name, label, _n(getattr(variant, figure), 4), "-" if no_pairs else _n(chance, 4),
                          _n(variant.positive_pairs_scored), _n(variant.positive_pairs_total)])
         for label, figure in BEST_F1_MEASURES:
             rows.append([e.name, label, _n(getattr(kamper.best_f1, figure), 4),

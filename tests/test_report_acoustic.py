@@ -253,3 +253,23 @@ def test_the_best_f1_row_says_what_it_is(report):
     labels = {row[1] for row in rows if row[1].startswith("best F1 (")}
     assert labels == {"best F1 (the highest F1 over all cosine thresholds, as seed paper 000 reports it)"}
 
+
+def test_a_variant_without_pairs_shows_no_chance(tmp_path):
+    """One speaker: no same-word pair of different speakers, so the SWDP rows show '-' for the
+    value and the chance both (the chance was printed beside a missing value)."""
+    from audit.cli.main import main
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    words = WORDS + [f"filler{i}" for i in range(30)]
+    save_word2vec_text(Vectors(words, np.random.default_rng(5).normal(size=(len(words), 8))), folder / "vectors.txt")
+    arrays = _instances(4, 0.4)
+    np.savez(folder / "instances.npz", **{**arrays, "speakers": np.array(["s0"] * len(arrays["labels"]))})
+    assert main(["all", str(folder / "vectors.txt"), "--names", "one", "--out", str(tmp_path / "out")]) == 0
+    _, rows = _table((tmp_path / "out" / "report.md").read_text(encoding="utf-8"), ("embedding", "measure", "value"))
+    shown = {row[1].split(" (")[0]: row for row in rows}
+    chance = f"{_json(tmp_path / 'out', 'one')['same_different']['chance']:.4f}"
+    for name in ("SWDP AP", "SWDP precision-recall breakeven"):
+        assert shown[name][2:] == ["-", "-", "0", "0"], shown[name]
+    for name in ("SWSP AP", "SW AP", "SW precision-recall breakeven"):     # every same-word pair is same-speaker
+        assert shown[name][3] == chance and shown[name][2] != "-", shown[name]
