@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from reports.document import Figure, Table
 from reports.other_sections import awe_training_section
 from reports.run import EmbeddingResults, ReportData

@@ -190,7 +190,8 @@ def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, split: Speak
                           evaluation_seconds=round(time.perf_counter() - started, 3))
 
 
-def check_finite(epoch: int, cfg: AweConfig, *, loss: float | None = None, embeddings: np.ndarray | None = None) -> None:
+def check_finite(epoch: int, cfg: AweConfig, *, loss: float | None = None,
+                 embeddings: np.ndarray | None = None) -> None:
     """Stop a diverged run in one sentence: a non-finite epoch loss or token embedding would be
     evaluated as if measured (all-zero vectors, an AP of chance) and written as the results. Reads
     only what the host already has (the epoch's one loss read-back, the evaluation's embeddings)."""
