@@ -9,9 +9,8 @@ from typing import Any
 from audit.core.evidence import FEW_BENCHMARK_PAIRS
 from reports import figures
 from reports.document import Figure, Heading, Number, Paragraph, Table
-from reports.fields import embedding_figure, number
+from reports.fields import ap_label, embedding_figure, evaluated_tokens, number
 from reports.run import ReportData
-from reproductions.awe.history import ap_label, evaluated_tokens   # torch-free: the AWE history's wording
 
 MAX_LISTED_WORDS = 30
 

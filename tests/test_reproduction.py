@@ -440,3 +440,17 @@ def test_cli_bad_corpus_root_is_exit_2(run_cli, tmp_path):
     code, out, err = run_cli("reproduce", "speech2vec", "--corpus-root", tmp_path / "empty", "--out", tmp_path / "o")
     assert code == 2 and "no LibriSpeech layout" in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_a_diverging_speech2vec_run_stops_at_that_epoch(cache, tmp_path):
+    """The AWE trainer's stop, in Speech2Vec's loop too (checked in every process: the epoch loss is
+    the mean over all of them). Adam at lr 1e38 overflows the float32 weights in the first epoch;
+    the run went on and wrote vectors evaluated as if measured."""
+    from audit.core.errors import AuditError
+    out = tmp_path / "diverged"
+    with pytest.raises(AuditError, match=r"^training diverged at epoch 1: the loss is not finite \(nan\); epoch 0 is "
+                                         r"saved in the run folder; try a lower --lr than 1e\+38\.$"):
+        run(cache, out, 2, lr=1e38)
+    assert not (out / "vectors.txt").exists() and not (out / "epochs" / "epoch_001.txt").exists()
+    assert (out / "epochs" / "epoch_000.txt").exists()

@@ -33,17 +33,6 @@ class SplitInfo:
     test_words_unseen: int          # held-out words with no training token
 
 
-def evaluated_tokens(split: str) -> str:
-    """What the per-epoch AP is measured on, in words: the held-out speakers' tokens, or under
-    ``--split none`` every token, the ones trained on (the history's field is ``held_out`` either way)."""
-    return "the held-out speakers' tokens" if split == "speakers" else "all tokens, the training tokens (no split)"
-
-
-def ap_label(split: str, variant: str) -> str:
-    """A per-epoch AP's name: ``held-out SWDP AP``, or ``SWDP AP (all tokens, no split)``."""
-    return f"held-out {variant} AP" if split == "speakers" else f"{variant} AP (all tokens, no split)"
-
-
 @dataclass(frozen=True)
 class WrittenInfo:
     """The proxies' input (``--loss proxy``)."""

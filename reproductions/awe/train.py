@@ -19,7 +19,6 @@ vocabulary, for cross-view evaluation.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
 import sys
@@ -36,15 +35,16 @@ from audit.speech.frames import CORPUS_COLUMNS, FrameStore
 from reproductions.awe.config import MEASUREMENT_DEFINING, WEIGHT_DEFINING, AweConfig, add_awe_arguments, awe_config_from_args
 from reproductions.awe.data import SpeakerSplit, WrittenWords, epoch_groups, split_by_speaker, written_words
 from reproductions.awe.evaluate import dtw_ap, embedding_ap
-from reproductions.awe.history import (AweEpochRecord, AweHistory, SplitInfo, WrittenInfo, ap_label,
-                                      evaluated_tokens)
+from reports.fields import ap_label, evaluated_tokens
+from reproductions.awe.history import AweEpochRecord, AweHistory, SplitInfo, WrittenInfo
 from reproductions.awe.model import (AcousticWordEmbedder, asymmetric_proxy, positive_pairs, triplet_batch_hard,
                                      triplet_semi_hard)
 from reproductions.speech2vec.data import TrainingData, prepare
 from reproductions.speech2vec.embed import instance_embeddings, word_vectors
-from reproductions.speech2vec.train import (DeviceSteps, Progress, check_run_folder, claim_run_folder, corpus_info,
-                                            instance_labels, latest_checkpoint, load_optimizer_state, make_optimizer,
-                                            prepare_frame_store, save_instances, to_device, write_checkpoint)
+from reproductions.speech2vec.train import (DeviceSteps, Progress, check_finite, check_run_folder, claim_run_folder,
+                                            corpus_info, instance_labels, latest_checkpoint, load_optimizer_state,
+                                            make_optimizer, prepare_frame_store, save_instances, to_device,
+                                            write_checkpoint)
 
 EVAL_SEED = 0          # the held-out pairs are the same every epoch
 
@@ -188,23 +188,6 @@ def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, split: Speak
                           tokens_per_second=tokens / seconds if seconds > 0 else float("nan"), seconds=seconds,
                           vectors=relative, held_out=held_out, homophones=homophones, homophones_skipped=skipped,
                           evaluation_seconds=round(time.perf_counter() - started, 3))
-
-
-def check_finite(epoch: int, cfg: AweConfig, *, loss: float | None = None,
-                 embeddings: np.ndarray | None = None) -> None:
-    """Stop a diverged run in one sentence: a non-finite epoch loss or token embedding would be
-    evaluated as if measured (all-zero vectors, an AP of chance) and written as the results. Reads
-    only what the host already has (the epoch's one loss read-back, the evaluation's embeddings)."""
-    if loss is not None and not math.isfinite(loss):
-        what = f"the loss is not finite ({loss})"
-    elif embeddings is not None and not np.isfinite(embeddings).all():
-        bad = int((~np.isfinite(embeddings).all(axis=1)).sum())
-        what = f"the embeddings of {bad:,} of {len(embeddings):,} tokens are not finite"
-    else:
-        return
-    saved = ("" if epoch == 0 else "epoch 0 is saved in the run folder; " if epoch == 1
-             else f"epochs 0-{epoch - 1} are saved in the run folder; ")
-    raise AuditError(f"training diverged at epoch {epoch}: {what}; {saved}try a lower --lr than {cfg.lr:g}.")
 
 
 def _homophone_summary(vectors):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -270,6 +271,24 @@ def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg:
 
 
 # ------------------------------------------------------------------------------ evaluation
+def check_finite(epoch: int, cfg, *, loss: float | None = None,
+                 embeddings: np.ndarray | None = None) -> None:
+    """Stop a diverged run (either trainer; ``cfg.lr`` is named) in one sentence: a non-finite epoch
+    loss or token embedding would be evaluated as if measured (all-zero vectors, an AP of chance)
+    and written as the results. Reads
+    only what the host already has (the epoch's one loss read-back, the evaluation's embeddings)."""
+    if loss is not None and not math.isfinite(loss):
+        what = f"the loss is not finite ({loss})"
+    elif embeddings is not None and not np.isfinite(embeddings).all():
+        bad = int((~np.isfinite(embeddings).all(axis=1)).sum())
+        what = f"the embeddings of {bad:,} of {len(embeddings):,} tokens are not finite"
+    else:
+        return
+    saved = ("" if epoch == 0 else "epoch 0 is saved in the run folder; " if epoch == 1
+             else f"epochs 0-{epoch - 1} are saved in the run folder; ")
+    raise AuditError(f"training diverged at epoch {epoch}: {what}; {saved}try a lower --lr than {cfg.lr:g}.")
+
+
 def evaluate_epoch(model, data: TrainingData, frames: torch.Tensor, out: Path, epoch: int, cfg: TrainConfig,
                    benchmark_dir, loss: float, pairs: int, seconds: float) -> EpochRecord:
     """Embed every instance, write this epoch's vectors (and instances at epoch 0), run the checks."""
@@ -443,6 +462,7 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     for epoch in range(done + 1, cfg.epochs + 1):
         interrupts.check()     # a SIGTERM whose exception was dropped stops the run here
         loss, pairs, seconds = train_epoch(trained, optimizer, data, frames, cfg, epoch, procs, progress, steps)
+        check_finite(epoch, cfg, loss=loss)   # every process: the loss is the mean over all of them
         if procs.main:
             records.append(evaluate_epoch(model, data, frames, out, epoch, cfg, benchmark_dir, loss, pairs, seconds))
             history = _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log, steps)
