@@ -5,7 +5,6 @@ before its first line was refused)."""
 from __future__ import annotations
 
 import os
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from audit.core.errors import AuditError
 from benchmarks import REGISTRY, load_benchmark, parse_pairs
 from benchmarks import datasets
+from support.memory import peak_traced_bytes
 
 
 @pytest.fixture(autouse=True)
@@ -31,23 +31,13 @@ def _mc30(folder: Path, data: bytes) -> Path:
     return path
 
 
-def _peak(call) -> int:
-    tracemalloc.start()
-    try:
-        call()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
-
-
 def test_one_long_word_does_not_widen_every_word(tmp_path):
     """20,000 pairs and one 4,000-character word: a fixed-width array is 20,001 x 4,000 x 4 bytes
     (320 MB per side); the words are kept as they are."""
     data = b"".join(b"w%d v%d %d\n" % (i, i, i % 10) for i in range(20_000)) + b"x" * 4000 + b" y 1\n"
     _mc30(tmp_path, data)
     box = {}
-    peak = _peak(lambda: box.setdefault("bench", load_benchmark("MC-30", tmp_path)))
+    peak = peak_traced_bytes(lambda: box.setdefault("bench", load_benchmark("MC-30", tmp_path)))
     bench = box["bench"]
     assert len(bench) == 20_001 and bench.left[-1] == "x" * 4000 and bench.right[0] == "v0"
     assert peak < 40 * 2**20, f"{peak / 2**20:.0f} MB"
@@ -64,7 +54,7 @@ def test_a_line_past_the_cap_is_refused_by_number(tmp_path):
 def test_a_file_past_the_size_cap_is_refused_before_it_is_read(tmp_path):
     path = _mc30(tmp_path, b"")
     os.truncate(path, 2 * 2**30)      # sparse: 2 GB of NUL bytes on one line
-    peak = _peak(lambda: pytest.raises(AuditError, load_benchmark, "MC-30", tmp_path))
+    peak = peak_traced_bytes(lambda: pytest.raises(AuditError, load_benchmark, "MC-30", tmp_path))
     with pytest.raises(AuditError, match=r"is 2\.0 GB; benchmark files are read up to 8 MB"):
         load_benchmark("MC-30", tmp_path)
     assert peak < 2**20
@@ -81,7 +71,7 @@ def test_the_first_bad_line_is_refused_without_reading_the_rest(tmp_path):
         with pytest.raises(AuditError) as info:
             load_benchmark("MC-30", tmp_path)
         box["message"] = str(info.value)
-    peak = _peak(load)
+    peak = peak_traced_bytes(load)
     assert "line 1: expected 'word1 word2 score', found 1 fields" in box["message"]
     assert peak < 2**20, f"{peak / 2**20:.1f} MB"
 

@@ -4,7 +4,6 @@ transcript took 18.6 s and 4.23 GB before `audit vocab` refused it with 40 escap
 from __future__ import annotations
 
 import os
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 import audit.corpora.librispeech as corpora
 from audit.core.errors import AuditError
 from audit.corpora.librispeech import MAX_TRANSCRIPT_BYTES, LibriSpeechCorpus
+from support.memory import peak_traced_bytes
 
 
 def _corpus(root: Path, data: bytes | None = None) -> Path:
@@ -21,16 +21,6 @@ def _corpus(root: Path, data: bytes | None = None) -> Path:
     if data is not None:
         path.write_bytes(data)
     return path
-
-
-def _peak(call) -> int:
-    tracemalloc.start()
-    try:
-        call()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
 
 
 def test_the_cap_is_far_above_a_real_transcript():
@@ -51,7 +41,7 @@ def test_a_huge_transcript_is_refused_from_its_size(tmp_path, read):
         with pytest.raises(AuditError) as info:
             call()
         box["message"] = str(info.value)
-    peak = _peak(refused)
+    peak = peak_traced_bytes(refused)
     assert peak < 2**20, f"{peak / 2**20:.0f} MB"
     assert box["message"] == (f"the transcript {path} is 2.0 GB; a LibriSpeech chapter transcript is a few KB, "
                               f"and transcripts are read up to {MAX_TRANSCRIPT_BYTES // 2**20} MB.")
