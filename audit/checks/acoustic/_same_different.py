@@ -228,6 +228,17 @@ class RankedPairs:
         self.thresholds = scores[self.order][self.last_of_tie]
         seen = np.cumsum(self.weights)[self.last_of_tie]
         self.precision = self.hits_of(same) / seen
+        self._same = same
+        self._pair_precision = None
+
+    def interpolated_pair_precision(self) -> np.ndarray:
+        """Pair by pair (ties in random order: expected hits), the best precision from each pair on:
+        samediff.py's interpolated precision, shared by every variant (precision counts all
+        same-word pairs whatever the variant's recall counts)."""
+        if self._pair_precision is None:
+            hits, passed = self.expected_hits_per_pair(self._same)
+            self._pair_precision = np.maximum.accumulate((hits / passed)[::-1])[::-1]
+        return self._pair_precision
 
     def hits_of(self, positive) -> np.ndarray:
         """Weighted count of ``positive`` pairs scoring at least each threshold."""
@@ -242,14 +253,22 @@ class RankedPairs:
         """(weighted count of ``positive`` pairs among the first k, weight of the first k) for every
         k, the pairs of a tie taken in random order: expected counts, the tie's hits accruing in
         proportion to the weight passed. Without ties: the plain cumulative counts."""
-        passed = np.cumsum(self.weights)
-        group_hits = self.hits_of(positive)
-        group = np.searchsorted(self.last_of_tie, np.arange(len(passed)))   # the tie each pair belongs to
-        end_weight = passed[self.last_of_tie]
-        start_weight = np.r_[0.0, end_weight[:-1]][group]
-        start_hits = np.r_[0.0, group_hits[:-1]][group]
-        share = (group_hits[group] - start_hits) / (end_weight[group] - start_weight)
-        return start_hits + (passed - start_weight) * share, passed
+        hits = np.cumsum(np.where(np.asarray(positive, dtype=bool)[self.order], self.weights, 0.0))
+        passed = self._passed()
+        if len(self.last_of_tie) == len(passed):       # no tie: every pair is its own threshold
+            return hits, passed
+        # Per tie: hits and weight before it and within it, spread over its pairs by weight passed.
+        end_hits, end_weight = hits[self.last_of_tie], passed[self.last_of_tie]
+        start_hits, start_weight = np.r_[0.0, end_hits[:-1]], np.r_[0.0, end_weight[:-1]]
+        share = (end_hits - start_hits) / (end_weight - start_weight)
+        sizes = np.diff(np.r_[-1, self.last_of_tie])
+        return (np.repeat(start_hits, sizes) + (passed - np.repeat(start_weight, sizes)) * np.repeat(share, sizes),
+                passed)
+
+    def _passed(self) -> np.ndarray:
+        if getattr(self, "_passed_weight", None) is None:
+            self._passed_weight = np.cumsum(self.weights)
+        return self._passed_weight
 
 
 def samediff_curves(scores, same, recall_positive, weights=None):
@@ -277,10 +296,9 @@ def samediff_variant(scores, same, recall_positive, weights=None, *, total: int,
     # recall where their difference is smallest; the breakeven is their mean there. A tie's pairs
     # count in random order (expected hits), not as one point: one point at the tie's end put
     # 24 identical vectors at (1 + chance) / 2.
-    hits, passed = ranked.expected_hits_per_pair(same)
     found, _ = ranked.expected_hits_per_pair(recall_positive)
     pair_recall = found / found[-1]
-    interpolated = np.maximum.accumulate((hits / passed)[::-1])[::-1]
+    interpolated = ranked.interpolated_pair_precision()
     closest = int(np.argmin(np.abs(pair_recall - interpolated)))
     prb = float((pair_recall[closest] + interpolated[closest]) / 2)
     return SameDiffVariant(average_precision=ap, precision_recall_breakeven=prb, positive_pairs_total=total,
