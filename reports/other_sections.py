@@ -306,10 +306,15 @@ def acoustic_section(data: ReportData) -> list:
              ["k-means AMI", *[_n(r.clustering.adjusted_mutual_info) for r in results]]]
     ks = list(dict.fromkeys(k for r in results for k in r.knn.accuracy))
     rows += [[f"kNN accuracy k={k}", *[_n(r.knn.accuracy.get(k)) for r in results]] for k in ks]
+    sampled = [f"{e.name}: {r.retrieval.queries:,} of {r.retrieval.queries_total:,}"
+               for e, r in zip(having, results) if r.retrieval.sampled]
+    queries = (f" Query-by-example on a seeded uniform sample of the queries ({'; '.join(sampled)}), each against "
+               "every token." if sampled else "")
     blocks = [Heading("Acoustic word discrimination (instance level)", anchor="acoustic"),
               Table(["measure"] + [e.name for e in having], rows,
                     caption="Per-instance embeddings: same-different average precision (chance = share of "
-                            "same-word pairs), query-by-example retrieval, clustering and kNN word accuracy.")]
+                            "same-word pairs), query-by-example retrieval, clustering and kNN word accuracy."
+                            + queries)]
     blocks += _samediff_blocks(having, results)
     blocks += _cross_view_blocks(having, results)
     curves = {e.name: (list(r.same_different.recall), list(r.same_different.precision))

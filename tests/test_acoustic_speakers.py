@@ -105,3 +105,45 @@ def test_results_written_before_the_options_still_load(tmp_path):
     old = load_result(tmp_path / "old.json")
     assert old.parameters.keep_singletons is False and old.parameters.speakers is None
 
+
+
+def test_qbe_queries_above_the_bound_are_a_seeded_sample(tmp_path, run_cli):
+    """Each QbE query is a pass over every token (time grew with tokens squared: 50,000 tokens took
+    137 s): above --max-queries a seeded uniform sample queries, said in the result and terminal."""
+    embeddings, labels, speakers = speaking_instances(seed=2)
+    instances = acoustic.make_instances(embeddings, labels, speakers)
+    every = acoustic.audit_instances(instances, keep_singletons=True, max_queries=None)
+    assert not every.retrieval.sampled and every.retrieval.queries == every.retrieval.queries_total
+    sample = acoustic.audit_instances(instances, keep_singletons=True, max_queries=20)
+    again = acoustic.audit_instances(instances, keep_singletons=True, max_queries=20)
+    assert sample.retrieval.sampled and sample.retrieval.queries == 20
+    assert sample.retrieval.queries_total == every.retrieval.queries_total
+    assert sample.retrieval == again.retrieval                                   # seeded
+    assert sample.same_different == every.same_different                         # only QbE is sampled
+    # The sample's mean is the mean of its queries: with a bound above the count, nothing changes.
+    assert acoustic.audit_instances(instances, keep_singletons=True, max_queries=10**6).retrieval == every.retrieval
+    path = write(tmp_path / "instances.npz", embeddings, labels, speakers)
+    code, stdout, stderr = run_cli("acoustic", path, "--keep-singletons", "--max-queries", "20")
+    assert code == 0, stderr
+    assert f"query-by-example: a seeded sample of 20 of the {every.retrieval.queries_total:,} tokens" in stdout
+    code, _, stderr = run_cli("acoustic", path, "--keep-singletons", "--max-queries", "0")
+    assert code == 2 and "--max-queries is 0; at least one query is needed." in stderr
+
+
+def test_a_query_sample_is_the_mean_over_its_queries():
+    """The sampled figures equal the loop reference restricted to the chosen queries."""
+    from audit.checks.acoustic import _retrieval
+    embeddings, labels, _ = speaking_instances(seed=4)
+    _, label_index = np.unique(labels, return_inverse=True)
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    result = _retrieval.retrieval(unit, label_index, max_queries=15, seed=3)
+    counts = np.bincount(label_index)
+    possible = np.flatnonzero(counts[label_index] > 1)
+    chosen = np.random.default_rng(3).choice(possible, size=15, replace=False)
+    rr = []
+    for q in chosen:
+        others = [j for j in range(len(labels)) if j != q]
+        score = {j: float(unit[q] @ unit[j]) for j in others}
+        best = max(score[j] for j in others if label_index[j] == label_index[q])
+        rr.append(1 / (1 + sum(score[o] > best for o in others)))
+    assert result.mean_reciprocal_rank == pytest.approx(np.mean(rr), abs=1e-9)

@@ -12,7 +12,7 @@ from audit.checks.acoustic._clustering import KMEANS_MAX_ITER, Clustering, clust
 from audit.checks.acoustic._dtw_baseline import DtwBaseline, dtw_same_different
 from audit.checks.acoustic._instances import InstanceSet, make_instances
 from audit.checks.acoustic._knn import KNN_KS, KNN_TEST_FRACTION, KnnClassification, knn_classification
-from audit.checks.acoustic._retrieval import RETRIEVAL_KS, Retrieval, retrieval
+from audit.checks.acoustic._retrieval import DEFAULT_MAX_QUERIES, RETRIEVAL_KS, Retrieval, retrieval
 from audit.checks.acoustic._cross_view import CrossView, cross_view
 from audit.checks.acoustic._same_different import (DEFAULT_SAMPLE_PAIRS, SameDiff, SameDifferent, choose_pairs,
                                                    cosine_of_pairs, pair_counts, samediff_cosine,
@@ -35,6 +35,7 @@ class AcousticParameters:
     # Added later (defaults for results written before them):
     keep_singletons: bool = False            # single-token words kept as different-word partners
     speakers: tuple[str, ...] | None = None  # only these speakers' tokens were audited (None: all)
+    max_queries: int | None = None           # QbE queries at most (a seeded sample above; None: every token)
 
 
 @result_type("acoustic")
@@ -107,6 +108,7 @@ class AcousticResult(Result):
 def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | None = None,
                     sample_pairs: int = DEFAULT_SAMPLE_PAIRS, dtw_pairs: int = 50_000, seed: int = DEFAULT_SEED,
                     drop_singletons: bool = False, keep_singletons: bool = False, speakers=None,
+                    max_queries: int | None = DEFAULT_MAX_QUERIES,
                     knn_test_fraction: float = KNN_TEST_FRACTION,
                     kmeans_max_iter: int = KMEANS_MAX_ITER) -> AcousticResult:
     """Every instance-level metric; ``frames`` (:class:`audit.speech.frames.FrameStore`) adds the DTW baseline.
@@ -124,6 +126,8 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
     for name, budget in (("sample_pairs", sample_pairs), ("dtw_pairs", dtw_pairs)):
         if budget < 2:
             raise ParameterError(name, f"is {budget:,}; a pair budget must be at least 2.")
+    if max_queries is not None and max_queries < 1:
+        raise ParameterError("max_queries", f"is {max_queries:,}; at least one query is needed.")
     check_seed(seed)
     if drop_singletons and keep_singletons:
         raise ParameterError("keep_singletons", "is on with drop_singletons; choose one.")
@@ -157,7 +161,7 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
                same_total=same_total, sampled=sampled, score="cosine")
     kamper = timed("samediff", samediff_from_pairs, scores, i, j, same, weights, label_index, speaker_index,
                    sampled=sampled, score="cosine")
-    rt = timed("retrieval", retrieval, unit, label_index)
+    rt = timed("retrieval", retrieval, unit, label_index, max_queries=max_queries, seed=int(seeds[5]))
     cl = timed("clustering", clustering, unit, label_index, seed=int(seeds[1]), max_iter=kmeans_max_iter)
     kn = timed("knn", knn_classification, unit, label_index, instances.speakers, seed=int(seeds[2]),
                test_fraction=knn_test_fraction)
@@ -173,7 +177,7 @@ def audit_instances(instances: InstanceSet, *, frames=None, written: Vectors | N
     params = AcousticParameters(sample_pairs=sample_pairs, dtw_pairs=dtw_pairs, retrieval_ks=RETRIEVAL_KS,
                                 knn_ks=KNN_KS, knn_test_fraction=knn_test_fraction, kmeans_max_iter=kmeans_max_iter,
                                 drop_singletons=drop_singletons, keep_singletons=keep_singletons,
-                                speakers=kept_speakers)
+                                speakers=kept_speakers, max_queries=max_queries)
     return AcousticResult(input=instances.input, tokens=instances.tokens, words=int(len(words)),
                           speakers=n_speakers, singletons_dropped=dropped, seed=seed, parameters=params,
                           same_different=sd, retrieval=rt, clustering=cl, knn=kn, dtw=dtw,
@@ -193,10 +197,10 @@ def _scored_pairs(unit, label_index, sample_pairs: int, seed: int):
 
 
 def _metric_seeds(seed: int) -> np.ndarray:
-    """One independent stream per metric: same-different, clustering, kNN, DTW, cross-view (the
-    first four as before the fifth was added: a Generator's first draws do not depend on how
-    many follow)."""
-    return np.random.default_rng(seed).integers(0, 2**31 - 1, size=5)
+    """One independent stream per metric: same-different, clustering, kNN, DTW, cross-view, the
+    QbE query sample (the earlier ones as before each later one was added: a Generator's first
+    draws do not depend on how many follow)."""
+    return np.random.default_rng(seed).integers(0, 2**31 - 1, size=6)
 
 
 def same_different_ap(embeddings: np.ndarray, labels: np.ndarray, *, sample_pairs: int = DEFAULT_SAMPLE_PAIRS,

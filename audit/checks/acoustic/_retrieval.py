@@ -22,6 +22,7 @@ RETRIEVAL_KS = (1, 5, 10)
 CANDIDATE_SHARE = 0.15
 # Above this many relevant tokens per query (the largest word in a block), rows are sorted.
 SORT_ABOVE_SLOTS = 24
+DEFAULT_MAX_QUERIES = 20_000   # QbE queries scored at most (a seeded sample above): each costs a pass over all tokens
 # A block's cells: queries x tokens for the scores (a few float32 copies, ~10 bytes a cell) and
 # queries x its largest word's tokens for the per-relevant-token arrays (~100 bytes a cell): at
 # most about 200 and 400 MB whatever the input (one word of 90,000 among 100,000 tokens took
@@ -39,6 +40,10 @@ class Retrieval:
     # the most recall@k can be: mean over queries of min(k, relevant) / relevant (a perfect ranking
     # of a word with 5 other tokens scores recall@1 = 0.2); empty in results written before it
     recall_ceiling: dict[str, float] = field(default_factory=dict)
+    # Added later (defaults for results written before): every token with another token of its
+    # word queries (queries_total = queries), or a seeded uniform sample of them above max_queries.
+    queries_total: int | None = None
+    sampled: bool = False
 
 
 # ----------------------------------------------------------------------------- query by example
@@ -53,20 +58,23 @@ def query_ranks(unit: np.ndarray, label_index: np.ndarray, block_rows: int = BLO
         yield queries, thresholds, _count_at_least(scores, thresholds), valid
 
 
-def _query_blocks(unit: np.ndarray, label_index: np.ndarray, block_rows: int):
+def _query_blocks(unit: np.ndarray, label_index: np.ndarray, block_rows: int, chosen: np.ndarray | None = None):
     """Yield (queries, their scores against every token (themselves -inf), relevant scores
-    (inf where no slot), valid mask) block by block, as :func:`query_ranks` takes them."""
+    (inf where no slot), valid mask) block by block, as :func:`query_ranks` takes them
+    (``chosen``: only these tokens query; every token is still a candidate)."""
     n = len(label_index)
     order = np.argsort(label_index, kind="stable")
     counts = np.bincount(label_index)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
-    by_size = np.argsort(counts[label_index], kind="stable")
+    pool = np.arange(n) if chosen is None else np.sort(np.asarray(chosen))
+    by_size = pool[np.argsort(counts[label_index[pool]], kind="stable")]
+    total = len(by_size)
     start = 0
-    while start < n:
+    while start < total:
         # Fewer rows when the tokens or the block's largest word are many (the last word of a
         # block is its largest): memory stays bounded whatever the word sizes.
         rows = max(1, min(block_rows, SCORE_CELLS // n))
-        rows = max(1, min(rows, SLOT_CELLS // int(counts[label_index[by_size[min(start + rows, n) - 1]]])))
+        rows = max(1, min(rows, SLOT_CELLS // int(counts[label_index[by_size[min(start + rows, total) - 1]]])))
         queries = by_size[start:start + rows]
         start += rows
         words = label_index[queries]
@@ -164,13 +172,23 @@ def expected_reciprocal_rank(above: np.ndarray, tied: np.ndarray, relevant_tied:
 
 
 def retrieval(unit: np.ndarray, label_index: np.ndarray, ks=RETRIEVAL_KS,
-              block_rows: int = BLOCK_ROWS) -> Retrieval:
-    """Each token queries all the others: mAP, MRR and recall@k over the queries (ties: see the module)."""
+              block_rows: int = BLOCK_ROWS, *, max_queries: int | None = None, seed: int = 0) -> Retrieval:
+    """Each token queries all the others: mAP, MRR and recall@k over the queries (ties: see the module).
+
+    Every query costs a pass over all tokens, so above ``max_queries`` possible queries (tokens
+    with another token of their word) a seeded uniform sample of that many queries is taken: the
+    means are then unbiased estimates (every token stays a candidate)."""
+    counts = np.bincount(label_index)
+    possible = np.flatnonzero(counts[label_index] > 1)
+    chosen, sampled = None, False
+    if max_queries is not None and len(possible) > max_queries:
+        chosen = np.random.default_rng(seed).choice(possible, size=max_queries, replace=False)
+        sampled = True
     ap_sum = rr_sum = 0.0
     recall_sums = np.zeros(len(ks))
     ceiling_sums = np.zeros(len(ks))
     queries_scored = 0
-    for queries, scores, thresholds, valid in _query_blocks(unit, label_index, block_rows):
+    for queries, scores, thresholds, valid in _query_blocks(unit, label_index, block_rows, chosen):
         has_relevant = valid.any(axis=1)
         if not has_relevant.any():
             continue
@@ -198,4 +216,5 @@ def retrieval(unit: np.ndarray, label_index: np.ndarray, ks=RETRIEVAL_KS,
     return Retrieval(mean_average_precision=ap_sum / queries_scored, mean_reciprocal_rank=rr_sum / queries_scored,
                      recall_at={str(k): float(v / queries_scored) for k, v in zip(ks, recall_sums)},
                      queries=queries_scored,
-                     recall_ceiling={str(k): float(v / queries_scored) for k, v in zip(ks, ceiling_sums)})
+                     recall_ceiling={str(k): float(v / queries_scored) for k, v in zip(ks, ceiling_sums)},
+                     queries_total=int(len(possible)), sampled=sampled)

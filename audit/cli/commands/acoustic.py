@@ -26,6 +26,10 @@ def register(sub) -> None:
                         help="score all token pairs up to N, else all same-word pairs (a uniform sample of N/2 "
                              "when they alone are more) plus a seeded weighted sample of different-word pairs, N in "
                              "all; the same budget for cross-view pairs (default: 2,000,000)")
+    parser.add_argument("--max-queries", type=int, default=20_000, metavar="N",
+                        help="query-by-example: every token with another token of its word queries all tokens, "
+                             "each a pass over them; above N such tokens a seeded uniform sample of N queries "
+                             "(default: 20,000)")
     parser.add_argument("--dtw-pairs", type=int, default=50_000, metavar="N",
                         help="pairs aligned by DTW for the baseline, sampled the same way (default: 50,000)")
     singletons = parser.add_mutually_exclusive_group()
@@ -58,7 +62,8 @@ def run(args) -> int:
         written = load(args.agwe)
     result = audit_instances(instances, frames=frames, written=written, sample_pairs=args.sample_pairs,
                              dtw_pairs=args.dtw_pairs, seed=args.seed, drop_singletons=args.drop_singletons,
-                             keep_singletons=args.keep_singletons, speakers=speaker_names(args.speakers))
+                             keep_singletons=args.keep_singletons, speakers=speaker_names(args.speakers),
+                             max_queries=args.max_queries)
     print(describe(result))
     write_json(args, result)
     return 0
@@ -90,6 +95,10 @@ def describe(result) -> str:
                      f"({cv.pairs_scored:,} pairs {'sampled (weighted) ' if cv.sampled else ''}of {cv.pairs_total:,}); "
                      f"{cv.words_missing:,} audited word(s) without a written embedding"
                      + (f" (e.g. {', '.join(cv.missing_examples[:3])})" if cv.words_missing else ""))
+    rt = result.retrieval
+    if rt.sampled:
+        lines.append(f"query-by-example: a seeded sample of {rt.queries:,} of the {rt.queries_total:,} tokens "
+                     "that have another token of their word (each queries all tokens)")
     if result.singletons_dropped:
         lines.append(f"{result.singletons_dropped:,} single-token word(s) left out")
     params = result.parameters
