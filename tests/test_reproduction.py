@@ -454,3 +454,15 @@ def test_a_diverging_speech2vec_run_stops_at_that_epoch(cache, tmp_path):
         run(cache, out, 2, lr=1e38)
     assert not (out / "vectors.txt").exists() and not (out / "epochs" / "epoch_001.txt").exists()
     assert (out / "epochs" / "epoch_000.txt").exists()
+
+
+@pytest.mark.slow
+def test_a_run_diverging_in_its_last_step_is_stopped_by_its_weights(cache, tmp_path):
+    """A re-reviewer's case: one batch per epoch (the default batch of 4,096 on the tiny corpus), so
+    the step that overflows the weights comes after the loss was computed: the loss read 1.022, the
+    run exited 0 and wrote NaN instances and all-zero vectors with a chance AP as if measured."""
+    from audit.core.errors import AuditError
+    out = tmp_path / "diverged"
+    with pytest.raises(AuditError, match=r"^training diverged at epoch 1: the model's weights are not finite; "):
+        run(cache, out, 1, lr=1e38, batch_size=4096)
+    assert not (out / "vectors.txt").exists() and not (out / "instances.npz").exists()

@@ -285,7 +285,7 @@ def train(cfg: AweConfig, out: str | os.PathLike, *, cache_dir: str | os.PathLik
     for epoch in range(done + 1, cfg.epochs + 1):
         interrupts.check()     # a SIGTERM whose exception was dropped stops the run here
         loss, tokens, seconds = train_epoch(model, optimizer, cfg, tensors, data, split, epoch, steps)
-        check_finite(epoch, cfg, loss=loss)
+        check_finite(epoch, cfg, loss=loss, model=model)
         records.append(evaluate_epoch(model, data, frames, split, out, epoch, cfg, loss, tokens, seconds))
         _write_history(out, history(), model, optimizer, epoch, cfg, log, steps)
     result = history()

@@ -271,14 +271,17 @@ def train_epoch(model, optimizer, data: TrainingData, frames: torch.Tensor, cfg:
 
 
 # ------------------------------------------------------------------------------ evaluation
-def check_finite(epoch: int, cfg, *, loss: float | None = None,
-                 embeddings: np.ndarray | None = None) -> None:
+def check_finite(epoch: int, cfg, *, loss: float | None = None, embeddings: np.ndarray | None = None,
+                 model: torch.nn.Module | None = None) -> None:
     """Stop a diverged run (either trainer; ``cfg.lr`` is named) in one sentence: a non-finite epoch
-    loss or token embedding would be evaluated as if measured (all-zero vectors, an AP of chance)
-    and written as the results. Reads
-    only what the host already has (the epoch's one loss read-back, the evaluation's embeddings)."""
+    loss, weight or token embedding would be evaluated as if measured (all-zero vectors, an AP of
+    chance) and written as the results. The loss and embeddings are what the host already has;
+    the weights are one read per epoch (the last step of an epoch can overflow them after the
+    loss was computed: a one-batch epoch then reports a finite loss)."""
     if loss is not None and not math.isfinite(loss):
         what = f"the loss is not finite ({loss})"
+    elif model is not None and not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        what = "the model's weights are not finite"
     elif embeddings is not None and not np.isfinite(embeddings).all():
         bad = int((~np.isfinite(embeddings).all(axis=1)).sum())
         what = f"the embeddings of {bad:,} of {len(embeddings):,} tokens are not finite"
@@ -462,7 +465,8 @@ def train(cfg: TrainConfig, out: str | os.PathLike, *, cache_dir: str | os.PathL
     for epoch in range(done + 1, cfg.epochs + 1):
         interrupts.check()     # a SIGTERM whose exception was dropped stops the run here
         loss, pairs, seconds = train_epoch(trained, optimizer, data, frames, cfg, epoch, procs, progress, steps)
-        check_finite(epoch, cfg, loss=loss)   # every process: the loss is the mean over all of them
+        # every process: the loss is the mean over all of them and the weights are the same in each
+        check_finite(epoch, cfg, loss=loss, model=model)
         if procs.main:
             records.append(evaluate_epoch(model, data, frames, out, epoch, cfg, benchmark_dir, loss, pairs, seconds))
             history = _write_history(out, cfg, info, procs, records, model, optimizer, epoch, log, steps)
