@@ -142,7 +142,8 @@ def test_audit_samediff_uses_the_same_pairs_and_equals_the_standalone_call(sampl
         _, label_index = np.unique(names, return_inverse=True)
         seed = int(acoustic._check._metric_seeds(3)[0])
         i, j, same, weights, _ = acoustic.choose_pairs(label_index, 600, seed)
-        cos = np.sum(unit(embeddings)[i] * unit(embeddings)[j], axis=1)
+        # cosines compared at 6 decimals (acoustic.SCORE_DECIMALS), as the tool compares them
+        cos = np.round(np.sum(unit(embeddings)[i] * unit(embeddings)[j], axis=1), 6)
         assert full.samediff.sw.average_precision == pytest.approx(
             skm.average_precision_score(same, cos, sample_weight=weights), abs=1e-6)
     no_speakers = acoustic.audit_instances(acoustic.make_instances(embeddings, names), sample_pairs=sample_pairs, seed=3)
@@ -301,3 +302,23 @@ def test_breakeven_with_ties_of_one_kind_equals_the_published_algorithm():
     assert different.precision_recall_breakeven == pytest.approx(swdp_prb, abs=1e-12)
     # AP keeps scikit-learn's convention (a tie is one threshold), not the pair-by-pair sum.
     assert sw.average_precision == pytest.approx(skm.average_precision_score(same, scores), abs=1e-12)
+
+
+def test_parallel_vectors_of_every_word_score_chance_whatever_the_float32_rounding():
+    """A re-reviewer's case: every row an integer multiple of one integer vector, so every cosine is
+    1; matrix products computed 1.0 or 0.99999994 by a row's position, which split the ties in
+    favour of the rows' order (QbE mAP 0.280 and recall@10 0.567 against chance 0.130 and 0.435).
+    Forty such inputs, each at chance on every tie-aware figure."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(6), 4)
+    chance = 6 * 6 / 276
+    for _ in range(40):
+        base = rng.integers(1, 9, size=8).astype(np.float32)
+        scales = rng.choice(np.arange(1, 40), size=6, replace=False).astype(np.float32)
+        u = acoustic.unit_rows(base[None, :] * np.repeat(scales, 4)[:, None])
+        rt = acoustic.retrieval(u, labels)
+        assert rt.mean_average_precision == pytest.approx(3 / 23)
+        assert rt.recall_at == pytest.approx({"1": 1 / 23, "5": 5 / 23, "10": 10 / 23})
+        sd = acoustic.samediff_cosine(u, labels, np.arange(24) % 2, sample_pairs=10**6)
+        assert sd.sw.average_precision == pytest.approx(chance)
+        assert abs(sd.sw.precision_recall_breakeven - chance) <= 1 / 276

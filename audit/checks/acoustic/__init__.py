@@ -33,7 +33,7 @@ the input, ``_same_different`` with samediff, ``_cross_view``, ``_retrieval``, `
 are re-exported here.
 """
 
-from audit.checks.acoustic._base import BLOCK_ROWS, DEFAULT_SEED, unit_rows
+from audit.checks.acoustic._base import BLOCK_ROWS, DEFAULT_SEED, SCORE_DECIMALS, unit_rows
 from audit.checks.acoustic._check import (AcousticParameters, AcousticResult, audit_instances,
                                           same_different_ap, samediff)
 from audit.checks.acoustic._clustering import (KMEANS_MAX_ITER, Clustering, adjusted_mutual_info,
@@ -55,7 +55,7 @@ from audit.checks.acoustic._same_different import (CURVE_POINTS, DEFAULT_SAMPLE_
                                                    sample_pairs_uniform)
 
 __all__ = [
-    "AcousticParameters", "AcousticResult", "BLOCK_ROWS", "BestF1", "CANDIDATE_SHARE", "CURVE_POINTS", "Clustering",
+    "AcousticParameters", "AcousticResult", "BLOCK_ROWS", "SCORE_DECIMALS", "BestF1", "CANDIDATE_SHARE", "CURVE_POINTS", "Clustering",
     "CrossView", "DEFAULT_SAMPLE_PAIRS", "DEFAULT_SEED", "DtwBaseline", "InstanceSet", "KMEANS_MAX_ITER", "KNN_KS",
     "KNN_TEST_FRACTION", "KnnClassification", "RETRIEVAL_KS", "RankedPairs", "Retrieval", "SORT_ABOVE_SLOTS",
     "SameDiff", "SameDiffVariant", "SameDifferent", "adjusted_mutual_info", "audit_instances", "average_precision",

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from audit.checks.acoustic._base import BLOCK_ROWS
+from audit.checks.acoustic._base import BLOCK_ROWS, settle
 from audit.checks.acoustic._retrieval import _count_at_least, _relevant_at_least
 from audit.checks.acoustic._same_different import DEFAULT_SAMPLE_PAIRS, average_precision
 from audit.core.errors import AuditError
@@ -115,6 +115,7 @@ def _pooled_ap(tokens, token_word, written_unit, sample_pairs: int, seed: int):
     for start in range(0, len(t), PAIR_CHUNK):   # bounded memory: (chunk x dim) rows at a time
         stop = start + PAIR_CHUNK
         scores[start:stop] = np.einsum("ij,ij->i", tokens[t[start:stop]], written_unit[w[start:stop]])
+    settle(scores)
     ap, _, _ = average_precision(scores, token_word[t] == w, weights)
     return ap, total, len(t), sampled
 
@@ -123,7 +124,7 @@ def _acoustic_to_written(tokens, token_word, written_unit, block_rows: int) -> f
     """Mean over tokens of 1 / (written words scoring at least its own word's score)."""
     reciprocal = 0.0
     for start in range(0, len(tokens), block_rows):
-        scores = tokens[start:start + block_rows] @ written_unit.T
+        scores = settle(tokens[start:start + block_rows] @ written_unit.T)
         own = scores[np.arange(len(scores)), token_word[start:start + block_rows]]
         reciprocal += float(np.sum(1.0 / np.count_nonzero(scores >= own[:, None], axis=1)))
     return reciprocal / len(tokens)
@@ -145,7 +146,7 @@ def _written_to_acoustic(tokens, token_word, written_unit, block_rows: int) -> f
     total = 0.0
     for start in range(0, len(by_size), block_rows):
         words = by_size[start:start + block_rows]
-        scores = written_unit[words] @ tokens.T
+        scores = settle(written_unit[words] @ tokens.T)
         slots = np.arange(int(counts[words].max()))[None, :]
         inside = slots < counts[words][:, None]
         relevant = np.where(inside, order[np.minimum(starts[words][:, None] + slots, n - 1)], 0)

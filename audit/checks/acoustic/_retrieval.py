@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from audit.checks.acoustic._base import BLOCK_ROWS
+from audit.checks.acoustic._base import BLOCK_ROWS, settle
 from audit.core.errors import AuditError
 
 RETRIEVAL_KS = (1, 5, 10)
@@ -82,7 +82,7 @@ def _query_blocks(unit: np.ndarray, label_index: np.ndarray, block_rows: int, ch
         slots = np.arange(width)[None, :]
         inside = slots < counts[words][:, None]
         relevant = np.where(inside, order[np.minimum(starts[words][:, None] + slots, n - 1)], -1)
-        scores = unit[queries] @ unit.T
+        scores = settle(unit[queries] @ unit.T)
         scores[np.arange(len(queries)), queries] = -np.inf   # a query never retrieves itself
         valid = inside & (relevant != queries[:, None])
         thresholds = np.where(valid, np.take_along_axis(scores, np.maximum(relevant, 0), axis=1), np.inf)
