@@ -20,6 +20,7 @@ sentence.
 from __future__ import annotations
 
 import struct
+from array import array
 
 import numpy as np
 
@@ -207,6 +208,30 @@ def ngrams(word: str, minn: int, maxn: int) -> list[bytes]:
     return out
 
 
+def ngram_hashes(word: str, minn: int, maxn: int) -> array:
+    """``ngram_hash`` of each of ``ngrams(word, minn, maxn)``, in that order, each n-gram's hash
+    extended from the one before it at the same start (FNV-1a goes byte by byte): work grows with
+    the word's length times maxn, not times maxn squared."""
+    data = f"<{word}>".encode("utf-8")
+    size = len(data)
+    out = array("Q")
+    for i in range(size):
+        if data[i] & 0xC0 == 0x80:
+            continue
+        h, j, n = 2166136261, i, 1
+        while j < size and n <= maxn:
+            while True:   # one character: its first byte, then its continuation bytes
+                b = data[j]
+                h = ((h ^ (b | 0xFFFFFF00 if b >= 128 else b)) * 16777619) & 0xFFFFFFFF
+                j += 1
+                if j >= size or data[j] & 0xC0 != 0x80:
+                    break
+            if n >= minn and not (n == 1 and (i == 0 or j == size)):
+                out.append(h)
+            n += 1
+    return out
+
+
 def word_vectors(words: list[str], table: np.ndarray, nwords: int, bucket: int, minn: int, maxn: int) -> np.ndarray:
     """Each word's row averaged with its n-gram rows (float32, as fastText sums)."""
     dim = table.shape[1]
@@ -214,19 +239,34 @@ def word_vectors(words: list[str], table: np.ndarray, nwords: int, bucket: int, 
     if bucket == 0 or maxn == 0:
         out[:] = table[:len(words)]
         return out
+    gather_rows = max(1, GATHER_BYTES // (4 * dim))
     start = 0
     while start < len(words):
         rows, owners = [], []
         stop = start
-        while stop < len(words) and len(rows) * dim * 4 < GATHER_BYTES:
+        while stop < len(words) and len(rows) < gather_rows:
             word = words[stop]
+            hashes = np.frombuffer(ngram_hashes(word, minn, maxn), dtype=np.uint64) if word != EOS else ()
+            if len(hashes) >= gather_rows:
+                # a very long word: its rows summed a slice at a time, in the same order
+                if rows:
+                    break
+                grams = nwords + (hashes % bucket).astype(np.int64)
+                total = table[stop].copy()
+                for first in range(0, len(grams), gather_rows):
+                    total += np.add.reduce(table[grams[first:first + gather_rows]], axis=0, dtype=np.float32)
+                out[stop] = total / np.float32(len(grams) + 1)
+                stop += 1
+                start = stop
+                continue
             rows.append(stop)
             owners.append(stop - start)
-            if word != EOS:
-                for gram in ngrams(word, minn, maxn):
-                    rows.append(nwords + ngram_hash(gram) % bucket)
-                    owners.append(stop - start)
+            if len(hashes):
+                rows.extend((nwords + (hashes % bucket).astype(np.int64)).tolist())
+                owners.extend([stop - start] * len(hashes))
             stop += 1
+        if not rows:
+            continue
         owners_arr = np.asarray(owners)
         firsts = np.flatnonzero(np.diff(owners_arr, prepend=-1))
         sums = np.add.reduceat(table[np.asarray(rows)], firsts, axis=0, dtype=np.float32)
