@@ -103,3 +103,25 @@ def test_a_subsets_transcripts_together_are_bounded(tmp_path, monkeypatch):
     with pytest.raises(AuditError, match=r"the transcripts of dev-clean under .* pass 0 GiB \(at .*\); "
                                          r"LibriSpeech's largest subset has about 30 MB of them"):
         corpora.count_subset(corpus, "dev-clean")
+
+
+def test_a_subset_too_large_is_refused_from_its_sizes_before_reading(tmp_path, monkeypatch):
+    """A re-reviewer's 18 sparse 63 MB transcripts were read (1.13 GB, 3.8 s) before the subset's
+    bound refused them: the sizes are known from stat first."""
+    first = _corpus(tmp_path, b"19-198-0000 A B\n")
+    (first.parent.parent / "199").mkdir()
+    second = first.parent.parent / "199" / "19-199.trans.txt"
+    second.write_bytes(b"19-199-0000 C D\n")
+    monkeypatch.setattr(corpora, "MAX_SUBSET_BYTES", 20)
+    read = []
+    real = corpora._read_bytes
+    monkeypatch.setattr(corpora, "_read_bytes", lambda path: read.append(path) or real(path))
+    with pytest.raises(AuditError, match="the transcripts of dev-clean under .* pass 0 GiB"):
+        corpora.count_subset(LibriSpeechCorpus(tmp_path), "dev-clean")
+    assert read == []
+
+
+def test_a_transcripts_byte_order_mark_is_skipped(tmp_path):
+    _corpus(tmp_path, b"\xef\xbb\xbf19-198-0000 A B\n19-198-0001 B C\n")
+    counts = corpora.count_subset(LibriSpeechCorpus(tmp_path), "dev-clean")
+    assert counts.tokens == 4

@@ -285,6 +285,8 @@ def _read_bytes(path: str | Path) -> bytes:
             data = handle.read(MAX_TRANSCRIPT_BYTES + 1)
     except OSError as exc:
         raise AuditError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
+    if data.startswith(b"\xef\xbb\xbf"):   # a byte-order mark is skipped, as everywhere a text file is read
+        data = data[3:]
     if len(data) > MAX_TRANSCRIPT_BYTES:   # it grew after the size was checked
         raise AuditError(f"the transcript {path} is larger than {MAX_TRANSCRIPT_BYTES // 2**20} MB; transcripts are "
                          f"read up to {MAX_TRANSCRIPT_BYTES // 2**20} MB.")
@@ -342,6 +344,19 @@ def count_subset(corpus: LibriSpeechCorpus, subset: str, *,
         cached = _cache_read(cache / f"{subset}-{known[:40]}.npz", subset, known) if known else None
         if cached is not None:
             return cached
+    # The sizes first (a stat each): a subset too large is refused before any transcript is read.
+    stated = 0
+    for path in files:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            continue      # _read_bytes names the file
+        if size > MAX_TRANSCRIPT_BYTES:
+            _read_bytes(path)   # refuses it by its own bound, from its size
+        stated += size
+        if stated > MAX_SUBSET_BYTES:
+            raise AuditError(f"the transcripts of {subset} under {corpus.base} pass {MAX_SUBSET_BYTES >> 30} GiB "
+                             f"(at {path}); LibriSpeech's largest subset has about 30 MB of them.")
     digest = hashlib.sha256(f"{NORMALISATION_VERSION}\0{subset}\0".encode())
     contents, total = [], 0
     for path, name in zip(files, relative):
