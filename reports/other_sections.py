@@ -308,13 +308,20 @@ def acoustic_section(data: ReportData) -> list:
     rows += [[f"kNN accuracy k={k}", *[_n(r.knn.accuracy.get(k)) for r in results]] for k in ks]
     sampled = [f"{e.name}: {r.retrieval.queries:,} of {r.retrieval.queries_total:,}"
                for e, r in zip(having, results) if r.retrieval.sampled]
+    # what part of each file was audited, when not all of it as it stands
+    scope = [f"{e.name}: " + "; ".join(
+                 ([f"only the tokens of speaker(s) {', '.join(r.parameters.speakers)}"] if r.parameters.speakers else [])
+                 + (["single-token words kept as different-word partners"] if r.parameters.keep_singletons else [])
+                 + ([f"{r.singletons_dropped:,} single-token word(s) left out"] if r.singletons_dropped else []))
+             for e, r in zip(having, results)
+             if r.parameters.speakers or r.parameters.keep_singletons or r.singletons_dropped]
     queries = (f" Query-by-example on a seeded uniform sample of the queries ({'; '.join(sampled)}), each against "
                "every token." if sampled else "")
     blocks = [Heading("Acoustic word discrimination (instance level)", anchor="acoustic"),
               Table(["measure"] + [e.name for e in having], rows,
                     caption="Per-instance embeddings: same-different average precision (chance = share of "
                             "same-word pairs), query-by-example retrieval, clustering and kNN word accuracy."
-                            + queries)]
+                            + queries + (f" Audited: {' | '.join(scope)}." if scope else ""))]
     blocks += _samediff_blocks(having, results)
     blocks += _cross_view_blocks(having, results)
     curves = {e.name: (list(r.same_different.recall), list(r.same_different.precision))

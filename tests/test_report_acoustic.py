@@ -273,3 +273,26 @@ def test_a_variant_without_pairs_shows_no_chance(tmp_path):
         assert shown[name][2:] == ["-", "-", "0", "0"], shown[name]
     for name in ("SWSP AP", "SW AP", "SW precision-recall breakeven"):     # every same-word pair is same-speaker
         assert shown[name][3] == chance and shown[name][2] != "-", shown[name]
+
+
+def test_the_caption_says_what_part_of_a_file_was_audited():
+    """A re-reviewer's case: a result of `--speakers x,y --keep-singletons` rendered like one of the
+    whole file. The caption now says which speakers and how single-token words were treated."""
+    from types import SimpleNamespace
+
+    from audit.checks import acoustic
+    from reports.other_sections import acoustic_section
+
+    arrays = _instances(3, 0.5)
+    speakers = np.array(["x", "y", "z"])[np.arange(len(arrays["labels"])) % 3]
+    instances = acoustic.make_instances(arrays["embeddings"], arrays["labels"], speakers)
+    part = acoustic.audit_instances(instances, speakers=["x", "y"], keep_singletons=True)
+    whole = acoustic.audit_instances(instances)
+    entries = [SimpleNamespace(name="part", results={"acoustic": part}),
+               SimpleNamespace(name="whole", results={"acoustic": whole})]
+    data = SimpleNamespace(having=lambda kind: [e for e in entries if kind in e.results])
+    caption = acoustic_section(data)[1].caption
+    assert caption.endswith(" Audited: part: only the tokens of speaker(s) x, y; single-token words kept as "
+                            "different-word partners.")
+    entries.pop(0)
+    assert "Audited" not in acoustic_section(data)[1].caption
