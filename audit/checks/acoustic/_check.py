@@ -236,7 +236,7 @@ def _only_speakers(instances: InstanceSet, speakers) -> tuple[InstanceSet, tuple
     if missing:
         known = sorted(present)
         raise ParameterError("speakers", f"names {len(missing)} speaker(s) the instances do not have (e.g. "
-                             f"{missing[0]!r}); they have {len(known)}: {', '.join(known[:8])}"
+                             f"{missing[0]!r}); they have {len(known)}: {', '.join(map(repr, known[:8]))}"
                              f"{', ...' if len(known) > 8 else ''}.")
     keep = np.isin(instances.speakers, wanted)
     kept = make_instances(instances.embeddings[keep], instances.labels[keep], instances.speakers[keep],

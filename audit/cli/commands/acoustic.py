@@ -40,7 +40,8 @@ def register(sub) -> None:
                                  "keeps them, and so does `audit reproduce awe`'s per-epoch AP); dropping them "
                                  "removes different-word pairs and raises the AP")
     parser.add_argument("--speakers", metavar="LIST",
-                        help="audit only these speakers' tokens (comma-separated), e.g. the held-out speakers of an "
+                        help="audit only these speakers' tokens (comma-separated; spaces around a name are "
+                             "ignored, so a name with a comma cannot be given), e.g. the held-out speakers of an "
                              "`audit reproduce awe` run: with --keep-singletons and --sample-pairs set to its "
                              "--eval-pairs this recomputes its history's held-out SW and SWDP AP")
     parser.add_argument("--seed", type=int, default=0, help="seed for pair sampling, k-means and the kNN split")
