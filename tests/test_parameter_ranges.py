@@ -4,7 +4,6 @@ its parameters and the CLI its options (issue 14), and memory does not grow with
 from __future__ import annotations
 
 import math
-import resource
 import subprocess
 import sys
 import textwrap
