@@ -252,3 +252,17 @@ def test_data_list_shows_the_fetched_librispeech_subsets(server, tmp_path, run_c
     listed = json.loads((tmp_path / "list.json").read_text())["librispeech"]
     assert [(s["subset"], s["status"], s["transcripts"]) for s in listed] == [
         ("test-clean", "complete, md5 recorded", 1), ("dev-other", "no completion marker", 1)]
+
+
+def test_an_oversized_transcript_member_is_refused_from_its_tar_header(server, tmp_path, monkeypatch):
+    """A member was read whole whatever its size (the tar header states it first); the bound is the
+    transcript reader's own (64 MB; made small here)."""
+    import audit.corpora.fetch as fetch
+    served, url, _ = server
+    _serve(served, "dev-clean", build_archive("dev-clean"))
+    monkeypatch.setattr(fetch, "MAX_TRANSCRIPT_BYTES", 20)
+    root = tmp_path / "corpus"
+    with pytest.raises(AuditError, match=r"holds a transcript of \d+ bytes \(LibriSpeech/dev-clean/.*\.trans\.txt\); "
+                                         r"a chapter transcript is a few KB .* nothing was kept for dev-clean"):
+        fetch_transcripts(root, ["dev-clean"], base_url=url, expected_md5=None)
+    assert [p.name for p in (root / "LibriSpeech").iterdir()] == []

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from audit.corpora.librispeech import SUBSETS, TRANSCRIPT_SUFFIX
+from audit.corpora.librispeech import MAX_TRANSCRIPT_BYTES, SUBSETS, TRANSCRIPT_SUFFIX
 from audit.core.errors import AuditError
 from audit.core.files import atomic_write_json
 
@@ -184,6 +184,10 @@ def _stream_transcripts(url: str, subset: str, staging: Path, timeout: float):
                     target = _transcript_target(member, subset)
                     if target is None:
                         continue
+                    if member.size > MAX_TRANSCRIPT_BYTES:   # from the tar header, before its bytes are read
+                        raise AuditError(f"the archive {url} holds a transcript of {member.size:,} bytes "
+                                         f"({member.name}); a chapter transcript is a few KB and transcripts are read "
+                                         f"up to {MAX_TRANSCRIPT_BYTES // 2**20} MB; nothing was kept for {subset}.")
                     _write(staging.joinpath(*target), archive.extractfile(member).read())
                     written += 1
             while reader.read(CHUNK):   # the gzip trailer and padding: part of the md5
