@@ -249,7 +249,10 @@ def _load_cached(spec: BenchmarkSpec, path: str, size: int, mtime_ns: int, lower
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2**20:,.1f} MB" if size < 2**30 else f"{size / 2**30:,.1f} GB"
+    """A size for a message; in bytes when one decimal would round it onto the bound it exceeds
+    ("is 8.0 MB; read up to 8 MB" for 8 MiB + 1 byte)."""
+    shown = f"{size / 2**20:,.1f} MB" if size < 2**30 else f"{size / 2**30:,.1f} GB"
+    return f"{size:,} bytes" if shown.startswith(f"{MAX_BENCHMARK_BYTES // 2**20}.0 ") else shown
 
 
 def _word_array(words: list[str]) -> np.ndarray:

@@ -60,6 +60,14 @@ def test_a_file_past_the_size_cap_is_refused_before_it_is_read(tmp_path):
     assert peak < 2**20
 
 
+def test_one_byte_past_the_size_cap_is_shown_in_bytes(tmp_path):
+    # a re-reviewer's case: 8 MiB + 1 byte read "is 8.0 MB; benchmark files are read up to 8 MB"
+    path = _mc30(tmp_path, b"")
+    os.truncate(path, 8 * 2**20 + 1)
+    with pytest.raises(AuditError, match=r"is 8,388,609 bytes; benchmark files are read up to 8 MB"):
+        load_benchmark("MC-30", tmp_path)
+
+
 def test_the_first_bad_line_is_refused_without_reading_the_rest(tmp_path):
     """A bad first line is named even though the file goes on (here to bytes that are not UTF-8),
     and the rest is not read into memory."""
