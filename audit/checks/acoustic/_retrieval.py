@@ -99,14 +99,20 @@ def _rank_counts(scores: np.ndarray, thresholds: np.ndarray, *, above: bool = Tr
     how many are > it (else None); inf slots: 0. Both from one pass over the candidates."""
     shape = thresholds.shape
     if shape[1] > SORT_ABOVE_SLOTS:
-        # Words with many tokens: sorting each row once beats one pass per relevant token.
-        ordered = np.sort(scores, axis=1)
-        at_least = np.empty(shape, dtype=np.int64)
-        higher = np.empty(shape, dtype=np.int64) if above else None
+        # Words with many tokens: sorting each row's scores that reach its lowest threshold (the
+        # only ones any threshold counts) beats one pass per relevant token, and sorting them all.
+        lowest = thresholds.min(axis=1)
+        at_least = np.zeros(shape, dtype=np.int64)
+        higher = np.zeros(shape, dtype=np.int64) if above else None
         for row in range(len(scores)):
-            at_least[row] = scores.shape[1] - np.searchsorted(ordered[row], thresholds[row], side="left")
+            if not np.isfinite(lowest[row]):
+                continue                                   # no relevant slot: every count is 0
+            ordered = np.sort(scores[row][scores[row] >= lowest[row]])
+            needles = np.argsort(thresholds[row])    # searched in order: numpy's search narrows as keys rise
+            keys = thresholds[row][needles]
+            at_least[row, needles] = len(ordered) - np.searchsorted(ordered, keys, side="left")
             if above:
-                higher[row] = scores.shape[1] - np.searchsorted(ordered[row], thresholds[row], side="right")
+                higher[row, needles] = len(ordered) - np.searchsorted(ordered, keys, side="right")
         return at_least, higher
     order = np.argsort(thresholds, axis=1, kind="stable")
     ascending = np.take_along_axis(thresholds, order, axis=1)
