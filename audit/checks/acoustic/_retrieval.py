@@ -204,10 +204,10 @@ def retrieval(unit: np.ndarray, label_index: np.ndarray, ks=RETRIEVAL_KS,
         at_least = _relevant_at_least(thresholds, relevant_count)
         precision = np.where(valid, at_least / np.maximum(ranks, 1), 0.0)
         ap = precision.sum(axis=1)[has_relevant] / relevant_count[has_relevant]
-        best = np.where(valid, thresholds, -np.inf).max(axis=1)
-        top = np.argmax(np.where(valid, thresholds, -np.inf), axis=1)
+        relevant_scores = np.where(valid, thresholds, -np.inf)
+        top = np.argmax(relevant_scores, axis=1)                   # each query's best relevant item
         rows = np.arange(len(queries))
-        relevant_tied = (valid & (thresholds == best[:, None])).sum(axis=1)
+        relevant_tied = (valid & (thresholds == relevant_scores[rows, top][:, None])).sum(axis=1)
         rr = expected_reciprocal_rank(above[rows, top], tied[rows, top], relevant_tied)[has_relevant]
         ap_sum += ap.sum()
         rr_sum += rr.sum()

@@ -227,8 +227,8 @@ class RankedPairs:
         self.weights = (np.ones(len(scores)) if weights is None else np.asarray(weights, dtype=np.float64))[self.order]
         self.last_of_tie = np.r_[np.flatnonzero(np.diff(scores[self.order])), len(scores) - 1]
         self.thresholds = scores[self.order][self.last_of_tie]
-        seen = np.cumsum(self.weights)[self.last_of_tie]
-        self.precision = self.hits_of(same) / seen
+        self.passed = np.cumsum(self.weights)     # weight of the first k pairs, every k
+        self.precision = self.hits_of(same) / self.passed[self.last_of_tie]
         self._same = same
         self._pair_precision = None
 
@@ -255,7 +255,7 @@ class RankedPairs:
         k, the pairs of a tie taken in random order: expected counts, the tie's hits accruing in
         proportion to the weight passed. Without ties: the plain cumulative counts."""
         hits = np.cumsum(np.where(np.asarray(positive, dtype=bool)[self.order], self.weights, 0.0))
-        passed = self._passed()
+        passed = self.passed
         if len(self.last_of_tie) == len(passed):       # no tie: every pair is its own threshold
             return hits, passed
         # Per tie: hits and weight before it and within it, spread over its pairs by weight passed.
@@ -265,11 +265,6 @@ class RankedPairs:
         sizes = np.diff(np.r_[-1, self.last_of_tie])
         return (np.repeat(start_hits, sizes) + (passed - np.repeat(start_weight, sizes)) * np.repeat(share, sizes),
                 passed)
-
-    def _passed(self) -> np.ndarray:
-        if getattr(self, "_passed_weight", None) is None:
-            self._passed_weight = np.cumsum(self.weights)
-        return self._passed_weight
 
 
 def samediff_curves(scores, same, recall_positive, weights=None):
