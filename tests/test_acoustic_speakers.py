@@ -147,3 +147,16 @@ def test_a_query_sample_is_the_mean_over_its_queries():
         best = max(score[j] for j in others if label_index[j] == label_index[q])
         rr.append(1 / (1 + sum(score[o] > best for o in others)))
     assert result.mean_reciprocal_rank == pytest.approx(np.mean(rr), abs=1e-9)
+
+
+def test_the_query_bound_sits_on_the_count_of_possible_queries():
+    """Sampled only when the tokens with another token of their word outnumber the bound."""
+    from audit.checks.acoustic import _retrieval
+    embeddings, labels, _ = speaking_instances(seed=6)
+    _, label_index = np.unique(labels, return_inverse=True)
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    possible = int((np.bincount(label_index)[label_index] > 1).sum())
+    at = _retrieval.retrieval(unit, label_index, max_queries=possible)
+    below = _retrieval.retrieval(unit, label_index, max_queries=possible - 1)
+    assert not at.sampled and at.queries == at.queries_total == possible
+    assert below.sampled and below.queries == possible - 1 and below.queries_total == possible
