@@ -448,3 +448,13 @@ def test_a_word_with_more_ngrams_than_a_gather_is_summed_in_slices(monkeypatch):
     vectors = audit.load(GENSIM_DATA / "lee_fasttext_new.bin")
     rows = [i for i, w in enumerate(vectors.words) if w != "</s>"]
     np.testing.assert_allclose(vectors.matrix[rows], kv.vectors[rows], rtol=0, atol=1e-6)
+
+
+def test_the_ngram_bound_sits_at_100_characters(tmp_path):
+    ok, refused = tmp_path / "100.bin", tmp_path / "101.bin"
+    ok.write_bytes(_fasttext_header(maxn=100) + b"x\x00" + bytes(9))
+    refused.write_bytes(_fasttext_header(maxn=101) + b"x\x00" + bytes(9))
+    with pytest.raises(AuditError, match="truncated fastText .bin model"):     # past the header: judged on
+        audit.load(ok)
+    with pytest.raises(AuditError, match="up to 101 characters"):
+        audit.load(refused)
